@@ -1,0 +1,1 @@
+"""Shared, domain-free building blocks: database, errors, money, time, security, pagination."""
