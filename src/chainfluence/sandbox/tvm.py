@@ -285,11 +285,12 @@ class AccountState:
             Builder()
             .store_bit_int(1)  # account$1
             .store_address(address)
-            .store_var_uint(cells, 7)
-            .store_var_uint(bits, 7)
-            # public_cells:(VarUInteger 7) = 0 in the emulator's layout; the same three zero bits
+            # StorageUsed: cells and bits as VarUInteger 7 (3-bit length prefix), then
+            # public_cells:(VarUInteger 7) = 0 in the emulator's layout; those three zero bits
             # read as storage_extra_none$000 in the newer one, so either parser accepts it.
-            .store_var_uint(0, 7)
+            .store_var_uint(cells, 3)
+            .store_var_uint(bits, 3)
+            .store_var_uint(0, 3)
             .store_uint(now, 32)  # last_paid
             .store_bit_int(0)  # no due payment
             .store_cell(storage)
