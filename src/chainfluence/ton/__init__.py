@@ -1,1 +1,1 @@
-"""TON: the escrow contract artifact and addresses, the chain client and watcher, the platform wallet."""
+"""TON: escrow contract and addresses, chain client and watcher, the platform wallet."""

@@ -1,0 +1,149 @@
+"""The FastAPI application: routers under /v1, error body, CORS, limits, health and metrics."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+import chainfluence
+from chainfluence.auth.router import router as auth_router
+from chainfluence.config import Settings, get_settings
+from chainfluence.kit.errors import TooManyRequests
+from chainfluence.kit.http import AccessLogMiddleware, client_ip, error_body, install_error_handlers
+from chainfluence.kit.pagination import TOTAL_COUNT_HEADER
+from chainfluence.notifications.router import router as notifications_router
+from chainfluence.runtime import Runtime, build_runtime
+from chainfluence.uploads.router import router as uploads_router
+from chainfluence.users.router import router as users_router
+
+log = logging.getLogger(__name__)
+
+
+class IpRateLimitMiddleware:
+    """Per-IP limits on /v1 (a stricter one on login), before any work is done."""
+
+    def __init__(self, app: ASGIApp, *, fastapi_app: FastAPI) -> None:
+        self.app = app
+        self.fastapi_app = fastapi_app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        runtime: Runtime = self.fastapi_app.state.runtime
+        limits = runtime.settings.rate_limit
+        if limits.enabled and scope["method"] != "OPTIONS":
+            ip = client_ip(scope, runtime.settings.http.trusted_proxies)
+            try:
+                await runtime.rate_limiter.hit(limits.per_ip, "ip", ip)
+                if scope["path"] == "/v1/auth/login":
+                    await runtime.rate_limiter.hit(limits.login_per_ip, "login-ip", ip)
+            except TooManyRequests as exc:
+                response = JSONResponse(
+                    error_body(exc.message, exc.code), status_code=429, headers=exc.headers
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix="/v1")
+    router.include_router(auth_router)
+    router.include_router(users_router)
+    router.include_router(notifications_router)
+    router.include_router(uploads_router)
+    return router
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    runtime: Runtime | None = None,
+    consume_jobs: bool | None = None,
+) -> FastAPI:
+    """The API. With `runtime` given the caller owns it (serve); otherwise the app builds its own.
+
+    Jobs are consumed in this process when asked, or by default when there is no Redis (there is
+    then no separate worker to run them).
+    """
+    settings = runtime.settings if runtime is not None else (settings or get_settings())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = runtime is None
+        current = runtime if runtime is not None else build_runtime(settings)
+        app.state.runtime = current
+        consume = consume_jobs if consume_jobs is not None else settings.redis.url is None
+        if own and consume:
+            await current.start_consuming()
+        try:
+            yield
+        finally:
+            if own:
+                await current.close()
+
+    app = FastAPI(
+        title="Chainfluence API",
+        version=chainfluence.__version__,
+        description="Telegram channel advertising with per-deal TON escrow.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(api_router())
+    _add_operational_routes(app)
+    app.add_middleware(IpRateLimitMiddleware, fastapi_app=app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.http.cors_origins,
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type"],
+        expose_headers=[TOTAL_COUNT_HEADER, "Retry-After"],
+        max_age=600,
+    )
+    app.add_middleware(AccessLogMiddleware)
+    return app
+
+
+def _add_operational_routes(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"])
+    async def readyz() -> JSONResponse:
+        runtime: Runtime = app.state.runtime
+        checks: dict[str, str] = {}
+        try:
+            async with runtime.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception:
+            log.exception("readiness: database unreachable")
+            checks["database"] = "unreachable"
+        if runtime.redis is not None:
+            try:
+                await runtime.redis.ping()
+                checks["redis"] = "ok"
+            except Exception:
+                log.exception("readiness: redis unreachable")
+                checks["redis"] = "unreachable"
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not_ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    @app.get("/metrics", tags=["operations"], include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,68 @@
+"""Auth dependencies: `CurrentUser` (Bearer JWT or `tma` initData) and `Operator`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader
+
+from chainfluence.auth.exceptions import InvalidAccessToken, NotAuthenticated, OperatorOnly
+from chainfluence.auth.init_data import validate_init_data
+from chainfluence.dependencies import DBSession, RuntimeDep
+from chainfluence.kit.security import InvalidToken, read_access_token
+from chainfluence.models import User
+from chainfluence.users import repository as users
+
+# Declared for the OpenAPI page, so the docs' "Authorize" button works with either scheme.
+_authorization = APIKeyHeader(
+    name="Authorization",
+    auto_error=False,
+    description="`Bearer <access_token>` from POST /v1/auth/login, or `tma <initData>`.",
+)
+
+
+async def get_current_user(
+    request: Request,
+    session: DBSession,
+    runtime: RuntimeDep,
+    authorization: Annotated[str | None, Depends(_authorization)],
+) -> User:
+    if not authorization:
+        raise NotAuthenticated()
+    scheme, _, credentials = authorization.strip().partition(" ")
+    credentials = credentials.strip()
+    settings = runtime.settings
+    if scheme.lower() == "bearer" and credentials:
+        try:
+            user_id = read_access_token(
+                credentials, secret=settings.auth.jwt_secret.get_secret_value()
+            )
+        except InvalidToken as exc:
+            raise InvalidAccessToken(str(exc)) from None
+        user = await users.get(session, user_id)
+        if user is None:
+            raise InvalidAccessToken("the access token's user no longer exists; log in again")
+    elif scheme.lower() == "tma" and credentials:
+        identity = validate_init_data(credentials, settings)
+        user = await users.get(session, identity.id) or await users.upsert_from_identity(
+            session, identity
+        )
+    else:
+        raise NotAuthenticated()
+    request.scope.setdefault("state", {})["user_id"] = user.id
+    if settings.rate_limit.enabled:
+        await runtime.rate_limiter.hit(settings.rate_limit.per_user, "user", str(user.id))
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_operator(user: CurrentUser, runtime: RuntimeDep) -> User:
+    if not runtime.settings.is_operator(user.id):
+        raise OperatorOnly()
+    return user
+
+
+Operator = Annotated[User, Depends(get_operator)]

@@ -1,0 +1,212 @@
+"""Settings: one pydantic-settings object, env prefix `CHAINFLUENCE_`, nested groups joined by `__`.
+
+`CHAINFLUENCE_DATABASE__URL`, `CHAINFLUENCE_TELEGRAM__BOT_TOKEN`, `CHAINFLUENCE_TON__NETWORK`, ...
+A `.env` file in the working directory is honoured. With nothing configured the service runs as the
+embedded sandbox (SQLite file, in-process jobs, local Telegram and TON emulators); production mode
+refuses to start while any sandbox default is left in place.
+"""
+
+from __future__ import annotations
+
+import functools
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SANDBOX_JWT_SECRET = "chainfluence-sandbox-jwt-secret-not-for-production"  # noqa: S105
+SANDBOX_DATABASE_URL = "sqlite+aiosqlite:///./var/chainfluence.sqlite3"
+# The bot the local Telegram emulator runs when no real token is configured.
+SANDBOX_BOT_TOKEN = "7000000001:SANDBOX-chainfluence-local-emulator-token"  # noqa: S105
+
+
+class Mode(StrEnum):
+    sandbox = "sandbox"
+    production = "production"
+
+
+class InitDataValidation(StrEnum):
+    """How initData is checked: HMAC with the bot token, or Telegram's Ed25519 signature."""
+
+    hmac = "hmac"
+    signature = "signature"
+
+
+class DatabaseSettings(BaseModel):
+    url: str = SANDBOX_DATABASE_URL
+    pool_size: int = Field(default=10, ge=1)
+    max_overflow: int = Field(default=10, ge=0)
+    echo: bool = False
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+
+class RedisSettings(BaseModel):
+    # Without a URL everything (jobs, rate limits) runs in-process.
+    url: str | None = None
+
+
+class AuthSettings(BaseModel):
+    jwt_secret: SecretStr = SecretStr(SANDBOX_JWT_SECRET)
+    jwt_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+    init_data_max_age_seconds: int = Field(default=3600, ge=10)
+    # Tolerated clock skew for initData dated slightly in the future.
+    init_data_clock_skew_seconds: int = Field(default=30, ge=0, le=300)
+    init_data_validation: InitDataValidation = InitDataValidation.hmac
+    # Ed25519 public key for third-party validation: "production", "test" or 64 hex characters.
+    telegram_public_key: str = "production"
+    operators: list[int] = Field(default_factory=list)
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _secret_long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value().encode()) < 32:
+            raise ValueError("the JWT secret must be at least 32 bytes")
+        return value
+
+
+class TelegramSettings(BaseModel):
+    # No token: sandbox mode starts the local Bot API emulator and uses its token.
+    bot_token: SecretStr | None = None
+    # Only needed for third-party initData validation when the token is not held by the API.
+    bot_id: int | None = None
+    bot_username: str | None = None
+    # A custom Bot API server (self-hosted, or the emulator); default is api.telegram.org.
+    api_base_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    # Where the Mini App lives; deep links open it with a start parameter.
+    mini_app_url: str = "https://t.me/chainfluence_bot/app"
+
+
+class TonNetwork(StrEnum):
+    sandbox = "sandbox"
+    testnet = "testnet"
+    mainnet = "mainnet"
+
+
+class TonSettings(BaseModel):
+    network: TonNetwork = TonNetwork.sandbox
+    # toncenter-v2-style endpoint; unset in sandbox mode, where the local chain emulator serves it.
+    api_url: str | None = None
+    api_key: SecretStr | None = None
+    wallet_mnemonic: SecretStr | None = None
+    fee_bps: int = Field(default=500, ge=0, le=5000)
+    fee_recipient: str | None = None
+    ton_proof_domains: list[str] = Field(default_factory=lambda: ["localhost"])
+    ton_proof_ttl_seconds: int = Field(default=900, ge=30)
+
+
+class RateLimitSettings(BaseModel):
+    enabled: bool = True
+    per_ip: str = "600/minute"
+    per_user: str = "300/minute"
+    login_per_ip: str = "60/minute"
+
+
+class UploadSettings(BaseModel):
+    dir: Path = Path("./var/uploads")
+    max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    max_pixels: int = Field(default=40_000_000, ge=1)
+
+
+class HttpSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    cors_origins: list[str] = Field(
+        default_factory=lambda: ["http://localhost:5173", "http://127.0.0.1:5173"]
+    )
+    # Trust X-Forwarded-For from these proxies (for per-IP limits behind a load balancer).
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+
+class JobSettings(BaseModel):
+    queue_name: str = "chainfluence"
+    concurrency: int = Field(default=8, ge=1)
+    max_attempts: int = Field(default=5, ge=1)
+    backoff_seconds: float = Field(default=2.0, gt=0)
+    sweep_interval_seconds: float = Field(default=15.0, gt=0)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CHAINFLUENCE_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    mode: Mode = Mode.sandbox
+    log_json: bool = False
+    log_level: str = "INFO"
+    public_url: str = "http://127.0.0.1:8000"
+
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    ton: TonSettings = Field(default_factory=TonSettings)
+    rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    uploads: UploadSettings = Field(default_factory=UploadSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    jobs: JobSettings = Field(default_factory=JobSettings)
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.mode is Mode.sandbox
+
+    @property
+    def bot_token(self) -> str | None:
+        """The token initData is checked with: the configured one, or the emulator's in sandbox."""
+        if self.telegram.bot_token is not None:
+            return self.telegram.bot_token.get_secret_value()
+        return SANDBOX_BOT_TOKEN if self.is_sandbox else None
+
+    @property
+    def bot_id(self) -> int | None:
+        if self.telegram.bot_id is not None:
+            return self.telegram.bot_id
+        token = self.bot_token
+        return int(token.split(":", 1)[0]) if token and token.split(":", 1)[0].isdigit() else None
+
+    def is_operator(self, user_id: int) -> bool:
+        return user_id in self.auth.operators
+
+    @model_validator(mode="after")
+    def _production_refuses_sandbox_defaults(self) -> Settings:
+        if self.mode is not Mode.production:
+            return self
+        problems = self.production_problems()
+        if problems:
+            raise ValueError("production mode refuses sandbox defaults: " + "; ".join(problems))
+        return self
+
+    def production_problems(self) -> list[str]:
+        """Every setting still at a sandbox default that production must not run with."""
+        problems: list[str] = []
+        if self.database.is_sqlite:
+            problems.append("CHAINFLUENCE_DATABASE__URL must point at PostgreSQL")
+        if self.auth.jwt_secret.get_secret_value() == SANDBOX_JWT_SECRET:
+            problems.append("CHAINFLUENCE_AUTH__JWT_SECRET is the sandbox default")
+        if self.telegram.bot_token is None and not (
+            self.auth.init_data_validation is InitDataValidation.signature
+            and self.telegram.bot_id is not None
+        ):
+            problems.append("CHAINFLUENCE_TELEGRAM__BOT_TOKEN is not set")
+        if self.ton.network is TonNetwork.sandbox:
+            problems.append("CHAINFLUENCE_TON__NETWORK is sandbox")
+        if self.ton.network is TonNetwork.mainnet and self.ton.wallet_mnemonic is None:
+            problems.append("mainnet needs CHAINFLUENCE_TON__WALLET_MNEMONIC")
+        if self.ton.network is not TonNetwork.sandbox and self.ton.api_url is None:
+            problems.append("CHAINFLUENCE_TON__API_URL is not set")
+        if self.ton.fee_recipient is None:
+            problems.append("CHAINFLUENCE_TON__FEE_RECIPIENT is not set")
+        return problems
+
+
+@functools.cache
+def get_settings() -> Settings:
+    return Settings()

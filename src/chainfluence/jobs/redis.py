@@ -1,0 +1,130 @@
+"""Jobs on Redis through BullMQ: shared by every api and worker process."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from bullmq import Job, Queue, Worker
+from bullmq.custom_errors import UnrecoverableError
+
+from chainfluence.jobs.queue import Executor
+from chainfluence.jobs.registry import PermanentJobError, periodic_specs
+
+log = logging.getLogger(__name__)
+
+SWEEP_JOB = "jobs.run_sweep"
+
+
+class BullMQQueue:
+    """Producer everywhere; consumer (a BullMQ Worker) in processes that call `start()`.
+
+    Periodic sweeps become BullMQ job schedulers, so each fires once per interval across all
+    workers rather than once per worker.
+    """
+
+    def __init__(
+        self,
+        executor: Executor,
+        *,
+        redis_url: str,
+        queue_name: str,
+        concurrency: int,
+        sweep_interval: float,
+        prefix: str = "chainfluence",
+    ) -> None:
+        self._executor = executor
+        self._redis_url = redis_url
+        self._name = queue_name
+        self._prefix = prefix
+        self._concurrency = concurrency
+        self._sweep_interval = sweep_interval
+        self._queue = Queue(queue_name, {"connection": redis_url, "prefix": prefix})
+        self._worker: Worker | None = None
+
+    def _options(self, name: str, *, delay: float, dedup_key: str | None) -> dict[str, Any]:
+        options: dict[str, Any] = {
+            "jobId": uuid.uuid4().hex,
+            "attempts": self._executor.attempts_for(name) if name != SWEEP_JOB else 1,
+            "backoff": {
+                "type": "exponential",
+                "delay": int(self._executor.backoff_seconds * 1000),
+            },
+            "removeOnComplete": True,
+            "removeOnFail": {"age": 7 * 24 * 3600},
+        }
+        if delay > 0:
+            options["delay"] = int(delay * 1000)
+        if dedup_key is not None:
+            options["deduplication"] = {"id": dedup_key}
+        return options
+
+    async def enqueue(
+        self,
+        name: str,
+        payload: dict[str, Any],
+        *,
+        delay: float = 0.0,
+        dedup_key: str | None = None,
+    ) -> bool:
+        options = self._options(name, delay=delay, dedup_key=dedup_key)
+        job = await self._queue.add(name, payload, options)
+        # A deduplicated add returns the id of the job already waiting.
+        return bool(job.id == options["jobId"])
+
+    async def _process(self, job: Job, _token: str) -> None:
+        attempt = int(job.attemptsMade) + 1
+        try:
+            if job.name == SWEEP_JOB:
+                await _run_sweep(self._executor, str(job.data["name"]))
+                return
+            await self._executor.run(job.name, dict(job.data), attempt=attempt)
+        except PermanentJobError as exc:
+            raise UnrecoverableError(str(exc)) from exc
+
+    async def start(self) -> None:
+        if self._worker is not None:
+            return
+        for spec in periodic_specs():
+            every = spec.every_seconds or self._sweep_interval
+            await self._queue.upsertJobScheduler(
+                f"sweep:{spec.name}",
+                {"every": int(every * 1000)},
+                SWEEP_JOB,
+                {"name": spec.name},
+                {"removeOnComplete": True, "removeOnFail": True},
+            )
+        self._worker = Worker(
+            self._name,
+            self._process,
+            {
+                "connection": self._redis_url,
+                "prefix": self._prefix,
+                "concurrency": self._concurrency,
+            },
+        )
+
+    async def counts(self) -> dict[str, int]:
+        result: dict[str, int] = await self._queue.getJobCounts(
+            "waiting", "active", "delayed", "failed", "completed"
+        )
+        return result
+
+    async def obliterate(self) -> None:
+        """Remove the queue and all its jobs (tests)."""
+        await self._queue.obliterate(force=True)
+
+    async def close(self) -> None:
+        if self._worker is not None:
+            await self._worker.close()
+            self._worker = None
+        await self._queue.close()
+
+
+async def _run_sweep(executor: Executor, name: str) -> None:
+    for spec in periodic_specs():
+        if spec.name == name:
+            await spec.handler(executor.runtime)
+            return
+    log.warning("sweep %s is scheduled but no longer registered", name)

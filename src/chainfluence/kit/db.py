@@ -1,0 +1,192 @@
+"""Database plumbing: engine and session factories, portable column types, the unit of work.
+
+One code base runs on PostgreSQL (asyncpg) and SQLite (aiosqlite). SQLite connections get
+foreign keys, WAL and a busy timeout; write transactions on SQLite start with `BEGIN IMMEDIATE`
+so that two writers queue up instead of failing half-way (PostgreSQL uses row locks instead).
+
+Only the code that opens a session commits it (`session_scope`): request dependency, job wrapper,
+bot middleware. Work that must happen after the data is durable (jobs, Telegram messages) is
+registered with `after_commit` and runs only once the commit succeeded; a rollback drops it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, event
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
+
+from chainfluence.kit.time import UTC
+
+log = logging.getLogger(__name__)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware timestamp stored in UTC; naive datetimes are refused on the way in."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime: times must carry a timezone")
+        value = value.astimezone(UTC)
+        # SQLite has no timezone type; store naive UTC text that sorts correctly.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# JSON everywhere, JSONB on PostgreSQL.
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def create_engine(
+    url: str, *, pool_size: int = 10, max_overflow: int = 10, echo: bool = False
+) -> AsyncEngine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa_create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    return sa_create_async_engine(
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+    )
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the driver so BEGIN is ours to emit.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get("sqlite_immediate", False):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+
+
+AfterCommit = Callable[[], Awaitable[None]]
+_AFTER_COMMIT_KEY = "chainfluence.after_commit"
+_ON_ROLLBACK_KEY = "chainfluence.on_rollback"
+
+
+def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
+    """Run `callback` once the session's transaction has committed; dropped on rollback."""
+    session.info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)
+
+
+def on_rollback(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Run `callback` if the session's transaction is rolled back (e.g. remove a written file)."""
+    session.info.setdefault(_ON_ROLLBACK_KEY, []).append(callback)
+
+
+async def begin_write(session: AsyncSession) -> None:
+    """Start the session's transaction as a writer.
+
+    On SQLite this emits `BEGIN IMMEDIATE`, taking the write lock up front so a read-then-write
+    sequence cannot fail half-way; on PostgreSQL it is a plain BEGIN (rows are locked explicitly).
+    Must be called before the session runs its first statement.
+    """
+    await session.connection(execution_options={"sqlite_immediate": True})
+
+
+async def commit(session: AsyncSession) -> None:
+    """Commit, then run the after-commit callbacks (failures there are logged, not raised)."""
+    try:
+        await session.commit()
+    except BaseException:
+        await rollback(session)
+        raise
+    session.info.pop(_ON_ROLLBACK_KEY, None)
+    callbacks: list[AfterCommit] = session.info.pop(_AFTER_COMMIT_KEY, [])
+    for callback in callbacks:
+        try:
+            await callback()
+        except Exception:
+            # The data is committed; anything queued here is re-found by a periodic sweep.
+            log.exception("after-commit callback failed")
+
+
+async def rollback(session: AsyncSession) -> None:
+    session.info.pop(_AFTER_COMMIT_KEY, None)
+    callbacks: list[Callable[[], None]] = session.info.pop(_ON_ROLLBACK_KEY, [])
+    try:
+        await session.rollback()
+    finally:
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:
+                log.exception("on-rollback callback failed")
+
+
+@contextlib.asynccontextmanager
+async def session_scope(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    write: bool = True,
+    info: dict[str, Any] | None = None,
+) -> AsyncIterator[AsyncSession]:
+    """A session and its transaction: committed when the block succeeds, rolled back otherwise."""
+    async with sessionmaker() as session:
+        if info:
+            session.info.update(info)
+        if write:
+            await begin_write(session)
+        try:
+            yield session
+        except BaseException:
+            await rollback(session)
+            raise
+        await commit(session)

@@ -1,0 +1,62 @@
+"""Access tokens: HS256 JWTs carrying the Telegram user id."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import jwt
+
+from chainfluence.kit.time import utcnow
+
+ISSUER = "chainfluence"
+_ALGORITHM = "HS256"
+
+
+class InvalidToken(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    expires_in: int
+
+
+def issue_access_token(user_id: int, *, secret: str, ttl_seconds: int) -> IssuedToken:
+    now = utcnow()
+    claims = {
+        "sub": str(user_id),
+        "iss": ISSUER,
+        "typ": "access",
+        "iat": int(now.timestamp()),
+        "exp": int((now + dt.timedelta(seconds=ttl_seconds)).timestamp()),
+    }
+    return IssuedToken(jwt.encode(claims, secret, algorithm=_ALGORITHM), ttl_seconds)
+
+
+def read_access_token(token: str, *, secret: str) -> int:
+    """The user id in a valid, unexpired access token; `InvalidToken` with a reason otherwise."""
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[_ALGORITHM],
+            issuer=ISSUER,
+            # Expiry is checked below against our clock, which the sandbox can move forward.
+            options={
+                "require": ["exp", "iat", "sub", "iss"],
+                "verify_exp": False,
+                "verify_iat": False,
+            },
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidToken("the access token is invalid") from exc
+    if claims.get("typ") != "access":
+        raise InvalidToken("the access token is invalid")
+    if not isinstance(claims["exp"], int) or claims["exp"] <= utcnow().timestamp():
+        raise InvalidToken("the access token has expired; log in again")
+    try:
+        return int(claims["sub"])
+    except (TypeError, ValueError) as exc:
+        raise InvalidToken("the access token is invalid") from exc

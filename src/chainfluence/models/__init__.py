@@ -1,0 +1,48 @@
+"""ORM models, one per file; importing this package registers every table on the metadata."""
+
+from chainfluence.models.base import Base
+from chainfluence.models.campaigns import Campaign, CampaignStatus
+from chainfluence.models.chain_transactions import ChainTransaction, ChainTxKind
+from chainfluence.models.channels import Channel, ChannelAdmin, ChannelPrice
+from chainfluence.models.creatives import Creative, CreativeStatus
+from chainfluence.models.deal_timeline import ActorType, DealEvent
+from chainfluence.models.deals import Deal, DealStatus
+from chainfluence.models.notifications import (
+    Notification,
+    NotificationType,
+    PushStatus,
+    RelatedType,
+)
+from chainfluence.models.offers import Offer, OfferDirection, OfferStatus
+from chainfluence.models.reviews import Review
+from chainfluence.models.uploads import Upload
+from chainfluence.models.users import User
+from chainfluence.models.wallets import Wallet
+
+__all__ = [
+    "ActorType",
+    "Base",
+    "Campaign",
+    "CampaignStatus",
+    "ChainTransaction",
+    "ChainTxKind",
+    "Channel",
+    "ChannelAdmin",
+    "ChannelPrice",
+    "Creative",
+    "CreativeStatus",
+    "Deal",
+    "DealEvent",
+    "DealStatus",
+    "Notification",
+    "NotificationType",
+    "Offer",
+    "OfferDirection",
+    "OfferStatus",
+    "PushStatus",
+    "RelatedType",
+    "Review",
+    "Upload",
+    "User",
+    "Wallet",
+]

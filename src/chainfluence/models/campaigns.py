@@ -1,0 +1,69 @@
+"""Campaigns: an advertiser's brief, matched to channels by category and thresholds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from chainfluence.kit.db import BigIntPK, JSONType, UTCDateTime
+from chainfluence.models.base import Base, TimestampMixin, enum_type
+
+
+class CampaignStatus(StrEnum):
+    active = "active"
+    paused = "paused"
+    completed = "completed"
+
+
+class Campaign(TimestampMixin, Base):
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        CheckConstraint("budget_nano >= 0", name="budget_non_negative"),
+        CheckConstraint(
+            "total_budget_nano IS NULL OR total_budget_nano >= 0",
+            name="total_budget_non_negative",
+        ),
+        CheckConstraint(
+            "min_subscribers IS NULL OR min_subscribers >= 0", name="min_subscribers_non_negative"
+        ),
+        CheckConstraint(
+            "min_engagement IS NULL OR min_engagement >= 0", name="min_engagement_non_negative"
+        ),
+        Index("ix_campaigns_public_list", "status", "deleted_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    advertiser_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    title: Mapped[str] = mapped_column(String(120), nullable=False)
+    description: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    category: Mapped[str | None] = mapped_column(String(32), index=True)
+    status: Mapped[CampaignStatus] = mapped_column(
+        enum_type(CampaignStatus, "campaign_status"), default=CampaignStatus.active, nullable=False
+    )
+    # Budget per channel placement, and optionally for the whole campaign.
+    budget_nano: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    total_budget_nano: Mapped[int | None] = mapped_column(BigInteger)
+    creative_text: Mapped[str | None] = mapped_column(Text)
+    content_guidelines: Mapped[str | None] = mapped_column(Text)
+    creative_images: Mapped[list[str]] = mapped_column(JSONType, default=list, nullable=False)
+    preferred_formats: Mapped[list[str]] = mapped_column(JSONType, default=list, nullable=False)
+    preferred_categories: Mapped[list[str]] = mapped_column(JSONType, default=list, nullable=False)
+    min_subscribers: Mapped[int | None] = mapped_column(BigInteger)
+    min_engagement: Mapped[float | None] = mapped_column(Float)
+    deadline: Mapped[dt.date | None] = mapped_column(Date)
+    ending_notified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

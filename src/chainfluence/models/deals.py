@@ -1,0 +1,105 @@
+"""Deals: the agreement between advertiser and publisher, and its escrow."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from chainfluence.formats import AdFormat
+from chainfluence.kit.db import BigIntPK, JSONType, UTCDateTime
+from chainfluence.models.base import Base, TimestampMixin, enum_type
+
+
+class DealStatus(StrEnum):
+    pending = "pending"  # waiting for the advertiser's deposit
+    in_escrow = "in_escrow"  # funded; creative agreed and post scheduled inside this state
+    live = "live"  # published; verification runs through the hold
+    verified = "verified"  # hold passed; release sent, waiting for its confirmation
+    released = "released"  # publisher paid (final)
+    refunding = "refunding"  # refund sent, waiting for its confirmation
+    refunded = "refunded"  # advertiser refunded (final)
+    cancelled = "cancelled"  # ended before any money was held (final)
+    disputed = "disputed"  # payout paused until an operator decides
+
+
+class Deal(TimestampMixin, Base):
+    __tablename__ = "deals"
+    __table_args__ = (
+        CheckConstraint("price_nano > 0", name="price_positive"),
+        CheckConstraint(
+            "platform_fee_nano >= 0 AND platform_fee_nano <= price_nano", name="fee_within_price"
+        ),
+        CheckConstraint("deposited_nano >= 0", name="deposited_non_negative"),
+        Index("ix_deals_status_next_check", "status", "next_check_at"),
+        Index("ix_deals_publisher_status", "publisher_id", "status"),
+        Index("ix_deals_advertiser_status", "advertiser_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    offer_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("offers.id", ondelete="RESTRICT"), unique=True
+    )
+    campaign_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("campaigns.id", ondelete="RESTRICT"), index=True
+    )
+    channel_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("channels.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    publisher_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="RESTRICT"), nullable=False
+    )
+    advertiser_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="RESTRICT"), nullable=False
+    )
+    format: Mapped[AdFormat] = mapped_column(enum_type(AdFormat, "ad_format"), nullable=False)
+    status: Mapped[DealStatus] = mapped_column(
+        enum_type(DealStatus, "deal_status"), default=DealStatus.pending, nullable=False
+    )
+    # Money, in nanotons: the agreed price, the platform's cut of it, what reached the escrow.
+    price_nano: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    platform_fee_nano: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
+    deposited_nano: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
+    # Escrow terms, frozen when the payment request is first made (they determine the address).
+    escrow_address: Mapped[str | None] = mapped_column(String(80), unique=True)
+    advertiser_wallet: Mapped[str | None] = mapped_column(String(80))
+    publisher_wallet: Mapped[str | None] = mapped_column(String(80))
+    fee_recipient: Mapped[str | None] = mapped_column(String(80))
+    refund_after: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Schedule and deadlines of the waiting states.
+    scheduled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    deposit_deadline_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    creative_deadline_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    posting_deadline_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When a sweep should look at this deal next (DESIGN §6); null when nothing is due.
+    next_check_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The approved creative, frozen, and the post the bot published.
+    creative_version: Mapped[int | None] = mapped_column(Integer)
+    content_hash: Mapped[str | None] = mapped_column(String(66))
+    post_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    posted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    hold_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    top_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Chain references.
+    deposit_tx_hash: Mapped[str | None] = mapped_column(String(64))
+    payout_tx_hash: Mapped[str | None] = mapped_column(String(64))
+    released_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    refunded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Disputes: the state payout was paused in, who opened it and why, and the decision.
+    disputed_from: Mapped[DealStatus | None] = mapped_column(enum_type(DealStatus, "disputed_from"))
+    dispute_reason: Mapped[str | None] = mapped_column(Text)
+    disputed_by: Mapped[int | None] = mapped_column(BigInteger)
+    dispute_outcome: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    close_reason: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,1 @@
+"""In-app notifications: a `notify()` every domain calls, the inbox routes, and bot pushes."""

@@ -1,0 +1,110 @@
+"""Process roles: `serve` (all in one), `api` (HTTP only), `worker` (jobs, sweeps, watcher)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+import typer
+import uvicorn
+from fastapi import FastAPI
+
+from chainfluence.app import create_app
+from chainfluence.config import Settings, get_settings
+from chainfluence.kit import migrate
+from chainfluence.kit.logging import configure_logging
+from chainfluence.kit.serving import serve_in_background
+from chainfluence.runtime import Runtime, build_runtime
+
+log = logging.getLogger(__name__)
+
+
+def app_factory() -> FastAPI:
+    """uvicorn's factory for `chainfluence api` (one runtime per worker process)."""
+    settings = get_settings()
+    configure_logging(json=settings.log_json, level=settings.log_level)
+    return create_app(settings)
+
+
+async def _wait_for_shutdown() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def _prepare_database(runtime: Runtime) -> None:
+    settings = runtime.settings
+    if settings.database.is_sqlite:
+        await migrate.upgrade(runtime.engine)
+        return
+    if (
+        await migrate.pending_model_changes(runtime.engine)
+        or await migrate.current_revision(runtime.engine) is None
+    ):
+        raise SystemExit("The database is not migrated: run `chainfluence db upgrade` first.")
+
+
+def _banner(settings: Settings, url: str) -> str:
+    mode = "SANDBOX" if settings.is_sandbox else "PRODUCTION"
+    jobs = f"BullMQ on {settings.redis.url}" if settings.redis.url else "in-process"
+    lines = [
+        f"Chainfluence {mode} mode",
+        f"  database : {settings.database.url}",
+        f"  jobs     : {jobs}",
+        f"  API      : {url}/docs",
+    ]
+    if settings.is_sandbox:
+        lines.append("  Telegram and TON are local emulators; no real money moves.")
+    return "\n".join(lines)
+
+
+async def run_serve(settings: Settings, *, host: str | None, port: int | None) -> None:
+    configure_logging(json=settings.log_json, level=settings.log_level)
+    runtime = build_runtime(settings)
+    try:
+        await _prepare_database(runtime)
+        await runtime.start_consuming()
+        app = create_app(runtime=runtime)
+        async with serve_in_background(
+            app,
+            host=host or settings.http.host,
+            port=settings.http.port if port is None else port,
+            log_level=settings.log_level.lower(),
+        ) as url:
+            typer.echo(_banner(settings, url))
+            await _wait_for_shutdown()
+    finally:
+        await runtime.close()
+
+
+def run_api(settings: Settings, *, host: str | None, port: int | None, workers: int) -> None:
+    uvicorn.run(
+        "chainfluence.runner:app_factory",
+        factory=True,
+        host=host or settings.http.host,
+        port=settings.http.port if port is None else port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        proxy_headers=False,
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    configure_logging(json=settings.log_json, level=settings.log_level)
+    if not settings.redis.url:
+        raise SystemExit(
+            "`chainfluence worker` consumes the Redis queue: set CHAINFLUENCE_REDIS__URL."
+        )
+    runtime = build_runtime(settings)
+    try:
+        await runtime.start_consuming()
+        log.info("worker started")
+        await _wait_for_shutdown()
+    finally:
+        await runtime.close()

@@ -1,0 +1,94 @@
+"""The runtime: what one process holds for its whole life (engine, queue, limiter, clients).
+
+Built once by the API lifespan, the worker or `chainfluence serve`, and handed to request
+dependencies, job handlers and bot middlewares, so each opens its sessions the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from chainfluence.config import Settings
+from chainfluence.jobs.inprocess import InProcessQueue
+from chainfluence.jobs.queue import QUEUE_INFO_KEY, Executor, JobQueue
+from chainfluence.jobs.redis import BullMQQueue
+from chainfluence.jobs.registry import load_handlers
+from chainfluence.kit.db import create_engine, create_sessionmaker, session_scope
+from chainfluence.kit.ratelimit import RateLimiter
+from chainfluence.notifications.push import PushSender
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    rate_limiter: RateLimiter
+    redis: Redis | None
+    queue: JobQueue = field(init=False)
+    # Set when a bot is configured (or the sandbox emulator runs); None keeps notifications in-app.
+    push_sender: PushSender | None = None
+    consuming: bool = False
+
+    @contextlib.asynccontextmanager
+    async def session(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
+        """A unit of work: commit on success, then send what it queued; roll back on error."""
+        async with session_scope(
+            self.sessionmaker, write=write, info={QUEUE_INFO_KEY: self.queue}
+        ) as session:
+            yield session
+
+    async def start_consuming(self) -> None:
+        """Run jobs and sweeps in this process (serve, worker)."""
+        await self.queue.start()
+        self.consuming = True
+
+    async def close(self) -> None:
+        await self.queue.close()
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.engine.dispose()
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    load_handlers()
+    engine = create_engine(
+        settings.database.url,
+        pool_size=settings.database.pool_size,
+        max_overflow=settings.database.max_overflow,
+        echo=settings.database.echo,
+    )
+    redis_url = settings.redis.url
+    runtime = Runtime(
+        settings=settings,
+        engine=engine,
+        sessionmaker=create_sessionmaker(engine),
+        rate_limiter=RateLimiter(redis_url=redis_url),
+        redis=Redis.from_url(redis_url) if redis_url else None,
+    )
+    executor = Executor(
+        runtime=runtime,
+        max_attempts=settings.jobs.max_attempts,
+        backoff_seconds=settings.jobs.backoff_seconds,
+    )
+    if redis_url:
+        runtime.queue = BullMQQueue(
+            executor,
+            redis_url=redis_url,
+            queue_name=settings.jobs.queue_name,
+            concurrency=settings.jobs.concurrency,
+            sweep_interval=settings.jobs.sweep_interval_seconds,
+        )
+    else:
+        runtime.queue = InProcessQueue(
+            executor, sweep_interval=settings.jobs.sweep_interval_seconds
+        )
+    return runtime

@@ -1,0 +1,1 @@
+"""Users: registration on first login, profile and roles, public profiles, statistics."""

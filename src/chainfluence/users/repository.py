@@ -1,0 +1,117 @@
+"""User queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chainfluence.auth.init_data import TelegramIdentity
+from chainfluence.kit.dialect import upsert
+from chainfluence.kit.time import utcnow
+from chainfluence.models import Campaign, Channel, Deal, DealStatus, User, Wallet
+
+_REFRESHED_ON_LOGIN = (
+    "username",
+    "first_name",
+    "last_name",
+    "photo_url",
+    "language_code",
+    "is_premium",
+    "last_login_at",
+    "updated_at",
+)
+
+
+async def upsert_from_identity(session: AsyncSession, identity: TelegramIdentity) -> User:
+    """Register the user on first login, refresh names and photo on later ones.
+
+    One statement, race-free: concurrent first logins of the same user yield one row.
+    `member_since` and roles are written only by the insert.
+    """
+    now = utcnow()
+    values = {
+        "id": identity.id,
+        "username": identity.username,
+        "first_name": identity.first_name,
+        "last_name": identity.last_name,
+        "photo_url": identity.photo_url,
+        "language_code": identity.language_code,
+        "is_premium": identity.is_premium,
+        "is_publisher": False,
+        "is_advertiser": False,
+        "member_since": now,
+        "last_login_at": now,
+        "rating_sum": 0,
+        "rating_count": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+    statement = upsert(
+        session,
+        User.__table__,  # type: ignore[arg-type]
+        values,
+        index_elements=["id"],
+        update=_REFRESHED_ON_LOGIN,
+    )
+    await session.execute(statement)
+    user = await session.get(User, identity.id, populate_existing=True)
+    assert user is not None
+    return user
+
+
+async def get(session: AsyncSession, user_id: int) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def current_wallet(session: AsyncSession, user_id: int) -> Wallet | None:
+    statement = select(Wallet).where(Wallet.user_id == user_id, Wallet.unlinked_at.is_(None))
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+@dataclass(frozen=True, slots=True)
+class PublisherTotals:
+    channels_listed: int
+    earned_nano: int
+    deals_completed: int
+
+
+@dataclass(frozen=True, slots=True)
+class AdvertiserTotals:
+    spent_nano: int
+    deals_completed: int
+    campaigns_created: int
+
+
+async def publisher_totals(session: AsyncSession, user_id: int) -> PublisherTotals:
+    channels = await session.scalar(
+        select(func.count())
+        .select_from(Channel)
+        .where(Channel.owner_id == user_id, Channel.deleted_at.is_(None))
+    )
+    earned, completed = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(Deal.price_nano - Deal.platform_fee_nano), 0),
+                func.count(),
+            ).where(Deal.publisher_id == user_id, Deal.status == DealStatus.released)
+        )
+    ).one()
+    return PublisherTotals(int(channels or 0), int(earned), int(completed))
+
+
+async def advertiser_totals(session: AsyncSession, user_id: int) -> AdvertiserTotals:
+    spent, completed = (
+        await session.execute(
+            select(func.coalesce(func.sum(Deal.price_nano), 0), func.count()).where(
+                Deal.advertiser_id == user_id, Deal.status == DealStatus.released
+            )
+        )
+    ).one()
+    campaigns = await session.scalar(
+        select(func.count())
+        .select_from(Campaign)
+        .where(Campaign.advertiser_id == user_id, Campaign.deleted_at.is_(None))
+    )
+    return AdvertiserTotals(int(spent), int(completed), int(campaigns or 0))

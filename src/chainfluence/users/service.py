@@ -1,0 +1,91 @@
+"""User service: login registration, roles, profile and statistics views."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chainfluence.auth.init_data import TelegramIdentity
+from chainfluence.config import Settings
+from chainfluence.kit.errors import NotFound
+from chainfluence.kit.ton_address import friendly
+from chainfluence.models import User
+from chainfluence.users import repository, schemas
+
+
+async def login(session: AsyncSession, identity: TelegramIdentity) -> User:
+    return await repository.upsert_from_identity(session, identity)
+
+
+async def update_roles(session: AsyncSession, user: User, update: schemas.UserUpdate) -> User:
+    if update.is_publisher is not None:
+        user.is_publisher = update.is_publisher
+    if update.is_advertiser is not None:
+        user.is_advertiser = update.is_advertiser
+    await session.flush()
+    return user
+
+
+async def me(session: AsyncSession, user: User, settings: Settings) -> schemas.User:
+    wallet = await repository.current_wallet(session, user.id)
+    return schemas.User(
+        id=user.id,
+        username=user.username,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        photo_url=user.photo_url,
+        language_code=user.language_code,
+        is_publisher=user.is_publisher,
+        is_advertiser=user.is_advertiser,
+        is_operator=settings.is_operator(user.id),
+        wallet_address=friendly(wallet.address, testnet=wallet.network == "testnet")
+        if wallet
+        else None,
+        wallet_verified=wallet is not None,
+        rating=user.rating,
+        review_count=user.rating_count,
+        member_since=user.member_since,
+        created_at=user.created_at,
+        updated_at=user.updated_at,
+    )
+
+
+async def public_profile(session: AsyncSession, user_id: int) -> schemas.PublicUser:
+    user = await repository.get(session, user_id)
+    if user is None:
+        raise NotFound("No such user.", code="user_not_found")
+    publisher = await repository.publisher_totals(session, user_id)
+    advertiser = await repository.advertiser_totals(session, user_id)
+    return schemas.PublicUser(
+        id=user.id,
+        username=user.username,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        photo_url=user.photo_url,
+        is_publisher=user.is_publisher,
+        is_advertiser=user.is_advertiser,
+        rating=user.rating,
+        review_count=user.rating_count,
+        deals_completed=publisher.deals_completed + advertiser.deals_completed,
+        member_since=user.member_since,
+    )
+
+
+async def stats(session: AsyncSession, user: User) -> schemas.UserStats:
+    publisher = await repository.publisher_totals(session, user.id)
+    advertiser = await repository.advertiser_totals(session, user.id)
+    return schemas.UserStats(
+        publisher=schemas.PublisherStats(
+            channels_listed=publisher.channels_listed,
+            total_earned=publisher.earned_nano,
+            total_earned_nano=publisher.earned_nano,
+            deals_completed=publisher.deals_completed,
+            rating=user.rating,
+            review_count=user.rating_count,
+        ),
+        advertiser=schemas.AdvertiserStats(
+            total_spent=advertiser.spent_nano,
+            total_spent_nano=advertiser.spent_nano,
+            deals_completed=advertiser.deals_completed,
+            campaigns_created=advertiser.campaigns_created,
+        ),
+    )
