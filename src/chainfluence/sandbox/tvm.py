@@ -51,6 +51,7 @@ from pytoniq_core.tlb.vm_stack import VmStack
 from pytvm.engine import EmulatorEngineC
 
 __all__ = [
+    "EMPTY_CELL",
     "AccountState",
     "AccountStatus",
     "ComputePhase",
@@ -64,7 +65,10 @@ __all__ = [
     "OutMessage",
     "StackValue",
     "TransactionResult",
+    "emulator_version",
     "load_mainnet_config",
+    "method_id",
+    "text_comment",
 ]
 
 StackValue: TypeAlias = Any
@@ -413,12 +417,13 @@ class OutMessage:
         return self.dest is None
 
     @classmethod
-    def from_message(cls, message: MessageAny) -> OutMessage:
+    def from_cell(cls, cell: Cell) -> OutMessage:
+        message = MessageAny.deserialize(_parse(cell))
         info = message.info
         body: Cell = message.body
         if isinstance(info, InternalMsgInfo):
             return cls(
-                cell=message.serialize(),
+                cell=cell,
                 dest=info.dest,
                 value_nano=info.value.grams,
                 bounce=info.bounce,
@@ -431,7 +436,7 @@ class OutMessage:
             )
         if isinstance(info, ExternalOutMsgInfo):
             return cls(
-                cell=message.serialize(),
+                cell=cell,
                 dest=None,
                 value_nano=0,
                 bounce=False,
@@ -502,6 +507,18 @@ class GetMethodResult:
     vm_log: str = field(repr=False)
 
 
+def _out_message_cells(transaction: Cell) -> list[Cell]:
+    """The out messages exactly as the transaction holds them (their hashes are the messages')."""
+    # transaction.refs[0] = ^[ in_msg:(Maybe ^Message) out_msgs:(HashmapE 15 ^Message) ]
+    messages = _parse(transaction.refs[0])
+    if messages.load_bit():
+        messages.load_ref()
+    by_index: dict[int, Cell] | None = messages.load_dict(
+        15, value_deserializer=lambda value: value.load_ref()
+    )
+    return [by_index[i] for i in sorted(by_index)] if by_index else []
+
+
 def _parse_transaction(before: AccountState, raw: dict[str, Any], vm_log: str) -> TransactionResult:
     transaction_cell = _cell_from_b64(raw["transaction"])
     transaction = Transaction.deserialize(_parse(transaction_cell))
@@ -538,7 +555,7 @@ def _parse_transaction(before: AccountState, raw: dict[str, Any], vm_log: str) -
         lt=transaction.lt,
         now=transaction.now,
         in_value_nano=in_value,
-        out_messages=tuple(OutMessage.from_message(m) for m in transaction.out_msgs),
+        out_messages=tuple(OutMessage.from_cell(c) for c in _out_message_cells(transaction_cell)),
         total_fees_nano=transaction.total_fees.grams,
         storage_fees_nano=storage.storage_fees_collected if storage is not None else 0,
         compute=compute,
