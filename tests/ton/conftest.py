@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from escrow_harness import DAY, EscrowUnderTest, make_terms
 
 from chainfluence.sandbox.tvm import Emulator
+from tests.ton.escrow_harness import DAY, EscrowUnderTest, make_terms
 
 
 @pytest.fixture(scope="session")

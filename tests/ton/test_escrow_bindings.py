@@ -6,7 +6,6 @@ import dataclasses
 import zlib
 
 import pytest
-from escrow_harness import PARTIES, TON, make_terms, party
 from pytoniq_core.boc.builder import Builder
 
 from chainfluence.ton.escrow import (
@@ -22,6 +21,7 @@ from chainfluence.ton.escrow import (
     split_amounts,
     split_body,
 )
+from tests.ton.escrow_harness import PARTIES, TON, make_terms, party
 
 
 def test_same_terms_give_same_address() -> None:

@@ -10,17 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from escrow_harness import (
-    DAY,
-    NOW,
-    OP_VALUE,
-    PARTIES,
-    SENDERS,
-    TON,
-    EscrowUnderTest,
-    make_terms,
-    payouts,
-)
 from pytoniq_core.boc.builder import Builder
 from pytoniq_core.boc.cell import Cell
 
@@ -43,6 +32,17 @@ from chainfluence.ton.escrow import (
     release_body,
     split_amounts,
     split_body,
+)
+from tests.ton.escrow_harness import (
+    DAY,
+    NOW,
+    OP_VALUE,
+    PARTIES,
+    SENDERS,
+    TON,
+    EscrowUnderTest,
+    make_terms,
+    payouts,
 )
 
 NewEscrow = Callable[..., EscrowUnderTest]

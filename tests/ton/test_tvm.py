@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from escrow_harness import NOW, PARTIES, TON, make_terms, party
 
 from chainfluence.sandbox.tvm import (
     AccountState,
@@ -24,6 +23,7 @@ from chainfluence.ton.escrow import (
     escrow_initial_data,
     parse_escrow_data,
 )
+from tests.ton.escrow_harness import NOW, PARTIES, TON, make_terms, party
 
 ABOVE_32_BITS = 2**32 + 123_456_789  # ~4.42 TON: truncated by pytvm's own 32-bit declarations
 
