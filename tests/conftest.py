@@ -15,13 +15,14 @@ from typing import Any
 
 import httpx
 import pytest
-from redis.asyncio import Redis
+from redis import Redis
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from chainfluence.app import create_app
 from chainfluence.config import Settings
-from chainfluence.kit import migrate, time as clock
+from chainfluence.kit import migrate
+from chainfluence.kit import time as clock
 from chainfluence.kit.db import Base, create_engine
 from chainfluence.runtime import Runtime
 from tests.factories import TEST_BOT_TOKEN
@@ -30,7 +31,9 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "CHAINFLUENCE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("CHAINFLUENCE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-BACKENDS = [b for b in os.environ.get("CHAINFLUENCE_TEST_DATABASES", "sqlite,postgresql").split(",") if b]
+BACKENDS = [
+    b for b in os.environ.get("CHAINFLUENCE_TEST_DATABASES", "sqlite,postgresql").split(",") if b
+]
 
 
 @contextlib.asynccontextmanager
@@ -43,7 +46,8 @@ async def _postgres_database() -> AsyncIterator[str]:
     except Exception as exc:
         await admin.dispose()
         pytest.fail(
-            f"PostgreSQL is required at {POSTGRES_ADMIN_URL} (CHAINFLUENCE_TEST_POSTGRES_URL): {exc}",
+            f"PostgreSQL is required at {POSTGRES_ADMIN_URL} "
+            f"(CHAINFLUENCE_TEST_POSTGRES_URL): {exc}",
             pytrace=False,
         )
     try:
@@ -110,16 +114,16 @@ def _reset_clock() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-async def redis_url() -> str:
+def redis_url() -> str:
     client = Redis.from_url(REDIS_URL)
     try:
-        await client.ping()
+        client.ping()
     except Exception as exc:
         pytest.fail(
             f"Redis is required at {REDIS_URL} (CHAINFLUENCE_TEST_REDIS_URL): {exc}", pytrace=False
         )
     finally:
-        await client.aclose()
+        client.close()
     return REDIS_URL
 
 

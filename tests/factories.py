@@ -16,7 +16,7 @@ from PIL import Image
 
 from chainfluence.kit.time import utcnow
 
-TEST_BOT_TOKEN = "123456789:TEST-token-for-chainfluence-tests-0001"  # noqa: S105
+TEST_BOT_TOKEN = "123456789:TEST-token-for-chainfluence-tests-0001"
 TEST_BOT_ID = 123456789
 
 

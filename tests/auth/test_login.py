@@ -32,7 +32,9 @@ async def _login(client: httpx.AsyncClient, raw: str) -> httpx.Response:
     return await client.post("/v1/auth/login", json={"initData": raw})
 
 
-async def test_valid_init_data_logs_in_and_returns_a_working_token(client: httpx.AsyncClient) -> None:
+async def test_valid_init_data_logs_in_and_returns_a_working_token(
+    client: httpx.AsyncClient,
+) -> None:
     response = await _login(client, init_data(1001, first_name="Alice", username="alice"))
 
     assert response.status_code == 200, response.text
@@ -41,7 +43,8 @@ async def test_valid_init_data_logs_in_and_returns_a_working_token(client: httpx
     assert body["expires_in"] > 0
     assert body["user"]["id"] == "1001"
     assert body["user"]["username"] == "alice"
-    assert body["user"]["isPublisher"] is False and body["user"]["isAdvertiser"] is False
+    assert body["user"]["isPublisher"] is False
+    assert body["user"]["isAdvertiser"] is False
     me = await client.get(
         "/v1/users/me", headers={"Authorization": f"Bearer {body['access_token']}"}
     )
@@ -83,7 +86,10 @@ BAD_INIT_DATA = {
         "initData signature is invalid.",
     ),
     "missing hash": (lambda: _without("hash"), "initData has no hash."),
-    "expired": (lambda: _at(-dt.timedelta(hours=2)), "initData has expired; reopen the app from Telegram."),
+    "expired": (
+        lambda: _at(-dt.timedelta(hours=2)),
+        "initData has expired; reopen the app from Telegram.",
+    ),
     "future dated": (lambda: _at(dt.timedelta(minutes=10)), "initData is dated in the future."),
     "missing user": (
         lambda: encode(sign_hmac(init_data_fields(None))),
@@ -128,7 +134,9 @@ async def test_max_age_is_configurable(db: AsyncEngine, database_url: str, tmp_p
 
 
 async def test_third_party_signature_is_verified_with_the_configured_public_key(
-    db: AsyncEngine, database_url: str, tmp_path  # type: ignore[no-untyped-def]
+    db: AsyncEngine,
+    database_url: str,
+    tmp_path,  # type: ignore[no-untyped-def]
 ) -> None:
     telegram_key = Ed25519PrivateKey.generate()
     other_key = Ed25519PrivateKey.generate()
@@ -161,20 +169,24 @@ async def test_third_party_signature_is_verified_with_the_configured_public_key(
     [
         pytest.param(lambda token, secret: f"Bearer {token[:-2]}xx", id="tampered"),
         pytest.param(
-            lambda token, secret: "Bearer "
-            + jwt.encode(
-                {"sub": "1001", "iss": "chainfluence", "typ": "access", "iat": 1, "exp": 2},
-                secret,
-                algorithm="HS256",
+            lambda token, secret: (
+                "Bearer "
+                + jwt.encode(
+                    {"sub": "1001", "iss": "chainfluence", "typ": "access", "iat": 1, "exp": 2},
+                    secret,
+                    algorithm="HS256",
+                )
             ),
             id="expired",
         ),
         pytest.param(
-            lambda token, secret: "Bearer "
-            + jwt.encode(
-                {"sub": "1001", "iss": "chainfluence", "typ": "access", "iat": 1, "exp": 2**40},
-                "another-secret-another-secret-another-secret",
-                algorithm="HS256",
+            lambda token, secret: (
+                "Bearer "
+                + jwt.encode(
+                    {"sub": "1001", "iss": "chainfluence", "typ": "access", "iat": 1, "exp": 2**40},
+                    "another-secret-another-secret-another-secret",
+                    algorithm="HS256",
+                )
             ),
             id="wrong secret",
         ),
@@ -187,7 +199,9 @@ async def test_bad_access_token_is_refused_with_401(client: httpx.AsyncClient, m
     token = headers["Authorization"].removeprefix("Bearer ")
     secret = client.app.state.runtime.settings.auth.jwt_secret.get_secret_value()  # type: ignore[attr-defined]
 
-    response = await client.get("/v1/users/me", headers={"Authorization": make_header(token, secret)})
+    response = await client.get(
+        "/v1/users/me", headers={"Authorization": make_header(token, secret)}
+    )
 
     assert response.status_code == 401
     assert response.json()["code"] in {"invalid_token", "not_authenticated"}
@@ -238,6 +252,7 @@ async def test_later_login_refreshes_names_but_keeps_member_since_and_roles(
     headers = await login(client, 1001, first_name="Alicia", username="alicia")
     second = (await client.get("/v1/users/me", headers=headers)).json()
 
-    assert second["firstName"] == "Alicia" and second["username"] == "alicia"
+    assert second["firstName"] == "Alicia"
+    assert second["username"] == "alicia"
     assert second["memberSince"] == first["memberSince"]
     assert second["isPublisher"] is True
