@@ -46,14 +46,23 @@ def find_chat(call: MethodCall, ref: str) -> Chat:
     except ValueError:
         raise chat_not_found() from None
     if chat_id > 0:
-        private = bot.private_chats.get(chat_id)
-        if private is None:
-            raise chat_not_found()
-        return private
+        return _private_chat(call, chat_id)
     chat = state.chats.get(chat_id)
     if chat is None or (bot.id not in chat.known_to and bot.id not in chat.members):
         raise chat_not_found()
     return chat
+
+
+def _private_chat(call: MethodCall, user_id: int) -> Chat:
+    """A person the emulator knows has a chat with the bot, started or not; others don't."""
+    user = call.state.users.get(user_id)
+    if user is None:
+        raise chat_not_found()
+    if user.is_bot:
+        raise forbidden("bot can't send messages to bots")
+    private = call.state.private_chat(call.bot, user_id, create=True)
+    assert private is not None
+    return private
 
 
 def chat_with_access(call: MethodCall, ref: str, access: Access) -> Chat:
@@ -84,9 +93,6 @@ def check_access(call: MethodCall, chat: Chat, access: Access) -> None:
 def require_can_send(call: MethodCall, chat: Chat) -> None:
     """What sending into an accessible chat additionally needs."""
     if chat.type == ChatType.PRIVATE:
-        assert chat.user_id is not None
-        if call.state.users[chat.user_id].is_bot:
-            raise forbidden("bot can't send messages to bots")
         if chat.blocked:
             raise forbidden("bot was blocked by the user")
         if not chat.started:

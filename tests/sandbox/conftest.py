@@ -1,0 +1,106 @@
+"""Fixtures for the sandbox emulators: one Telegram emulator per test session, reset per test.
+
+The production aiogram client talks to it over real HTTP (`AiohttpSession` pointed at the
+emulator with `TelegramAPIServer.from_base`); people act through `TelegramEmulatorControl`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+
+from chainfluence.sandbox.telegram import (
+    BotAccount,
+    RunningEmulator,
+    TelegramEmulatorControl,
+    run_telegram_emulator,
+)
+from chainfluence.sandbox.telegram.schemas import ChatOut, UserOut
+
+BOT_USERNAME = "chainfluence_test_bot"
+
+
+@pytest.fixture(scope="session")
+async def telegram_emulator() -> AsyncIterator[RunningEmulator]:
+    async with run_telegram_emulator() as emulator:
+        emulator.state.add_bot(username=BOT_USERNAME, first_name="Chainfluence")
+        yield emulator
+
+
+@pytest.fixture(scope="session")
+async def session_bot(telegram_emulator: RunningEmulator) -> AsyncIterator[Bot]:
+    account = telegram_emulator.state.bot(BOT_USERNAME)
+    bot = Bot(account.token, session=AiohttpSession(api=telegram_emulator.api_server))
+    yield bot
+    await bot.session.close()
+
+
+@pytest.fixture(scope="session")
+async def session_control(
+    telegram_emulator: RunningEmulator,
+) -> AsyncIterator[TelegramEmulatorControl]:
+    async with TelegramEmulatorControl(telegram_emulator.base_url) as control:
+        yield control
+
+
+@pytest.fixture
+async def emulator(telegram_emulator: RunningEmulator) -> AsyncIterator[RunningEmulator]:
+    """The shared emulator with a fresh world (the bot and its token survive the reset)."""
+    await telegram_emulator.state.close()
+    telegram_emulator.state.reset()
+    yield telegram_emulator
+    await telegram_emulator.state.close()
+
+
+@pytest.fixture
+def bot_account(emulator: RunningEmulator) -> BotAccount:
+    return emulator.state.bot(BOT_USERNAME)
+
+
+@pytest.fixture
+def bot(emulator: RunningEmulator, session_bot: Bot) -> Bot:
+    return session_bot
+
+
+@pytest.fixture
+def control(
+    emulator: RunningEmulator, session_control: TelegramEmulatorControl
+) -> TelegramEmulatorControl:
+    return session_control
+
+
+@dataclass
+class ChannelWorld:
+    owner: UserOut
+    channel: ChatOut
+
+
+@pytest.fixture
+async def owner(control: TelegramEmulatorControl) -> UserOut:
+    return await control.create_user("Olga", last_name="Petrova", username="olga_owner")
+
+
+@pytest.fixture
+async def channel(
+    control: TelegramEmulatorControl, owner: UserOut, bot_account: BotAccount
+) -> ChatOut:
+    """A public channel where the bot is an administrator with the rights apps preselect."""
+    created = await control.create_channel(
+        "Ad Friendly", owner_id=owner.id, username="ad_friendly", subscribers=1_000
+    )
+    await control.add_bot_as_admin(created.id)
+    bot_account.updates.clear()
+    return created
+
+
+@pytest.fixture
+async def subscriber(control: TelegramEmulatorControl, bot_account: BotAccount) -> UserOut:
+    """A person who has started the bot."""
+    user = await control.create_user("Sam", username="sam_reader")
+    await control.start_bot(user.id)
+    bot_account.updates.clear()
+    return user
