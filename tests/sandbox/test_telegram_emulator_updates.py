@@ -358,3 +358,34 @@ async def test_webhook_refuses_bad_urls_and_secrets(bot: Bot) -> None:
         await bot.set_webhook("ftp://example.org/hook")
     with pytest.raises(Exception, match="secret token contains unallowed characters"):
         await bot.set_webhook("https://example.org/hook", secret_token="no spaces allowed")
+
+
+async def test_in_groups_a_member_bot_sees_commands_and_an_admin_bot_sees_everything(
+    bot: Bot, bot_account: BotAccount, control: TelegramEmulatorControl, owner: UserOut
+) -> None:
+    group = await control.create_group("Buyers club", owner_id=owner.id)
+    await control.add_member(group.id, bot_account.id)
+    await control.post(group.id, text="/deals@chainfluence_test_bot")
+    await control.post(group.id, text="just chatting")
+    await control.promote(group.id, bot_account.id, rights={"can_delete_messages": True})
+    await control.post(group.id, text="now the bot reads this")
+
+    updates = await bot.get_updates()
+
+    texts = [u.message.text for u in updates if u.message]
+    assert texts == ["/deals@chainfluence_test_bot", "now the bot reads this"]
+    assert [u.my_chat_member.new_chat_member.status for u in updates if u.my_chat_member] == [
+        "member",
+        "administrator",
+    ]
+
+
+async def test_writing_to_a_group_the_bot_is_not_in_is_forbidden(
+    bot: Bot, bot_account: BotAccount, control: TelegramEmulatorControl, owner: UserOut
+) -> None:
+    group = await control.create_group("Old group", owner_id=owner.id, supergroup=False)
+    await control.add_member(group.id, bot_account.id)
+    await control.remove_bot(group.id)
+
+    with pytest.raises(Exception, match="Forbidden: bot is not a member of the group chat"):
+        await bot.send_message(group.id, "hello")

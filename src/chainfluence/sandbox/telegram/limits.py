@@ -14,6 +14,14 @@ from chainfluence.sandbox.telegram.errors import TelegramError, too_many_request
 SENDING_METHODS = frozenset(
     {"sendmessage", "sendphoto", "sendmediagroup", "copymessage", "forwardmessage"}
 )
+_DEFAULT_DESCRIPTIONS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    502: "Bad Gateway",
+}
 
 
 @dataclass
@@ -28,7 +36,8 @@ class Fault:
     def error(self) -> TelegramError:
         if self.error_code == 429:
             return too_many_requests(self.retry_after)
-        return TelegramError(self.error_code, self.description or "Internal Server Error")
+        default = _DEFAULT_DESCRIPTIONS.get(self.error_code, "Internal Server Error")
+        return TelegramError(self.error_code, self.description or default)
 
 
 class FaultInjector:

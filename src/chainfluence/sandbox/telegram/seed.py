@@ -51,6 +51,7 @@ def seed_demo(state: EmulatorState, *, bot: BotAccount | None = None) -> DemoWor
         bot = next(iter(state.bots.values()), None) or state.add_bot(
             username="chainfluence_sandbox_bot", first_name="Chainfluence"
         )
+    first_new_update = bot.updates.next_update_id
     alice = state.add_user(first_name="Alice", last_name="Moreau", username="alice_publishes")
     boris = state.add_user(
         first_name="Boris", last_name="Ivanov", username="boris_ads", language_code="ru"
@@ -99,7 +100,7 @@ def seed_demo(state: EmulatorState, *, bot: BotAccount | None = None) -> DemoWor
         private = state.private_chat(bot, person.id, create=True)
         assert private is not None
         private.started = True
-    bot.updates.clear()
+    bot.updates.discard_from(first_new_update)
     return DemoWorld(
         bot_id=bot.id,
         publisher_id=alice.id,

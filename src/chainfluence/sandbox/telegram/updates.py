@@ -109,6 +109,15 @@ class UpdateQueue:
     def clear(self) -> None:
         self._items.clear()
 
+    @property
+    def next_update_id(self) -> int:
+        return self._next_id
+
+    def discard_from(self, update_id: int) -> None:
+        """Forget updates queued since `update_id` (for setting up a past that sent nothing)."""
+        while self._items and self._items[-1]["update_id"] >= update_id:
+            self._items.pop()
+
     async def poll(
         self,
         *,
