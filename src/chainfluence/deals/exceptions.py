@@ -1,0 +1,13 @@
+"""Deal errors."""
+
+from __future__ import annotations
+
+from chainfluence.kit.errors import NotFound
+
+
+class DealNotFound(NotFound):
+    code = "deal_not_found"
+
+    def __init__(self) -> None:
+        # Also what a non-party sees: a deal's existence is private to its parties.
+        super().__init__("No such deal.")

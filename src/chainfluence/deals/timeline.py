@@ -1,0 +1,42 @@
+"""The deal timeline: append-only events written in the same transaction as the change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chainfluence.models import ActorType, Deal, DealEvent, DealStatus
+
+
+async def record(
+    session: AsyncSession,
+    deal: Deal,
+    event: str,
+    *,
+    actor_type: ActorType,
+    actor_id: int | None = None,
+    from_status: DealStatus | None = None,
+    to_status: DealStatus | None = None,
+    details: dict[str, Any] | None = None,
+    tx_hash: str | None = None,
+) -> DealEvent:
+    entry = DealEvent(
+        deal_id=deal.id,
+        event=event,
+        actor_type=actor_type,
+        actor_id=actor_id,
+        from_status=from_status,
+        to_status=to_status,
+        details=details or {},
+        tx_hash=tx_hash,
+    )
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+async def events(session: AsyncSession, deal_id: int) -> list[DealEvent]:
+    statement = select(DealEvent).where(DealEvent.deal_id == deal_id).order_by(DealEvent.id)
+    return list((await session.execute(statement)).scalars())
