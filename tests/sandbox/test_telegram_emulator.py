@@ -118,6 +118,8 @@ async def test_commands_and_menu_button_are_stored_and_read_back(
 ) -> None:
     assert await bot.set_my_commands([BotCommand(command="start", description="Open Chainfluence")])
     assert [c.command for c in await bot.get_my_commands()] == ["start"]
+    assert await bot.delete_my_commands()
+    assert await bot.get_my_commands() == []
 
     button = MenuButtonWebApp(text="Open", web_app=WebAppInfo(url="https://app.example/"))
     assert await bot.set_chat_menu_button(chat_id=subscriber.id, menu_button=button)

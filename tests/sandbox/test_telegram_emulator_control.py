@@ -124,6 +124,20 @@ async def test_flood_limits_allow_one_message_per_chat_per_second_when_enabled(
     assert sent == ["first", "second"]
 
 
+async def test_flood_limits_cap_sends_across_all_chats(
+    bot: Bot, control: TelegramEmulatorControl, channel: ChatOut, subscriber: UserOut
+) -> None:
+    await control.set_rate_limits(enabled=True, per_chat_per_second=5, global_per_second=2)
+    try:
+        await bot.send_message(channel.id, "one")
+        await bot.send_message(subscriber.id, "two")
+        with pytest.raises(TelegramRetryAfter):
+            await bot.send_message(channel.id, "three")
+        await bot.get_me()  # only sending counts
+    finally:
+        await control.set_rate_limits(enabled=False)
+
+
 async def test_every_call_is_logged_with_its_outcome(
     bot: Bot, control: TelegramEmulatorControl, channel: ChatOut
 ) -> None:
