@@ -8,11 +8,11 @@ between concurrent requests without locks. Time comes from `Clock`, which tests 
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
+from chainfluence.kit.time import utcnow
 from chainfluence.sandbox.telegram.errors import EmulatorNotFoundError, EmulatorUsageError
 from chainfluence.sandbox.telegram.limits import CallLog, FaultInjector, RateLimiter
 from chainfluence.sandbox.telegram.updates import UpdateQueue, WebhookConfig
@@ -44,13 +44,17 @@ PRESENT_STATUSES = frozenset(
 
 
 class Clock:
-    """Wall-clock time plus an offset that tests move with `advance` (48 h limits, holds)."""
+    """The project's clock (`chainfluence.kit.time`), plus an offset of the emulator's own.
+
+    Following the project clock keeps Telegram's time in step with the backend's when tests or
+    the sandbox move time forward (48 h limits, hold periods); `advance` moves only the emulator.
+    """
 
     def __init__(self) -> None:
         self.offset = 0.0
 
     def now(self) -> int:
-        return int(time.time() + self.offset)
+        return int(utcnow().timestamp() + self.offset)
 
     def advance(self, seconds: float) -> int:
         if seconds < 0:
