@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Collection, Sequence
+
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chainfluence.models import Deal
+from chainfluence.models import Creative, Deal, DealStatus
+
+# Statuses a deal never leaves; every other status still holds (or waits for) money or a post.
+FINAL_STATUSES = frozenset({DealStatus.released, DealStatus.refunded, DealStatus.cancelled})
+# The advertiser's post is (or was) up and the deal was not unwound.
+PUBLISHED_STATUSES = frozenset({DealStatus.live, DealStatus.verified, DealStatus.released})
 
 
 async def get(session: AsyncSession, deal_id: int) -> Deal | None:
@@ -21,3 +28,50 @@ async def get_for_update(session: AsyncSession, deal_id: int) -> Deal | None:
         .execution_options(populate_existing=True)
     )
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+def of_party(
+    user_id: int, *, role: str | None = None, statuses: Collection[DealStatus] = ()
+) -> Select[Deal]:
+    """A user's deals as advertiser, publisher (`role`) or either, newest first."""
+    if role == "advertiser":
+        statement = select(Deal).where(Deal.advertiser_id == user_id)
+    elif role == "publisher":
+        statement = select(Deal).where(Deal.publisher_id == user_id)
+    else:
+        statement = select(Deal).where(
+            (Deal.advertiser_id == user_id) | (Deal.publisher_id == user_id)
+        )
+    if statuses:
+        statement = statement.where(Deal.status.in_(list(statuses)))
+    return statement.order_by(Deal.id.desc())
+
+
+async def count_open(session: AsyncSession, *, campaign_id: int) -> int:
+    statement = (
+        select(func.count())
+        .select_from(Deal)
+        .where(Deal.campaign_id == campaign_id, Deal.status.not_in(list(FINAL_STATUSES)))
+    )
+    return int((await session.execute(statement)).scalar_one())
+
+
+async def ids_by_offer(session: AsyncSession, offer_ids: Collection[int]) -> dict[int, int]:
+    """Deal id per offer id, for the offers among `offer_ids` that were accepted."""
+    if not offer_ids:
+        return {}
+    statement = select(Deal.offer_id, Deal.id).where(Deal.offer_id.in_(list(offer_ids)))
+    rows = (await session.execute(statement)).all()
+    return {int(offer_id): deal_id for offer_id, deal_id in rows if offer_id is not None}
+
+
+async def creatives_of(session: AsyncSession, deal_ids: Collection[int]) -> Sequence[Creative]:
+    """Every creative version of the given deals, oldest first."""
+    if not deal_ids:
+        return []
+    statement = (
+        select(Creative)
+        .where(Creative.deal_id.in_(list(deal_ids)))
+        .order_by(Creative.deal_id, Creative.version)
+    )
+    return (await session.execute(statement)).scalars().all()

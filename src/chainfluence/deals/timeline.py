@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -40,3 +41,15 @@ async def record(
 async def events(session: AsyncSession, deal_id: int) -> list[DealEvent]:
     statement = select(DealEvent).where(DealEvent.deal_id == deal_id).order_by(DealEvent.id)
     return list((await session.execute(statement)).scalars())
+
+
+async def events_of(session: AsyncSession, deal_ids: Collection[int]) -> Sequence[DealEvent]:
+    """The timelines of several deals at once, each in order."""
+    if not deal_ids:
+        return []
+    statement = (
+        select(DealEvent)
+        .where(DealEvent.deal_id.in_(list(deal_ids)))
+        .order_by(DealEvent.deal_id, DealEvent.id)
+    )
+    return (await session.execute(statement)).scalars().all()

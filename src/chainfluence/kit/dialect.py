@@ -5,10 +5,20 @@ Everything else is portable SQLAlchemy; what PostgreSQL and SQLite spell differe
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import (
+    ColumnElement,
+    SQLColumnExpression,
+    Table,
+    cast,
+    exists,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
@@ -46,3 +56,31 @@ def upsert(
         index_elements=list(index_elements),
         set_={name: lite_stmt.excluded[name] for name in update},
     )
+
+
+def json_array_contains(
+    dialect: str, column: SQLColumnExpression[Any], value: Any
+) -> ColumnElement[bool]:
+    """`value` is an element of the JSON array in `column` (`value` may be a column too).
+
+    PostgreSQL uses JSONB containment (`@>`, GIN-indexable); SQLite scans `json_each`.
+    """
+    if dialect == "postgresql":
+        if isinstance(value, str):
+            # A constant array, so a GIN index on the column can serve the test.
+            return column.op("@>")(cast(json.dumps([value]), postgresql.JSONB))
+        return column.op("@>")(func.jsonb_build_array(value))
+    elements = func.json_each(column).table_valued("value")
+    return exists(select(literal(1)).select_from(elements).where(elements.c.value == value))
+
+
+def json_array_is_empty(dialect: str, column: SQLColumnExpression[Any]) -> ColumnElement[bool]:
+    if dialect == "postgresql":
+        return func.jsonb_array_length(column) == 0
+    return func.json_array_length(column) == 0
+
+
+def contains_text(column: SQLColumnExpression[Any], text: str) -> ColumnElement[bool]:
+    """Case-insensitive substring match, with LIKE wildcards in `text` taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")

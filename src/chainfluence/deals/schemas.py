@@ -1,0 +1,60 @@
+"""Deal shapes on the wire (API.md `Deal`): amounts as nanoton strings, ids by the id rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from chainfluence.formats import AdFormat
+from chainfluence.kit.money import NanoString
+from chainfluence.kit.schemas import Schema, TgId, UtcDateTime
+from chainfluence.models import ActorType, DealStatus
+
+
+class TimelineEvent(Schema):
+    id: int
+    event: str
+    actor_type: ActorType
+    actor_id: TgId | None
+    from_status: DealStatus | None
+    to_status: DealStatus | None
+    details: dict[str, Any]
+    tx_hash: str | None
+    created_at: UtcDateTime
+
+
+class Deal(Schema):
+    id: int
+    deal_id: int = Field(description="Same as id (the Mini App reads dealId)")
+    campaign_id: int | None
+    offer_id: int | None
+    channel_id: TgId
+    publisher_id: TgId
+    advertiser_id: TgId
+    format: AdFormat
+    status: DealStatus
+    amount: NanoString = Field(description="The agreed price, nanotons")
+    amount_nano: NanoString
+    platform_fee_nano: NanoString
+    deposited_nano: NanoString
+    escrow_address: str | None
+    advertiser_wallet: str | None
+    publisher_wallet: str | None
+    scheduled_at: UtcDateTime | None
+    deposit_deadline_at: UtcDateTime | None
+    post_id: int | None = Field(description="Telegram message id of the published post")
+    posted_at: int | None = Field(description="Unix seconds")
+    duration: int = Field(description="Seconds the post must stay up (the format's hold)")
+    content_hash: str | None = Field(description='"0x" + 64 hex of the approved creative')
+    creative_version: int | None
+    creative_text: str | None
+    creative_images: list[str]
+    deposit_tx_hash: str | None
+    tx_hash: str | None = Field(description="The payout or refund transaction")
+    released_at: UtcDateTime | None
+    refunded_at: UtcDateTime | None
+    cancelled_at: UtcDateTime | None
+    timeline: list[TimelineEvent]
+    created_at: UtcDateTime
+    updated_at: UtcDateTime

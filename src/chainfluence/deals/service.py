@@ -1,0 +1,197 @@
+"""Deal service: creating a deal from an accepted offer.
+
+The state machine (`state_machine.py`) moves deals afterwards; this module only brings a deal
+into the world, in status `pending`, in the same transaction that accepts the offer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chainfluence.deals import repository, schemas, timeline
+from chainfluence.formats import format_spec
+from chainfluence.kit.time import utcnow
+from chainfluence.models import (
+    ActorType,
+    Campaign,
+    Creative,
+    CreativeStatus,
+    Deal,
+    DealEvent,
+    DealStatus,
+    Offer,
+)
+
+BPS = 10_000
+# How long the advertiser has to fund the escrow after the deal is made...
+DEPOSIT_WINDOW = dt.timedelta(hours=24)
+# ...cut short to the scheduled time, but never to less than this.
+MIN_DEPOSIT_WINDOW = dt.timedelta(minutes=30)
+
+
+def platform_fee(price_nano: int, fee_bps: int) -> int:
+    """The platform's cut of a price, rounded down to the nanoton.
+
+    Integer arithmetic only; the fee never exceeds the exact percentage, and the remainder of
+    the division (under a nanoton per basis point) stays with the publisher.
+    """
+    if price_nano < 0 or not 0 <= fee_bps <= BPS:
+        raise ValueError("price must be non-negative and the fee between 0 and 10000 bps")
+    return price_nano * fee_bps // BPS
+
+
+def deposit_deadline(now: dt.datetime, scheduled_at: dt.datetime | None) -> dt.datetime:
+    deadline = now + DEPOSIT_WINDOW
+    if scheduled_at is not None:
+        deadline = min(deadline, scheduled_at)
+    return max(deadline, now + MIN_DEPOSIT_WINDOW)
+
+
+def creative_content_hash(
+    *, text: str, entities: list[Any], images: list[str], buttons: list[Any]
+) -> str:
+    """ "0x" + SHA-256 of the creative's canonical JSON: the same content always hashes the same."""
+    canonical = json.dumps(
+        {"text": text, "entities": entities, "images": images, "buttons": buttons},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return "0x" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def create_from_offer(
+    session: AsyncSession,
+    offer: Offer,
+    *,
+    campaign: Campaign | None,
+    actor_id: int,
+    fee_bps: int,
+) -> Deal:
+    """The deal an accepted offer makes: its terms, the campaign's creative as draft 1, and a
+    `deal_created` timeline entry. The caller holds the offer's row lock and marks it accepted.
+    """
+    now = utcnow()
+    deadline = deposit_deadline(now, offer.proposed_at)
+    deal = Deal(
+        offer_id=offer.id,
+        campaign_id=offer.campaign_id,
+        channel_id=offer.channel_id,
+        publisher_id=offer.publisher_id,
+        advertiser_id=offer.advertiser_id,
+        format=offer.format,
+        status=DealStatus.pending,
+        price_nano=offer.amount_nano,
+        platform_fee_nano=platform_fee(offer.amount_nano, fee_bps),
+        deposited_nano=0,
+        scheduled_at=offer.proposed_at,
+        deposit_deadline_at=deadline,
+        next_check_at=deadline,
+    )
+    session.add(deal)
+    await session.flush()
+    creative = await _first_draft(session, deal, campaign)
+    await timeline.record(
+        session,
+        deal,
+        "deal_created",
+        actor_type=ActorType.user,
+        actor_id=actor_id,
+        to_status=DealStatus.pending,
+        details={
+            "offer_id": offer.id,
+            "offer_version": offer.version,
+            "direction": offer.direction.value,
+            "campaign_id": offer.campaign_id,
+            "price_nano": str(deal.price_nano),
+            "platform_fee_nano": str(deal.platform_fee_nano),
+            "fee_bps": fee_bps,
+            "deposit_deadline_at": deadline.isoformat(),
+            "creative_version": creative.version if creative else None,
+        },
+    )
+    return deal
+
+
+async def _first_draft(
+    session: AsyncSession, deal: Deal, campaign: Campaign | None
+) -> Creative | None:
+    """The campaign's creative, when it has one, becomes the deal's first draft."""
+    if campaign is None or not (campaign.creative_text or campaign.creative_images):
+        return None
+    text = campaign.creative_text or ""
+    images = list(campaign.creative_images)
+    creative = Creative(
+        deal_id=deal.id,
+        version=1,
+        author_id=campaign.advertiser_id,
+        text=text,
+        entities=[],
+        images=images,
+        buttons=[],
+        status=CreativeStatus.submitted,
+        content_hash=creative_content_hash(text=text, entities=[], images=images, buttons=[]),
+    )
+    session.add(creative)
+    await session.flush()
+    return creative
+
+
+async def render(session: AsyncSession, deals: Sequence[Deal]) -> list[schemas.Deal]:
+    """Deals as the API shows them, with creatives and timelines loaded for the whole page."""
+    ids = [deal.id for deal in deals]
+    creatives: dict[int, list[Creative]] = {}
+    for creative in await repository.creatives_of(session, ids):
+        creatives.setdefault(creative.deal_id, []).append(creative)
+    events: dict[int, list[DealEvent]] = {}
+    for event in await timeline.events_of(session, ids):
+        events.setdefault(event.deal_id, []).append(event)
+    return [_to_schema(deal, creatives.get(deal.id, []), events.get(deal.id, [])) for deal in deals]
+
+
+def _to_schema(deal: Deal, creatives: list[Creative], events: list[DealEvent]) -> schemas.Deal:
+    # The approved version once there is one, else the latest draft.
+    shown = next((c for c in creatives if c.version == deal.creative_version), None)
+    if shown is None and creatives:
+        shown = creatives[-1]
+    return schemas.Deal(
+        id=deal.id,
+        deal_id=deal.id,
+        campaign_id=deal.campaign_id,
+        offer_id=deal.offer_id,
+        channel_id=deal.channel_id,
+        publisher_id=deal.publisher_id,
+        advertiser_id=deal.advertiser_id,
+        format=deal.format,
+        status=deal.status,
+        amount=deal.price_nano,
+        amount_nano=deal.price_nano,
+        platform_fee_nano=deal.platform_fee_nano,
+        deposited_nano=deal.deposited_nano,
+        escrow_address=deal.escrow_address,
+        advertiser_wallet=deal.advertiser_wallet,
+        publisher_wallet=deal.publisher_wallet,
+        scheduled_at=deal.scheduled_at,
+        deposit_deadline_at=deal.deposit_deadline_at,
+        post_id=deal.post_message_id,
+        posted_at=int(deal.posted_at.timestamp()) if deal.posted_at else None,
+        duration=int(format_spec(deal.format).hold.total_seconds()),
+        content_hash=deal.content_hash,
+        creative_version=deal.creative_version,
+        creative_text=shown.text if shown else None,
+        creative_images=list(shown.images) if shown else [],
+        deposit_tx_hash=deal.deposit_tx_hash,
+        tx_hash=deal.payout_tx_hash,
+        released_at=deal.released_at,
+        refunded_at=deal.refunded_at,
+        cancelled_at=deal.cancelled_at,
+        timeline=[schemas.TimelineEvent.model_validate(event) for event in events],
+        created_at=deal.created_at,
+        updated_at=deal.updated_at,
+    )
