@@ -79,3 +79,73 @@ def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (32, 24)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, (200, 30, 90)).save(buffer, format=fmt)
     return buffer.getvalue()
+
+
+# --- Channels -----------------------------------------------------------------------------------
+# STAND-IN until POST /v1/channels (issue 3) can add channels through the API: the channel, its
+# prices and its Telegram admins are test setup here, written straight to the database. They are
+# not transitions under test. Replace with the channels API (and the Telegram emulator) when it
+# lands.
+
+
+async def create_channel(
+    runtime: Any,
+    *,
+    owner_id: int,
+    channel_id: int = -1001000000001,
+    prices: dict[str, str | tuple[str, bool]] | None = None,
+    title: str = "Test channel",
+    username: str | None = None,
+    category: str | None = "crypto",
+    subscribers: int | None = 10_000,
+    engagement_rate: float | None = 12.5,
+    is_active: bool = True,
+    is_verified: bool = True,
+    admins: dict[int, bool] | None = None,
+) -> int:
+    """A listed channel owned by `owner_id` (registered as a user if needed).
+
+    `prices`: format → TON amount, or (amount, enabled); `admins`: user id → can post.
+    """
+    from chainfluence.kit.money import ton_to_nano
+    from chainfluence.models import Channel, ChannelAdmin, ChannelPrice, User
+
+    async with runtime.session() as session:
+        for user_id in {owner_id, *(admins or {})}:
+            if await session.get(User, user_id) is None:
+                session.add(User(id=user_id, first_name=f"User {user_id}", member_since=utcnow()))
+        await session.flush()
+        session.add(
+            Channel(
+                id=channel_id,
+                owner_id=owner_id,
+                username=username or f"channel{abs(channel_id)}",
+                title=title,
+                category=category,
+                subscribers=subscribers,
+                engagement_rate=engagement_rate,
+                is_active=is_active,
+                is_verified=is_verified,
+            )
+        )
+        await session.flush()
+        for fmt, price in (prices if prices is not None else {"2/48": "10"}).items():
+            amount, enabled = price if isinstance(price, tuple) else (price, True)
+            session.add(
+                ChannelPrice(
+                    channel_id=channel_id,
+                    format=fmt,
+                    price_nano=ton_to_nano(amount),
+                    enabled=enabled,
+                )
+            )
+        for user_id, can_post in (admins or {}).items():
+            session.add(
+                ChannelAdmin(
+                    channel_id=channel_id,
+                    user_id=user_id,
+                    can_post_messages=can_post,
+                    synced_at=utcnow(),
+                )
+            )
+    return channel_id

@@ -16,11 +16,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 import chainfluence
 from chainfluence.auth.router import router as auth_router
+from chainfluence.campaigns.router import router as campaigns_router
 from chainfluence.config import Settings, get_settings
+from chainfluence.deals.router import router as deals_router
 from chainfluence.kit.errors import TooManyRequests
 from chainfluence.kit.http import AccessLogMiddleware, client_ip, error_body, install_error_handlers
 from chainfluence.kit.pagination import TOTAL_COUNT_HEADER
 from chainfluence.notifications.router import router as notifications_router
+from chainfluence.offers.router import router as offers_router
 from chainfluence.runtime import Runtime, build_runtime
 from chainfluence.uploads.router import router as uploads_router
 from chainfluence.users.router import router as users_router
@@ -62,6 +65,9 @@ def api_router() -> APIRouter:
     router.include_router(users_router)
     router.include_router(notifications_router)
     router.include_router(uploads_router)
+    router.include_router(campaigns_router)
+    router.include_router(offers_router)
+    router.include_router(deals_router)
     return router
 
 

@@ -5,7 +5,6 @@ Everything else is portable SQLAlchemy; what PostgreSQL and SQLite spell differe
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,7 +12,6 @@ from sqlalchemy import (
     ColumnElement,
     SQLColumnExpression,
     Table,
-    cast,
     exists,
     func,
     literal,
@@ -68,7 +66,7 @@ def json_array_contains(
     if dialect == "postgresql":
         if isinstance(value, str):
             # A constant array, so a GIN index on the column can serve the test.
-            return column.op("@>")(cast(json.dumps([value]), postgresql.JSONB))
+            return column.op("@>")(literal([str(value)], postgresql.JSONB))
         return column.op("@>")(func.jsonb_build_array(value))
     elements = func.json_each(column).table_valued("value")
     return exists(select(literal(1)).select_from(elements).where(elements.c.value == value))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chainfluence.formats import AdFormat
@@ -37,6 +37,16 @@ class Offer(TimestampMixin, Base):
         Index("ix_offers_publisher_status", "publisher_id", "status"),
         Index("ix_offers_advertiser_status", "advertiser_id", "status"),
         Index("ix_offers_status_expires", "status", "expires_at"),
+        # One open negotiation per channel and campaign: a second application (or a booking under
+        # the campaign) for the same channel waits until the first is decided.
+        Index(
+            "uq_offers_pending_campaign_channel",
+            "campaign_id",
+            "channel_id",
+            unique=True,
+            postgresql_where=text("status = 'pending' AND campaign_id IS NOT NULL"),
+            sqlite_where=text("status = 'pending' AND campaign_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
@@ -66,9 +76,11 @@ class Offer(TimestampMixin, Base):
     format: Mapped[AdFormat] = mapped_column(enum_type(AdFormat, "ad_format"), nullable=False)
     proposed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     message: Mapped[str | None] = mapped_column(Text)
-    # A counter-offer is a new version; the previous one points forward to it.
+    # A counter-offer is a new version pointing back at the one it countered. NO ACTION rather
+    # than RESTRICT: checked at the end of a statement, so a chain of versions can be deleted
+    # together (SQLite checks RESTRICT row by row).
     previous_offer_id: Mapped[int | None] = mapped_column(
-        BigInteger, ForeignKey("offers.id", ondelete="RESTRICT"), index=True
+        BigInteger, ForeignKey("offers.id"), index=True
     )
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

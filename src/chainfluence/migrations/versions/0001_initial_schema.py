@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 19:15:04.694691
+Create Date: 2026-11-25 19:46:56.394815
 """
 
 from collections.abc import Sequence
@@ -489,10 +489,7 @@ def upgrade() -> None:
             ondelete="RESTRICT",
         ),
         sa.ForeignKeyConstraint(
-            ["previous_offer_id"],
-            ["offers.id"],
-            name=op.f("fk_offers_previous_offer_id_offers"),
-            ondelete="RESTRICT",
+            ["previous_offer_id"], ["offers.id"], name=op.f("fk_offers_previous_offer_id_offers")
         ),
         sa.ForeignKeyConstraint(
             ["publisher_id"],
@@ -515,6 +512,13 @@ def upgrade() -> None:
             "ix_offers_publisher_status", ["publisher_id", "status"], unique=False
         )
         batch_op.create_index("ix_offers_status_expires", ["status", "expires_at"], unique=False)
+        batch_op.create_index(
+            "uq_offers_pending_campaign_channel",
+            ["campaign_id", "channel_id"],
+            unique=True,
+            postgresql_where=sa.text("status = 'pending' AND campaign_id IS NOT NULL"),
+            sqlite_where=sa.text("status = 'pending' AND campaign_id IS NOT NULL"),
+        )
 
     op.create_table(
         "deals",
@@ -939,6 +943,11 @@ def downgrade() -> None:
 
     op.drop_table("deals")
     with op.batch_alter_table("offers", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_offers_pending_campaign_channel",
+            postgresql_where=sa.text("status = 'pending' AND campaign_id IS NOT NULL"),
+            sqlite_where=sa.text("status = 'pending' AND campaign_id IS NOT NULL"),
+        )
         batch_op.drop_index("ix_offers_status_expires")
         batch_op.drop_index("ix_offers_publisher_status")
         batch_op.drop_index(batch_op.f("ix_offers_previous_offer_id"))

@@ -1,0 +1,320 @@
+"""Campaign queries: lookups, the public list, counts, and matching against channels."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chainfluence.campaigns.schemas import CampaignSort
+from chainfluence.deals.repository import PUBLISHED_STATUSES
+from chainfluence.formats import AdFormat
+from chainfluence.kit.dialect import (
+    contains_text,
+    json_array_contains,
+    json_array_is_empty,
+)
+from chainfluence.models import (
+    Campaign,
+    CampaignStatus,
+    Channel,
+    ChannelPrice,
+    Deal,
+    DealStatus,
+    Offer,
+    OfferStatus,
+    Upload,
+)
+
+
+async def get(session: AsyncSession, campaign_id: int) -> Campaign | None:
+    """A campaign that is not deleted."""
+    campaign = await session.get(Campaign, campaign_id)
+    return campaign if campaign is not None and campaign.deleted_at is None else None
+
+
+async def get_for_update(
+    session: AsyncSession, campaign_id: int, *, include_deleted: bool = False
+) -> Campaign | None:
+    """The campaign, row-locked and re-read (deleted ones only when asked: offers on them)."""
+    statement = (
+        select(Campaign)
+        .where(Campaign.id == campaign_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if not include_deleted:
+        statement = statement.where(Campaign.deleted_at.is_(None))
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def committed_nano(session: AsyncSession, campaign_id: int) -> int:
+    """What the campaign's deals cost, except deals that ended without the money being spent."""
+    statement = select(func.coalesce(func.sum(Deal.price_nano), 0)).where(
+        Deal.campaign_id == campaign_id,
+        Deal.status.not_in([DealStatus.cancelled, DealStatus.refunded]),
+    )
+    return int((await session.execute(statement)).scalar_one())
+
+
+async def get_many(session: AsyncSession, ids: Collection[int]) -> dict[int, Campaign]:
+    """Campaigns by id, deleted ones included (offers keep pointing at them)."""
+    if not ids:
+        return {}
+    statement = select(Campaign).where(Campaign.id.in_(list(ids)))
+    return {c.id: c for c in (await session.execute(statement)).scalars()}
+
+
+@dataclass(frozen=True, slots=True)
+class ListFilters:
+    status: CampaignStatus = CampaignStatus.active
+    q: str | None = None
+    category: str | None = None
+    format: AdFormat | None = None
+    min_budget_nano: int | None = None
+    max_budget_nano: int | None = None
+    advertiser_id: int | None = None
+    sort: CampaignSort = CampaignSort.created_at_desc
+
+
+_SORT_COLUMNS = {
+    "createdAt": Campaign.created_at,
+    "budget": Campaign.budget_nano,
+    "deadline": Campaign.deadline,
+}
+
+
+def accepts_format(dialect: str, fmt: AdFormat | SQLColumnExpression[str]) -> ColumnElement[bool]:
+    """The campaign takes `fmt`: it lists it, or it states no preference."""
+    return or_(
+        json_array_is_empty(dialect, Campaign.preferred_formats),
+        json_array_contains(dialect, Campaign.preferred_formats, fmt),
+    )
+
+
+def public_list(dialect: str, filters: ListFilters, *, today: dt.date) -> Select[Campaign]:
+    statement = select(Campaign).where(
+        Campaign.deleted_at.is_(None), Campaign.status == filters.status
+    )
+    if filters.status is CampaignStatus.active:
+        # Past its last day an active campaign takes no offers, so it is not advertised.
+        statement = statement.where(or_(Campaign.deadline.is_(None), Campaign.deadline >= today))
+    if filters.q:
+        statement = statement.where(
+            or_(
+                contains_text(Campaign.title, filters.q),
+                contains_text(Campaign.description, filters.q),
+            )
+        )
+    if filters.category:
+        statement = statement.where(Campaign.category == filters.category)
+    if filters.format:
+        statement = statement.where(accepts_format(dialect, filters.format))
+    if filters.min_budget_nano is not None:
+        statement = statement.where(Campaign.budget_nano >= filters.min_budget_nano)
+    if filters.max_budget_nano is not None:
+        statement = statement.where(Campaign.budget_nano <= filters.max_budget_nano)
+    if filters.advertiser_id is not None:
+        statement = statement.where(Campaign.advertiser_id == filters.advertiser_id)
+    descending = filters.sort.value.startswith("-")
+    column = _SORT_COLUMNS[filters.sort.value.lstrip("-")]
+    order = column.desc() if descending else column.asc()
+    if column is Campaign.deadline:
+        order = order.nulls_last()
+    # The id breaks ties so that pages never overlap or skip rows.
+    return statement.order_by(order, Campaign.id.desc() if descending else Campaign.id.asc())
+
+
+def owned_by(user_id: int, *, status: CampaignStatus | None = None) -> Select[Campaign]:
+    statement = select(Campaign).where(
+        Campaign.advertiser_id == user_id, Campaign.deleted_at.is_(None)
+    )
+    if status is not None:
+        statement = statement.where(Campaign.status == status)
+    return statement.order_by(Campaign.id.desc())
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    offers: int = 0
+    accepted: int = 0
+    live: int = 0
+
+
+async def counts(session: AsyncSession, campaign_ids: Collection[int]) -> dict[int, Counts]:
+    """Offer and deal counts per campaign, in two grouped queries for a whole page."""
+    if not campaign_ids:
+        return {}
+    ids = list(campaign_ids)
+    offers = dict(
+        (
+            await session.execute(
+                select(Offer.campaign_id, func.count())
+                .where(Offer.campaign_id.in_(ids), Offer.status != OfferStatus.countered)
+                .group_by(Offer.campaign_id)
+            )
+        ).all()
+    )
+    published = case((Deal.status.in_(list(PUBLISHED_STATUSES)), 1), else_=0)
+    deals = {
+        campaign_id: (int(total), int(live or 0))
+        for campaign_id, total, live in (
+            await session.execute(
+                select(Deal.campaign_id, func.count(), func.sum(published))
+                .where(Deal.campaign_id.in_(ids))
+                .group_by(Deal.campaign_id)
+            )
+        ).all()
+    }
+    return {
+        campaign_id: Counts(
+            offers=int(offers.get(campaign_id, 0)),
+            accepted=deals.get(campaign_id, (0, 0))[0],
+            live=deals.get(campaign_id, (0, 0))[1],
+        )
+        for campaign_id in ids
+    }
+
+
+async def owned_upload_ids(session: AsyncSession, owner_id: int, ids: Collection[str]) -> set[str]:
+    if not ids:
+        return set()
+    statement = select(Upload.id).where(Upload.owner_id == owner_id, Upload.id.in_(list(ids)))
+    return set((await session.execute(statement)).scalars())
+
+
+def matching_channels(campaign: Campaign) -> Select[Channel]:
+    """Active, verified channels that fit the campaign's targeting, best (largest) first.
+
+    Unknown stats never pass a threshold: a null subscriber count is not "enough subscribers".
+    """
+    statement = select(Channel).where(
+        Channel.is_active.is_(True),
+        Channel.is_verified.is_(True),
+        Channel.deleted_at.is_(None),
+        Channel.owner_id != campaign.advertiser_id,
+    )
+    categories = target_categories(campaign)
+    if categories:
+        statement = statement.where(Channel.category.in_(categories))
+    if campaign.min_subscribers:
+        statement = statement.where(Channel.subscribers >= campaign.min_subscribers)
+    if campaign.min_engagement:
+        statement = statement.where(Channel.engagement_rate >= campaign.min_engagement)
+    price = select(ChannelPrice.channel_id).where(
+        ChannelPrice.channel_id == Channel.id, ChannelPrice.enabled.is_(True)
+    )
+    if campaign.preferred_formats:
+        price = price.where(ChannelPrice.format.in_(campaign.preferred_formats))
+    if campaign.budget_nano > 0:
+        price = price.where(ChannelPrice.price_nano <= campaign.budget_nano)
+    statement = statement.where(exists(price))
+    return statement.order_by(
+        Channel.subscribers.desc().nulls_last(),
+        Channel.engagement_rate.desc().nulls_last(),
+        Channel.id,
+    )
+
+
+def target_categories(campaign: Campaign) -> list[str]:
+    """The channel categories a campaign wants: its preferred ones, else its own, else any."""
+    if campaign.preferred_categories:
+        return list(campaign.preferred_categories)
+    return [campaign.category] if campaign.category else []
+
+
+def matching_campaigns(
+    dialect: str,
+    channel: Channel,
+    prices: Sequence[ChannelPrice],
+    *,
+    today: dt.date,
+) -> Select[Campaign]:
+    """Active campaigns a channel fits (the mirror of `matching_channels`), largest budget first."""
+    statement = select(Campaign).where(
+        Campaign.deleted_at.is_(None),
+        Campaign.status == CampaignStatus.active,
+        or_(Campaign.deadline.is_(None), Campaign.deadline >= today),
+        Campaign.advertiser_id != channel.owner_id,
+    )
+    no_preference = json_array_is_empty(dialect, Campaign.preferred_categories)
+    untargeted = and_(no_preference, Campaign.category.is_(None))
+    if channel.category is None:
+        statement = statement.where(untargeted)
+    else:
+        statement = statement.where(
+            or_(
+                untargeted,
+                and_(no_preference, Campaign.category == channel.category),
+                json_array_contains(dialect, Campaign.preferred_categories, channel.category),
+            )
+        )
+    statement = statement.where(
+        _meets(Campaign.min_subscribers, channel.subscribers),
+        _meets(Campaign.min_engagement, channel.engagement_rate),
+    )
+    offered = [
+        and_(
+            accepts_format(dialect, price.format),
+            or_(Campaign.budget_nano == 0, Campaign.budget_nano >= price.price_nano),
+        )
+        for price in prices
+        if price.enabled
+    ]
+    statement = statement.where(or_(*offered) if offered else false())
+    return statement.order_by(Campaign.budget_nano.desc(), Campaign.id.desc())
+
+
+def _meets(threshold: SQLColumnExpression[Any], value: float | None) -> ColumnElement[bool]:
+    no_threshold = or_(threshold.is_(None), threshold == 0)
+    return no_threshold if value is None else or_(no_threshold, threshold <= value)
+
+
+async def prices_of(
+    session: AsyncSession, channel_ids: Collection[int]
+) -> dict[int, list[ChannelPrice]]:
+    if not channel_ids:
+        return {}
+    statement = (
+        select(ChannelPrice)
+        .where(ChannelPrice.channel_id.in_(list(channel_ids)))
+        .order_by(ChannelPrice.channel_id, ChannelPrice.price_nano)
+    )
+    result: dict[int, list[ChannelPrice]] = {}
+    for price in (await session.execute(statement)).scalars():
+        result.setdefault(price.channel_id, []).append(price)
+    return result
+
+
+async def ending_on(
+    session: AsyncSession, day: dt.date, *, limit: int, skip_locked: bool
+) -> Sequence[Campaign]:
+    """Open campaigns whose last day is `day` and whose owner was not told yet, locked."""
+    statement = (
+        select(Campaign)
+        .where(
+            Campaign.deadline == day,
+            Campaign.ending_notified_at.is_(None),
+            Campaign.deleted_at.is_(None),
+            Campaign.status.in_([CampaignStatus.active, CampaignStatus.paused]),
+        )
+        .order_by(Campaign.id)
+        .limit(limit)
+        .with_for_update(skip_locked=skip_locked)
+    )
+    return (await session.execute(statement)).scalars().all()

@@ -1,0 +1,141 @@
+"""/v1/campaigns: the public list, the caller's campaigns, editing, and matching channels.
+
+Also `GET /v1/channels/{id}/matching-campaigns`, the publisher's side of the same matching.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from chainfluence.auth.dependencies import CurrentUser
+from chainfluence.campaigns import repository, schemas, service
+from chainfluence.campaigns.exceptions import CampaignNotFound
+from chainfluence.campaigns.schemas import CategoryIn
+from chainfluence.dependencies import DBSession
+from chainfluence.formats import AdFormat
+from chainfluence.kit.dialect import dialect_name
+from chainfluence.kit.money import TonAmount
+from chainfluence.kit.pagination import Page, paginate, set_total
+from chainfluence.kit.schemas import IntId, Message, TgId
+from chainfluence.kit.time import utcnow
+from chainfluence.models import CampaignStatus
+from chainfluence.offers import repository as offers
+from chainfluence.offers.channel_access import is_channel_manager
+from chainfluence.offers.exceptions import ChannelNotFound, NotChannelManager
+
+router = APIRouter(tags=["campaigns"])
+
+
+@router.get("/campaigns", response_model=list[schemas.Campaign])
+async def list_campaigns(
+    session: DBSession,
+    page: Page,
+    response: Response,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Text in title or description")
+    ] = None,
+    category: Annotated[CategoryIn | None, Query()] = None,
+    status: Annotated[CampaignStatus, Query()] = CampaignStatus.active,
+    format: Annotated[AdFormat | None, Query(description="Campaigns that take this format")] = None,
+    min_budget: Annotated[TonAmount | None, Query(alias="minBudget")] = None,
+    max_budget: Annotated[TonAmount | None, Query(alias="maxBudget")] = None,
+    advertiser_id: Annotated[TgId | None, Query(alias="advertiserId")] = None,
+    sort: Annotated[schemas.CampaignSort, Query()] = schemas.CampaignSort.created_at_desc,
+) -> list[schemas.Campaign]:
+    """Public. Active campaigns (past their deadline left out) unless `status` says otherwise."""
+    filters = repository.ListFilters(
+        status=status,
+        q=q.strip() if q and q.strip() else None,
+        category=category.value if category else None,
+        format=format,
+        min_budget_nano=min_budget,
+        max_budget_nano=max_budget,
+        advertiser_id=advertiser_id,
+        sort=sort,
+    )
+    statement = repository.public_list(dialect_name(session), filters, today=utcnow().date())
+    campaigns, total = await paginate(session, statement, page)
+    set_total(response, total)
+    return await service.render(session, campaigns)
+
+
+@router.get("/campaigns/mine", response_model=list[schemas.Campaign])
+async def list_my_campaigns(
+    user: CurrentUser,
+    session: DBSession,
+    page: Page,
+    response: Response,
+    status: Annotated[CampaignStatus | None, Query()] = None,
+) -> list[schemas.Campaign]:
+    campaigns, total = await paginate(session, repository.owned_by(user.id, status=status), page)
+    set_total(response, total)
+    return await service.render(session, campaigns)
+
+
+@router.post("/campaigns", response_model=schemas.Campaign, status_code=201)
+async def create_campaign(
+    body: schemas.CampaignCreate, user: CurrentUser, session: DBSession
+) -> schemas.Campaign:
+    campaign = await service.create(session, user=user, body=body)
+    (rendered,) = await service.render(session, [campaign])
+    return rendered
+
+
+@router.get("/campaigns/{campaign_id}", response_model=schemas.Campaign)
+async def get_campaign(campaign_id: IntId, session: DBSession) -> schemas.Campaign:
+    """Public."""
+    campaign = await repository.get(session, campaign_id)
+    if campaign is None:
+        raise CampaignNotFound()
+    (rendered,) = await service.render(session, [campaign])
+    return rendered
+
+
+@router.patch("/campaigns/{campaign_id}", response_model=schemas.Campaign)
+async def update_campaign(
+    campaign_id: IntId, body: schemas.CampaignUpdate, user: CurrentUser, session: DBSession
+) -> schemas.Campaign:
+    """The owner edits the brief or moves its status (active ⇄ paused → completed)."""
+    campaign = await service.update(session, user=user, campaign_id=campaign_id, body=body)
+    (rendered,) = await service.render(session, [campaign])
+    return rendered
+
+
+@router.delete("/campaigns/{campaign_id}", response_model=Message)
+async def delete_campaign(campaign_id: IntId, user: CurrentUser, session: DBSession) -> Message:
+    """Soft delete; refused (409) while any of its deals is open. Pending offers are closed."""
+    await service.delete(session, user=user, campaign_id=campaign_id)
+    return Message(message="Campaign deleted.")
+
+
+@router.get("/campaigns/{campaign_id}/matches", response_model=list[schemas.ChannelMatch])
+async def list_matches(
+    campaign_id: IntId, user: CurrentUser, session: DBSession, page: Page, response: Response
+) -> list[schemas.ChannelMatch]:
+    """Active, verified channels in the campaign's categories that meet its thresholds and sell
+    one of its formats within its budget, largest audience first. For the campaign's owner."""
+    campaign = await service.get_owned(session, user=user, campaign_id=campaign_id)
+    channels, total = await paginate(session, repository.matching_channels(campaign), page)
+    set_total(response, total)
+    return await service.render_matches(session, campaign, channels)
+
+
+@router.get("/channels/{channel_id}/matching-campaigns", response_model=list[schemas.Campaign])
+async def list_matching_campaigns(
+    channel_id: TgId, user: CurrentUser, session: DBSession, page: Page, response: Response
+) -> list[schemas.Campaign]:
+    """Active campaigns this channel fits, largest budget first. For the channel's managers."""
+    channel = await offers.get_channel(session, channel_id)
+    if channel is None:
+        raise ChannelNotFound()
+    if not await is_channel_manager(session, user.id, channel):
+        raise NotChannelManager("see matching campaigns for")
+    prices = (await repository.prices_of(session, [channel.id])).get(channel.id, [])
+    statement = repository.matching_campaigns(
+        dialect_name(session), channel, prices, today=utcnow().date()
+    )
+    campaigns, total = await paginate(session, statement, page)
+    set_total(response, total)
+    return await service.render(session, campaigns)

@@ -1,0 +1,223 @@
+"""Campaign service: creating and editing briefs, their status, deletion, and matching.
+
+Status moves: active ⇄ paused, either → completed (final). Completing or deleting a campaign
+ends its pending offers; deleting is refused while any of its deals is still open.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chainfluence.campaigns import repository, schemas
+from chainfluence.campaigns.exceptions import (
+    CampaignHasOpenDeals,
+    CampaignNotFound,
+    CampaignStatusChangeRefused,
+    InvalidCampaign,
+    NotCampaignOwner,
+    UnknownCreativeImage,
+)
+from chainfluence.deals import repository as deals
+from chainfluence.kit.time import utcnow
+from chainfluence.models import Campaign, CampaignStatus, Channel, ChannelPrice, User
+from chainfluence.offers import service as offers
+
+S = CampaignStatus
+STATUS_MOVES: dict[CampaignStatus, frozenset[CampaignStatus]] = {
+    # Pausing stops new offers without ending the talks already under way.
+    S.active: frozenset({S.paused, S.completed}),
+    S.paused: frozenset({S.active, S.completed}),
+    # Completed is final: its offers were closed and a new brief is a new campaign.
+    S.completed: frozenset(),
+}
+
+
+async def create(session: AsyncSession, *, user: User, body: schemas.CampaignCreate) -> Campaign:
+    _check_deadline(body.deadline)
+    await _check_images(session, user.id, body.creative_images)
+    campaign = Campaign(
+        advertiser_id=user.id,
+        title=body.title,
+        description=body.description,
+        category=body.category.value if body.category else None,
+        status=CampaignStatus.active,
+        budget_nano=body.budget,
+        total_budget_nano=body.total_budget,
+        creative_text=body.creative_text,
+        content_guidelines=body.content_guidelines,
+        creative_images=body.creative_images,
+        preferred_formats=[fmt.value for fmt in body.preferred_formats],
+        preferred_categories=[category.value for category in body.preferred_categories],
+        min_subscribers=body.min_subscribers,
+        min_engagement=body.min_engagement,
+        deadline=body.deadline,
+    )
+    session.add(campaign)
+    await session.flush()
+    return campaign
+
+
+async def _owned_for_update(session: AsyncSession, user: User, campaign_id: int) -> Campaign:
+    campaign = await repository.get_for_update(session, campaign_id)
+    if campaign is None:
+        raise CampaignNotFound()
+    if campaign.advertiser_id != user.id:
+        raise NotCampaignOwner()
+    return campaign
+
+
+async def update(
+    session: AsyncSession, *, user: User, campaign_id: int, body: schemas.CampaignUpdate
+) -> Campaign:
+    campaign = await _owned_for_update(session, user, campaign_id)
+    changes = body.model_dump(exclude_unset=True)
+    new_status = changes.pop("status", None)
+    moving = new_status is not None and new_status is not campaign.status
+    if moving and new_status not in STATUS_MOVES[campaign.status]:
+        raise CampaignStatusChangeRefused(
+            f"A {campaign.status.value} campaign cannot become {new_status.value}."
+        )
+    # A client re-sending the whole brief must not trip on a deadline that has since passed.
+    if "deadline" in changes and changes["deadline"] != campaign.deadline:
+        _check_deadline(changes["deadline"])
+    if changes.get("creative_images"):
+        await _check_images(session, user.id, changes["creative_images"])
+    columns = {"budget": "budget_nano", "total_budget": "total_budget_nano"}
+    for name, value in changes.items():
+        if name == "category":
+            value = value.value if value is not None else None
+        elif name in ("preferred_formats", "preferred_categories"):
+            value = [item.value for item in value] if value is not None else []
+        elif name == "creative_images" and value is None:
+            value = []
+        setattr(campaign, columns.get(name, name), value)
+    if campaign.total_budget_nano is not None and campaign.total_budget_nano < campaign.budget_nano:
+        raise InvalidCampaign("totalBudget cannot be smaller than the per-channel budget.")
+    if moving:
+        campaign.status = new_status
+        if new_status is CampaignStatus.completed:
+            await offers.close_for_campaign(session, campaign, reason="was completed")
+    await session.flush()
+    return campaign
+
+
+async def delete(session: AsyncSession, *, user: User, campaign_id: int) -> None:
+    """Soft delete: the row stays for the deals and offers that point at it."""
+    campaign = await _owned_for_update(session, user, campaign_id)
+    open_deals = await deals.count_open(session, campaign_id=campaign.id)
+    if open_deals:
+        raise CampaignHasOpenDeals(open_deals)
+    await offers.close_for_campaign(session, campaign, reason="was deleted")
+    campaign.deleted_at = utcnow()
+    await session.flush()
+
+
+def _check_deadline(deadline: dt.date | None) -> None:
+    if deadline is not None and deadline < utcnow().date():
+        raise InvalidCampaign("The deadline cannot be in the past.")
+
+
+async def _check_images(session: AsyncSession, user_id: int, file_ids: Collection[str]) -> None:
+    owned = await repository.owned_upload_ids(session, user_id, file_ids)
+    for file_id in file_ids:
+        if file_id not in owned:
+            raise UnknownCreativeImage(file_id)
+
+
+async def render(session: AsyncSession, campaigns: Sequence[Campaign]) -> list[schemas.Campaign]:
+    counts = await repository.counts(session, [c.id for c in campaigns])
+    return [_to_schema(c, counts.get(c.id, repository.Counts())) for c in campaigns]
+
+
+def _to_schema(campaign: Campaign, counts: repository.Counts) -> schemas.Campaign:
+    return schemas.Campaign(
+        id=campaign.id,
+        advertiser_id=campaign.advertiser_id,
+        title=campaign.title,
+        description=campaign.description,
+        category=campaign.category,
+        status=campaign.status,
+        budget=campaign.budget_nano,
+        budget_nano=campaign.budget_nano,
+        total_budget=campaign.total_budget_nano,
+        total_budget_nano=campaign.total_budget_nano,
+        creative_text=campaign.creative_text,
+        content_guidelines=campaign.content_guidelines,
+        creative_images=list(campaign.creative_images),
+        preferred_formats=list(campaign.preferred_formats),
+        min_subscribers=campaign.min_subscribers,
+        min_engagement=campaign.min_engagement,
+        preferred_categories=list(campaign.preferred_categories),
+        deadline=campaign.deadline,
+        offer_count=counts.offers,
+        accepted_count=counts.accepted,
+        live_count=counts.live,
+        created_at=campaign.created_at,
+        updated_at=campaign.updated_at,
+    )
+
+
+async def get_owned(session: AsyncSession, *, user: User, campaign_id: int) -> Campaign:
+    campaign = await repository.get(session, campaign_id)
+    if campaign is None:
+        raise CampaignNotFound()
+    if campaign.advertiser_id != user.id:
+        raise NotCampaignOwner("see the channels matching this campaign")
+    return campaign
+
+
+async def render_matches(
+    session: AsyncSession, campaign: Campaign, channels: Sequence[Channel]
+) -> list[schemas.ChannelMatch]:
+    prices = await repository.prices_of(session, [channel.id for channel in channels])
+    return [_to_match(campaign, c, prices.get(c.id, [])) for c in channels]
+
+
+def _to_match(
+    campaign: Campaign, channel: Channel, prices: list[ChannelPrice]
+) -> schemas.ChannelMatch:
+    fitting = [
+        price
+        for price in prices
+        if price.enabled
+        and (not campaign.preferred_formats or price.format.value in campaign.preferred_formats)
+        and (campaign.budget_nano == 0 or price.price_nano <= campaign.budget_nano)
+    ]
+    # The query only returns channels with a fitting price; min() of an empty list cannot happen.
+    best = min(price.price_nano for price in fitting)
+    return schemas.ChannelMatch(
+        id=channel.id,
+        owner_id=channel.owner_id,
+        username=channel.username,
+        title=channel.title,
+        description=channel.description,
+        category=channel.category,
+        language=channel.language,
+        subscribers=channel.subscribers,
+        avg_views=channel.avg_views,
+        engagement_rate=channel.engagement_rate,
+        posts_per_week=channel.posts_per_week,
+        pricing=[
+            schemas.ChannelPricing(
+                format=price.format,
+                price=price.price_nano,
+                price_nano=price.price_nano,
+                enabled=price.enabled,
+                description=price.description,
+            )
+            for price in prices
+        ],
+        rating=channel.rating,
+        review_count=channel.rating_count,
+        is_verified=channel.is_verified,
+        is_active=channel.is_active,
+        stats_updated_at=channel.stats_updated_at,
+        created_at=channel.created_at,
+        updated_at=channel.updated_at,
+        matching_formats=[price.format for price in fitting],
+        best_price=best,
+        best_price_nano=best,
+    )

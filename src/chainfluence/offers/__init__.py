@@ -1,0 +1,1 @@
+"""Offers: priced proposals for one channel and format, from publishers or advertisers."""
