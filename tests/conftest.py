@@ -25,6 +25,12 @@ from chainfluence.kit import migrate
 from chainfluence.kit import time as clock
 from chainfluence.kit.db import Base, create_engine
 from chainfluence.runtime import Runtime
+from chainfluence.sandbox.telegram import (
+    BotAccount,
+    RunningEmulator,
+    TelegramEmulatorControl,
+    run_telegram_emulator,
+)
 from tests.factories import TEST_BOT_TOKEN
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -145,9 +151,66 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settin
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+# --- the Telegram Bot API emulator: one per session, a fresh world per test ---------------------
+# Its bot has the tests' token, so initData signed by `tests.factories` and the app's bot agree.
+
+BOT_USERNAME = "chainfluence_test_bot"
+WEB_APP_URL = "https://app.chainfluence.test/"
+
+
+@pytest.fixture(scope="session")
+async def telegram_emulator() -> AsyncIterator[RunningEmulator]:
+    async with run_telegram_emulator() as emulator:
+        emulator.state.add_bot(
+            username=BOT_USERNAME, first_name="Chainfluence", token=TEST_BOT_TOKEN
+        )
+        yield emulator
+
+
+@pytest.fixture(scope="session")
+async def session_control(
+    telegram_emulator: RunningEmulator,
+) -> AsyncIterator[TelegramEmulatorControl]:
+    async with TelegramEmulatorControl(telegram_emulator.base_url) as control:
+        yield control
+
+
 @pytest.fixture
-def settings(db: AsyncEngine, database_url: str, tmp_path: Path) -> Settings:
-    return make_settings(database_url, tmp_path)
+async def emulator(telegram_emulator: RunningEmulator) -> AsyncIterator[RunningEmulator]:
+    """The shared emulator with a fresh world (the bot and its token survive the reset)."""
+    await telegram_emulator.state.close()
+    telegram_emulator.state.reset()
+    yield telegram_emulator
+    await telegram_emulator.state.close()
+
+
+@pytest.fixture
+def bot_account(emulator: RunningEmulator) -> BotAccount:
+    return emulator.state.bot(BOT_USERNAME)
+
+
+@pytest.fixture
+def control(
+    emulator: RunningEmulator, session_control: TelegramEmulatorControl
+) -> TelegramEmulatorControl:
+    return session_control
+
+
+def telegram_settings(emulator: RunningEmulator) -> dict[str, Any]:
+    """The app's bot talks to the emulator, and stats read post views from it."""
+    return {
+        "bot_token": TEST_BOT_TOKEN,
+        "api_base_url": emulator.base_url,
+        "emulator_url": emulator.base_url,
+        "web_app_url": WEB_APP_URL,
+    }
+
+
+@pytest.fixture
+def settings(
+    db: AsyncEngine, database_url: str, tmp_path: Path, emulator: RunningEmulator
+) -> Settings:
+    return make_settings(database_url, tmp_path, telegram=telegram_settings(emulator))
 
 
 @contextlib.asynccontextmanager
@@ -170,3 +233,12 @@ def runtime_of(client: httpx.AsyncClient) -> Runtime:
 async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     async with app_client(settings) as client:
         yield client
+
+
+@pytest.fixture
+async def bot_polling(client: httpx.AsyncClient) -> AsyncIterator[None]:
+    """The app's bot long-polls the emulator (as under `chainfluence serve`) during the test."""
+    from chainfluence.telegram.lifecycle import polling
+
+    async with polling(runtime_of(client), timeout=1):
+        yield

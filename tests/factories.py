@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import io
 import json
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import httpx
@@ -15,6 +17,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 
 from chainfluence.kit.time import utcnow
+
+T = TypeVar("T")
 
 TEST_BOT_TOKEN = "123456789:TEST-token-for-chainfluence-tests-0001"
 TEST_BOT_ID = 123456789
@@ -149,3 +153,17 @@ async def create_channel(
                 )
             )
     return channel_id
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]], done: Callable[[T], bool], timeout: float = 10.0
+) -> T:
+    """Poll `probe` until `done(value)`; for effects that arrive through the bot or a job."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await probe()
+        if done(value):
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not reached in {timeout} s; last value: {value!r}")
+        await asyncio.sleep(0.02)

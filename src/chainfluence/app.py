@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 import chainfluence
 from chainfluence.auth.router import router as auth_router
 from chainfluence.campaigns.router import router as campaigns_router
+from chainfluence.channels.router import router as channels_router
 from chainfluence.config import Settings, get_settings
 from chainfluence.deals.router import router as deals_router
 from chainfluence.kit.errors import TooManyRequests
@@ -25,6 +26,8 @@ from chainfluence.kit.pagination import TOTAL_COUNT_HEADER
 from chainfluence.notifications.router import router as notifications_router
 from chainfluence.offers.router import router as offers_router
 from chainfluence.runtime import Runtime, build_runtime
+from chainfluence.telegram.lifecycle import configure_webhook
+from chainfluence.telegram.webhook import router as telegram_router
 from chainfluence.uploads.router import router as uploads_router
 from chainfluence.users.router import router as users_router
 
@@ -63,6 +66,7 @@ def api_router() -> APIRouter:
     router = APIRouter(prefix="/v1")
     router.include_router(auth_router)
     router.include_router(users_router)
+    router.include_router(channels_router)
     router.include_router(notifications_router)
     router.include_router(uploads_router)
     router.include_router(campaigns_router)
@@ -92,6 +96,8 @@ def create_app(
         consume = consume_jobs if consume_jobs is not None else settings.redis.url is None
         if own and consume:
             await current.start_consuming()
+        if own:
+            await configure_webhook(current)
         try:
             yield
         finally:
@@ -106,6 +112,7 @@ def create_app(
     )
     install_error_handlers(app)
     app.include_router(api_router())
+    app.include_router(telegram_router)
     _add_operational_routes(app)
     app.add_middleware(IpRateLimitMiddleware, fastapi_app=app)
     app.add_middleware(

@@ -80,6 +80,20 @@ class TelegramSettings(BaseModel):
     webhook_secret: SecretStr | None = None
     # Where the Mini App lives; deep links open it with a start parameter.
     mini_app_url: str = "https://t.me/chainfluence_bot/app"
+    # The Mini App's own https address (BotFather's Web App URL), for `web_app` buttons in
+    # private chats; unset: those buttons fall back to `url` buttons with `mini_app_url`.
+    web_app_url: str | None = None
+    # A private group where the bot is a member: post probes are forwarded there and deleted.
+    service_chat_id: int | None = None
+    # Sandbox and tests: read post views through the Bot API emulator's control API.
+    emulator_url: str | None = None
+    # Telegram's send limits, enforced across processes (Redis) before each send.
+    send_limit_per_chat: str = "1/second"
+    send_limit_global: str = "30/second"
+    # Channel stats: the periodic sweep refreshes figures older than this; on-demand refreshes
+    # of one channel are limited to `stats_refresh_limit`.
+    stats_max_age_seconds: int = Field(default=6 * 3600, ge=60)
+    stats_refresh_limit: str = "1/5minute"
 
 
 class TonNetwork(StrEnum):
@@ -196,6 +210,8 @@ class Settings(BaseSettings):
             and self.telegram.bot_id is not None
         ):
             problems.append("CHAINFLUENCE_TELEGRAM__BOT_TOKEN is not set")
+        if self.telegram.webhook_url and self.telegram.webhook_secret is None:
+            problems.append("a Telegram webhook needs CHAINFLUENCE_TELEGRAM__WEBHOOK_SECRET")
         if self.ton.network is TonNetwork.sandbox:
             problems.append("CHAINFLUENCE_TON__NETWORK is sandbox")
         if self.ton.network is TonNetwork.mainnet and self.ton.wallet_mnemonic is None:

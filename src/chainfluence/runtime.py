@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+from aiogram import Bot, Dispatcher
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -22,6 +23,9 @@ from chainfluence.jobs.registry import load_handlers
 from chainfluence.kit.db import create_engine, create_sessionmaker, session_scope
 from chainfluence.kit.ratelimit import RateLimiter
 from chainfluence.notifications.push import PushSender
+from chainfluence.telegram.bot import build_bot
+from chainfluence.telegram.push import BotPushSender
+from chainfluence.telegram.stats_providers import StatsProvider, configured_providers
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +40,11 @@ class Runtime:
     queue: JobQueue = field(init=False)
     # Set when a bot is configured (or the sandbox emulator runs); None keeps notifications in-app.
     push_sender: PushSender | None = None
+    # The Telegram bot (None without a token) and its update dispatcher (polling or webhook).
+    bot: Bot | None = None
+    dispatcher: Dispatcher | None = None
+    # Where post views come from besides what the bot observes (DESIGN §5); may be empty.
+    stats_providers: list[StatsProvider] = field(default_factory=list)
     consuming: bool = False
 
     @contextlib.asynccontextmanager
@@ -53,6 +62,10 @@ class Runtime:
 
     async def close(self) -> None:
         await self.queue.close()
+        if self.bot is not None:
+            await self.bot.session.close()
+        for provider in self.stats_providers:
+            await provider.close()
         if self.redis is not None:
             await self.redis.aclose()
         await self.engine.dispose()
@@ -91,4 +104,11 @@ def build_runtime(settings: Settings) -> Runtime:
         runtime.queue = InProcessQueue(
             executor, sweep_interval=settings.jobs.sweep_interval_seconds
         )
+    runtime.bot = build_bot(settings, runtime.rate_limiter)
+    if runtime.bot is not None:
+        from chainfluence.telegram.dispatcher import build_dispatcher
+
+        runtime.dispatcher = build_dispatcher(runtime)
+        runtime.push_sender = BotPushSender(runtime.bot, settings.telegram)
+    runtime.stats_providers = configured_providers(settings)
     return runtime

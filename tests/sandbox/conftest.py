@@ -13,22 +13,11 @@ import pytest
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 
-from chainfluence.sandbox.telegram import (
-    BotAccount,
-    RunningEmulator,
-    TelegramEmulatorControl,
-    run_telegram_emulator,
-)
+from chainfluence.sandbox.telegram import BotAccount, RunningEmulator, TelegramEmulatorControl
 from chainfluence.sandbox.telegram.schemas import ChatOut, UserOut
+from tests.conftest import BOT_USERNAME
 
-BOT_USERNAME = "chainfluence_test_bot"
-
-
-@pytest.fixture(scope="session")
-async def telegram_emulator() -> AsyncIterator[RunningEmulator]:
-    async with run_telegram_emulator() as emulator:
-        emulator.state.add_bot(username=BOT_USERNAME, first_name="Chainfluence")
-        yield emulator
+# The emulator itself and `emulator`, `control`, `bot_account` are in tests/conftest.py.
 
 
 @pytest.fixture(scope="session")
@@ -39,38 +28,9 @@ async def session_bot(telegram_emulator: RunningEmulator) -> AsyncIterator[Bot]:
     await bot.session.close()
 
 
-@pytest.fixture(scope="session")
-async def session_control(
-    telegram_emulator: RunningEmulator,
-) -> AsyncIterator[TelegramEmulatorControl]:
-    async with TelegramEmulatorControl(telegram_emulator.base_url) as control:
-        yield control
-
-
-@pytest.fixture
-async def emulator(telegram_emulator: RunningEmulator) -> AsyncIterator[RunningEmulator]:
-    """The shared emulator with a fresh world (the bot and its token survive the reset)."""
-    await telegram_emulator.state.close()
-    telegram_emulator.state.reset()
-    yield telegram_emulator
-    await telegram_emulator.state.close()
-
-
-@pytest.fixture
-def bot_account(emulator: RunningEmulator) -> BotAccount:
-    return emulator.state.bot(BOT_USERNAME)
-
-
 @pytest.fixture
 def bot(emulator: RunningEmulator, session_bot: Bot) -> Bot:
     return session_bot
-
-
-@pytest.fixture
-def control(
-    emulator: RunningEmulator, session_control: TelegramEmulatorControl
-) -> TelegramEmulatorControl:
-    return session_control
 
 
 @dataclass

@@ -96,5 +96,6 @@ def periodic_specs() -> list[PeriodicSpec]:
 def load_handlers() -> None:
     """Import every module that registers jobs or sweeps, so a worker knows them all."""
     import chainfluence.campaigns.jobs
+    import chainfluence.channels.jobs
     import chainfluence.notifications.jobs
     import chainfluence.offers.jobs  # noqa: F401

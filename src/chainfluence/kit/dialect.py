@@ -18,7 +18,8 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.dml import Insert
 
 
@@ -82,3 +83,37 @@ def contains_text(column: SQLColumnExpression[Any], text: str) -> ColumnElement[
     """Case-insensitive substring match, with LIKE wildcards in `text` taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return column.ilike(f"%{escaped}%", escape="\\")
+
+
+# Extensions the schema relies on (trigram indexes for the catalogue's substring search).
+POSTGRESQL_EXTENSIONS = ("pg_trgm",)
+
+
+def prepare_for_migrations(connection: Connection) -> None:
+    """Create what the migrations expect to exist before they run (idempotent).
+
+    `pg_trgm` is a trusted extension (PostgreSQL 13+): a database owner may create it.
+    """
+    if connection.dialect.name == "postgresql":
+        for extension in POSTGRESQL_EXTENSIONS:
+            connection.exec_driver_sql(f"CREATE EXTENSION IF NOT EXISTS {extension}")
+
+
+def _advisory_key(name: str) -> int:
+    """A stable signed 64-bit key for a named PostgreSQL advisory lock."""
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+async def try_advisory_lock(connection: AsyncConnection, name: str) -> bool:
+    """Take the session-level PostgreSQL advisory lock `name` if it is free.
+
+    Held until `advisory_unlock` or until the connection closes, so a crashed holder frees it.
+    """
+    statement = select(func.pg_try_advisory_lock(_advisory_key(name)))
+    return bool((await connection.execute(statement)).scalar_one())
+
+
+async def advisory_unlock(connection: AsyncConnection, name: str) -> None:
+    await connection.execute(select(func.pg_advisory_unlock(_advisory_key(name))))

@@ -7,11 +7,13 @@ from sqlalchemy.engine import Connection
 
 import chainfluence.models  # noqa: F401  (registers every table)
 from chainfluence.kit.db import Base
+from chainfluence.kit.dialect import prepare_for_migrations
 
 target_metadata = Base.metadata
 
 
 def _run(connection: Connection) -> None:
+    prepare_for_migrations(connection)
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -1,8 +1,10 @@
 """ORM models, one per file; importing this package registers every table on the metadata."""
 
 from chainfluence.models.base import Base
+from chainfluence.models.bot_chats import BotChat
 from chainfluence.models.campaigns import Campaign, CampaignStatus
 from chainfluence.models.chain_transactions import ChainTransaction, ChainTxKind
+from chainfluence.models.channel_posts import ChannelPost
 from chainfluence.models.channels import Channel, ChannelAdmin, ChannelPrice
 from chainfluence.models.creatives import Creative, CreativeStatus
 from chainfluence.models.deal_timeline import ActorType, DealEvent
@@ -22,12 +24,14 @@ from chainfluence.models.wallets import Wallet
 __all__ = [
     "ActorType",
     "Base",
+    "BotChat",
     "Campaign",
     "CampaignStatus",
     "ChainTransaction",
     "ChainTxKind",
     "Channel",
     "ChannelAdmin",
+    "ChannelPost",
     "ChannelPrice",
     "Creative",
     "CreativeStatus",

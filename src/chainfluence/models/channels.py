@@ -15,12 +15,16 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chainfluence.formats import AdFormat
 from chainfluence.kit.db import JSONType, UTCDateTime
 from chainfluence.models.base import Base, TimestampMixin, enum_type
+
+# Shown in the public catalogue: the owner keeps it active and the bot's checks passed.
+LISTED_SQL = "is_active AND is_verified"
 
 
 class Channel(TimestampMixin, Base):
@@ -30,8 +34,43 @@ class Channel(TimestampMixin, Base):
         CheckConstraint("avg_views IS NULL OR avg_views >= 0", name="avg_views_non_negative"),
         CheckConstraint("rating_count >= 0", name="rating_count_non_negative"),
         CheckConstraint("rating_sum >= 0", name="rating_sum_non_negative"),
-        Index("ix_channels_active_subscribers", "is_active", "subscribers"),
-        Index("ix_channels_active_category", "is_active", "category", "subscribers"),
+        # The catalogue lists active, verified channels only; its indexes cover just those rows
+        # and carry `id` as the tie-breaker of every sort, so a page is one index range scan.
+        Index(
+            "ix_channels_listed_subscribers",
+            "subscribers",
+            "id",
+            postgresql_where=text(LISTED_SQL),
+            sqlite_where=text(LISTED_SQL),
+        ),
+        Index(
+            "ix_channels_listed_category_subscribers",
+            "category",
+            "subscribers",
+            "id",
+            postgresql_where=text(LISTED_SQL),
+            sqlite_where=text(LISTED_SQL),
+        ),
+        Index(
+            "ix_channels_listed_created_at",
+            "created_at",
+            "id",
+            postgresql_where=text(LISTED_SQL),
+            sqlite_where=text(LISTED_SQL),
+        ),
+        # Substring search (ILIKE '%q%') on PostgreSQL: trigram GIN indexes. `pg_trgm` is
+        # created by the migration environment (kit/dialect.py). On SQLite the same declaration
+        # would be a useless B-tree, so there it is an empty partial index (WHERE 0).
+        *(
+            Index(
+                f"ix_channels_{column}_trgm",
+                column,
+                postgresql_using="gin",
+                postgresql_ops={column: "gin_trgm_ops"},
+                sqlite_where=text("0"),
+            )
+            for column in ("title", "username", "description")
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -45,6 +84,8 @@ class Channel(TimestampMixin, Base):
     language: Mapped[str | None] = mapped_column(String(16))
     is_verified: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    # Why it is inactive: "owner" (paused), "bot_removed", "bot_rights_lost", "deleted".
+    deactivated_reason: Mapped[str | None] = mapped_column(String(32))
     # Who promoted the bot in the channel (from my_chat_member), when we know it.
     bot_added_by: Mapped[int | None] = mapped_column(BigInteger)
     bot_status_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -57,6 +98,10 @@ class Channel(TimestampMixin, Base):
     top_posts_views: Mapped[list[Any] | None] = mapped_column(JSONType)
     stats_sources: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     stats_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The cheapest enabled format's price and its CPM (price per 1000 average views), kept in
+    # step with `channel_prices` and `avg_views` so the catalogue sorts on columns, not joins.
+    min_price_nano: Mapped[int | None] = mapped_column(BigInteger)
+    min_price_cpm_nano: Mapped[int | None] = mapped_column(BigInteger)
     rating_sum: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     rating_count: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -73,6 +118,14 @@ class ChannelPrice(TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint("price_nano >= 0", name="price_non_negative"),
         Index("ix_channel_prices_format_price", "format", "enabled", "price_nano"),
+        Index(
+            "ix_channel_prices_format_cpm",
+            "format",
+            "cpm_nano",
+            "channel_id",
+            postgresql_where=text("enabled"),
+            sqlite_where=text("enabled"),
+        ),
     )
 
     channel_id: Mapped[int] = mapped_column(
@@ -82,6 +135,8 @@ class ChannelPrice(TimestampMixin, Base):
     price_nano: Mapped[int] = mapped_column(BigInteger, nullable=False)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     description: Mapped[str | None] = mapped_column(Text)
+    # price_nano * 1000 / the channel's avg_views: null while views are unknown.
+    cpm_nano: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ChannelAdmin(Base):
@@ -96,6 +151,8 @@ class ChannelAdmin(Base):
         BigInteger, ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True
     )
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)
+    username: Mapped[str | None] = mapped_column(String(64))
+    first_name: Mapped[str | None] = mapped_column(String(256))
     is_creator: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     can_post_messages: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     can_edit_messages: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)

@@ -115,3 +115,46 @@ async def advertiser_totals(session: AsyncSession, user_id: int) -> AdvertiserTo
         .where(Campaign.advertiser_id == user_id, Campaign.deleted_at.is_(None))
     )
     return AdvertiserTotals(int(spent), int(completed), int(campaigns or 0))
+
+
+async def upsert_from_telegram(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    first_name: str,
+    last_name: str | None,
+    username: str | None,
+    language_code: str | None,
+    is_premium: bool,
+) -> User:
+    """Register someone who wrote to the bot (or refresh their names); not a login.
+
+    Same race-free single statement as a login, but `last_login_at` and the photo stay as they are.
+    """
+    now = utcnow()
+    values = {
+        "id": user_id,
+        "username": username,
+        "first_name": first_name,
+        "last_name": last_name,
+        "language_code": language_code,
+        "is_premium": is_premium,
+        "is_publisher": False,
+        "is_advertiser": False,
+        "member_since": now,
+        "rating_sum": 0,
+        "rating_count": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+    statement = upsert(
+        session,
+        User.__table__,  # type: ignore[arg-type]
+        values,
+        index_elements=["id"],
+        update=("username", "first_name", "last_name", "language_code", "is_premium"),
+    )
+    await session.execute(statement)
+    user = await session.get(User, user_id, populate_existing=True)
+    assert user is not None
+    return user

@@ -1,0 +1,1 @@
+"""Channels: listing with Telegram verification, managers, pricing, stats and the catalogue."""

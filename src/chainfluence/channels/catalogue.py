@@ -1,0 +1,156 @@
+"""The public catalogue query: filters and sorts for `GET /v1/channels`.
+
+Only active, verified channels (the partial indexes cover exactly those rows).
+
+Price and CPM: with `format`, a channel must offer that format (enabled) and `price`/`cpm` are
+that format's; without it they are the cheapest enabled format's (`channels.min_price_nano` and
+its CPM). CPM = price × 1000 / average views (nanotons per thousand views), kept up to date in
+stored columns whenever prices or average views change; it is unknown (null, sorted last) while
+a channel's average views are. ER is average views / subscribers as a fraction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Query
+from sqlalchemy import Float, Select, and_, case, cast, or_, select
+from sqlalchemy.orm import aliased
+
+from chainfluence.categories import Category
+from chainfluence.channels.schemas import CatalogueSort
+from chainfluence.formats import AdFormat
+from chainfluence.kit.dialect import contains_text
+from chainfluence.kit.money import TonAmount
+from chainfluence.models import Channel, ChannelPrice
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    q: str | None = None
+    category: Category | None = None
+    language: str | None = None
+    min_subscribers: int | None = None
+    max_subscribers: int | None = None
+    min_avg_views: int | None = None
+    min_er: float | None = None
+    format: AdFormat | None = None
+    min_price_nano: int | None = None
+    max_price_nano: int | None = None
+    min_rating: float | None = None
+    sort: CatalogueSort = CatalogueSort.subscribers_desc
+
+
+def filters(
+    q: Annotated[
+        str | None,
+        Query(max_length=100, description="Substring of title, @username or description"),
+    ] = None,
+    category: Category | None = None,
+    language: Annotated[str | None, Query(max_length=8)] = None,
+    min_subscribers: Annotated[int | None, Query(alias="minSubscribers", ge=0)] = None,
+    max_subscribers: Annotated[int | None, Query(alias="maxSubscribers", ge=0)] = None,
+    min_avg_views: Annotated[int | None, Query(alias="minAvgViews", ge=0)] = None,
+    min_er: Annotated[
+        float | None, Query(alias="minEr", ge=0, description="Fraction, 0.1 = 10 %")
+    ] = None,
+    format: Annotated[
+        AdFormat | None, Query(description="Offers this format; price and CPM are its own")
+    ] = None,
+    min_price: Annotated[TonAmount | None, Query(alias="minPrice", description="TON")] = None,
+    max_price: Annotated[TonAmount | None, Query(alias="maxPrice", description="TON")] = None,
+    min_rating: Annotated[float | None, Query(alias="minRating", ge=0, le=5)] = None,
+    sort: Annotated[CatalogueSort, Query(description="Prefix - for descending")] = (
+        CatalogueSort.subscribers_desc
+    ),
+) -> Filters:
+    text = q.strip() if q else None
+    return Filters(
+        q=text or None,
+        category=category,
+        language=language.strip().lower() if language else None,
+        min_subscribers=min_subscribers,
+        max_subscribers=max_subscribers,
+        min_avg_views=min_avg_views,
+        min_er=min_er,
+        format=format,
+        min_price_nano=min_price,
+        max_price_nano=max_price,
+        min_rating=min_rating,
+        sort=sort,
+    )
+
+
+def statement(f: Filters) -> Select[Channel]:
+    query = select(Channel).where(Channel.is_active, Channel.is_verified)
+    if f.format is not None:
+        price_row = aliased(ChannelPrice)
+        query = query.join(
+            price_row,
+            and_(
+                price_row.channel_id == Channel.id,
+                price_row.format == f.format,
+                price_row.enabled.is_(True),
+            ),
+        )
+        price: Any = price_row.price_nano
+        cpm: Any = price_row.cpm_nano
+        tie: Any = price_row.channel_id
+    else:
+        price, cpm, tie = Channel.min_price_nano, Channel.min_price_cpm_nano, Channel.id
+    if f.q:
+        query = query.where(
+            or_(
+                contains_text(Channel.title, f.q),
+                contains_text(Channel.username, f.q.removeprefix("@")),
+                contains_text(Channel.description, f.q),
+            )
+        )
+    if f.category is not None:
+        query = query.where(Channel.category == f.category.value)
+    if f.language:
+        query = query.where(Channel.language == f.language)
+    if f.min_subscribers is not None:
+        query = query.where(Channel.subscribers >= f.min_subscribers)
+    if f.max_subscribers is not None:
+        query = query.where(Channel.subscribers <= f.max_subscribers)
+    if f.min_avg_views is not None:
+        query = query.where(Channel.avg_views >= f.min_avg_views)
+    if f.min_er is not None:
+        query = query.where(Channel.engagement_rate >= f.min_er)
+    if f.min_price_nano is not None:
+        query = query.where(price >= f.min_price_nano)
+    if f.max_price_nano is not None:
+        query = query.where(price <= f.max_price_nano)
+    if f.min_rating is not None:
+        query = query.where(
+            Channel.rating_count > 0, Channel.rating_sum >= f.min_rating * Channel.rating_count
+        )
+    return query.order_by(*_order(f.sort, price=price, cpm=cpm, tie=tie))
+
+
+def _order(sort: CatalogueSort, *, price: Any, cpm: Any, tie: Any) -> list[Any]:
+    descending = sort.value.startswith("-")
+    key = sort.value.removeprefix("-")
+    rating = case(
+        (Channel.rating_count > 0, cast(Channel.rating_sum, Float) / Channel.rating_count),
+        else_=None,
+    )
+    columns: dict[str, Any] = {
+        "subscribers": Channel.subscribers,
+        "avgViews": Channel.avg_views,
+        "er": Channel.engagement_rate,
+        "price": price,
+        "cpm": cpm,
+        "rating": rating,
+        "createdAt": Channel.created_at,
+    }
+    column = columns[key]
+    if key in ("subscribers", "createdAt"):
+        # Never null for a listed channel: plain ASC/DESC, which the (value, id) indexes serve
+        # in either direction.
+        return [column.desc(), tie.desc()] if descending else [column.asc(), tie.asc()]
+    # Unknown figures go last either way.
+    ordered = column.desc().nulls_last() if descending else column.asc().nulls_last()
+    return [ordered, tie.desc() if descending else tie.asc()]

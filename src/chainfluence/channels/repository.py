@@ -1,0 +1,225 @@
+"""Channel queries: channels, prices, administrators, the bot's chats and observed posts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from sqlalchemy import Select, delete, exists, func, or_, select, union
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chainfluence.deals.repository import FINAL_STATUSES
+from chainfluence.kit.dialect import upsert
+from chainfluence.models import (
+    BotChat,
+    Channel,
+    ChannelAdmin,
+    ChannelPost,
+    ChannelPrice,
+    Deal,
+    User,
+)
+
+
+async def get(session: AsyncSession, channel_id: int) -> Channel | None:
+    """A channel that is not deleted."""
+    channel = await session.get(Channel, channel_id)
+    return channel if channel is not None and channel.deleted_at is None else None
+
+
+async def get_including_deleted(session: AsyncSession, channel_id: int) -> Channel | None:
+    return await session.get(Channel, channel_id, populate_existing=True)
+
+
+async def get_for_update(
+    session: AsyncSession, channel_id: int, *, include_deleted: bool = False
+) -> Channel | None:
+    statement = (
+        select(Channel)
+        .where(Channel.id == channel_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if not include_deleted:
+        statement = statement.where(Channel.deleted_at.is_(None))
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+# --- managers -------------------------------------------------------------------------------
+
+
+def managed_ids(user_id: int) -> Select[tuple[int]]:
+    """Ids of the channels `user_id` owns or administers on Telegram (as last synced)."""
+    owned = select(Channel.id).where(Channel.owner_id == user_id)
+    administered = select(ChannelAdmin.channel_id).where(ChannelAdmin.user_id == user_id)
+    return select(union(owned, administered).subquery().c[0])
+
+
+def mine(user_id: int) -> Select[Channel]:
+    return (
+        select(Channel)
+        .where(Channel.deleted_at.is_(None), Channel.id.in_(managed_ids(user_id)))
+        .order_by(Channel.created_at.desc(), Channel.id.desc())
+    )
+
+
+async def admin_row(session: AsyncSession, channel_id: int, user_id: int) -> ChannelAdmin | None:
+    return await session.get(ChannelAdmin, (channel_id, user_id), populate_existing=True)
+
+
+async def admins(session: AsyncSession, channel_id: int) -> Sequence[ChannelAdmin]:
+    statement = (
+        select(ChannelAdmin)
+        .where(ChannelAdmin.channel_id == channel_id)
+        .order_by(ChannelAdmin.is_creator.desc(), ChannelAdmin.user_id)
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def replace_admins(
+    session: AsyncSession, channel_id: int, rows: Collection[dict[str, Any]]
+) -> None:
+    await session.execute(delete(ChannelAdmin).where(ChannelAdmin.channel_id == channel_id))
+    session.add_all(ChannelAdmin(channel_id=channel_id, **row) for row in rows)
+    await session.flush()
+
+
+async def registered_user_ids(session: AsyncSession, ids: Collection[int]) -> set[int]:
+    if not ids:
+        return set()
+    statement = select(User.id).where(User.id.in_(list(ids)))
+    return set((await session.execute(statement)).scalars().all())
+
+
+async def upsert_admin(session: AsyncSession, channel_id: int, row: dict[str, Any]) -> None:
+    values = {"channel_id": channel_id, **row}
+    statement = upsert(
+        session,
+        ChannelAdmin.__table__,  # type: ignore[arg-type]
+        values,
+        index_elements=["channel_id", "user_id"],
+        update=[k for k in values if k not in ("channel_id", "user_id")],
+    )
+    await session.execute(statement)
+
+
+async def remove_admin(session: AsyncSession, channel_id: int, user_id: int) -> None:
+    await session.execute(
+        delete(ChannelAdmin).where(
+            ChannelAdmin.channel_id == channel_id, ChannelAdmin.user_id == user_id
+        )
+    )
+
+
+# --- prices ---------------------------------------------------------------------------------
+
+
+async def prices_of(
+    session: AsyncSession, channel_ids: Collection[int]
+) -> dict[int, list[ChannelPrice]]:
+    result: dict[int, list[ChannelPrice]] = {cid: [] for cid in channel_ids}
+    if not channel_ids:
+        return result
+    statement = select(ChannelPrice).where(ChannelPrice.channel_id.in_(list(channel_ids)))
+    for price in (await session.execute(statement)).scalars():
+        result[price.channel_id].append(price)
+    return result
+
+
+async def delete_prices(session: AsyncSession, channel_id: int) -> None:
+    await session.execute(delete(ChannelPrice).where(ChannelPrice.channel_id == channel_id))
+
+
+async def open_deal_count(session: AsyncSession, channel_id: int) -> int:
+    statement = (
+        select(func.count())
+        .select_from(Deal)
+        .where(Deal.channel_id == channel_id, Deal.status.not_in(list(FINAL_STATUSES)))
+    )
+    return int((await session.execute(statement)).scalar_one())
+
+
+# --- the bot's chats ------------------------------------------------------------------------
+
+
+async def bot_chat(session: AsyncSession, chat_id: int) -> BotChat | None:
+    return await session.get(BotChat, chat_id, populate_existing=True)
+
+
+async def save_bot_chat(session: AsyncSession, values: dict[str, Any]) -> None:
+    statement = upsert(
+        session,
+        BotChat.__table__,  # type: ignore[arg-type]
+        values,
+        index_elements=["chat_id"],
+        update=[k for k in values if k != "chat_id"],
+    )
+    await session.execute(statement)
+
+
+# --- observed posts -------------------------------------------------------------------------
+
+
+async def save_post(session: AsyncSession, values: dict[str, Any], *, update: list[str]) -> None:
+    statement = upsert(
+        session,
+        ChannelPost.__table__,  # type: ignore[arg-type]
+        values,
+        index_elements=["channel_id", "message_id"],
+        update=update,
+    )
+    await session.execute(statement)
+
+
+async def posts_since(
+    session: AsyncSession, channel_id: int, since: dt.datetime
+) -> Sequence[ChannelPost]:
+    statement = (
+        select(ChannelPost)
+        .where(ChannelPost.channel_id == channel_id, ChannelPost.posted_at >= since)
+        .order_by(ChannelPost.posted_at)
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def newer_post_exists(
+    session: AsyncSession, channel_id: int, *, after_message_id: int, until: dt.datetime
+) -> bool:
+    """Whether the bot saw a post in the channel after `after_message_id`, dated up to `until`.
+
+    For the top-hours rule (formats 1/24, 2/48, 3/72): the ad must stay the newest post. Message
+    ids grow with every post in a channel, so "after" is by id; albums count once per photo.
+    """
+    statement = select(
+        exists().where(
+            ChannelPost.channel_id == channel_id,
+            ChannelPost.message_id > after_message_id,
+            ChannelPost.posted_at <= until,
+        )
+    )
+    return bool((await session.execute(statement)).scalar_one())
+
+
+async def prune_posts(session: AsyncSession, older_than: dt.datetime) -> None:
+    await session.execute(delete(ChannelPost).where(ChannelPost.posted_at < older_than))
+
+
+# --- stats sweep ----------------------------------------------------------------------------
+
+
+async def stale_channel_ids(
+    session: AsyncSession, *, older_than: dt.datetime, limit: int
+) -> Sequence[int]:
+    """Active channels whose stats are missing or older than `older_than`, stalest first."""
+    statement = (
+        select(Channel.id)
+        .where(
+            Channel.deleted_at.is_(None),
+            Channel.is_active.is_(True),
+            or_(Channel.stats_updated_at.is_(None), Channel.stats_updated_at < older_than),
+        )
+        .order_by(Channel.stats_updated_at.asc().nulls_first(), Channel.id)
+        .limit(limit)
+    )
+    return (await session.execute(statement)).scalars().all()

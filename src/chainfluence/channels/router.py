@@ -1,0 +1,121 @@
+"""/v1/channels: list, browse, edit, delete channels; their stats and managers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
+
+from chainfluence import jobs
+from chainfluence.auth.dependencies import CurrentUser
+from chainfluence.channels import catalogue, repository, schemas, service, stats
+from chainfluence.channels.dependencies import ChannelManager, PublicChannel
+from chainfluence.channels.exceptions import StatsRefreshTooSoon
+from chainfluence.dependencies import DBSession, RuntimeDep
+from chainfluence.kit.errors import TooManyRequests
+from chainfluence.kit.pagination import Page, paginate, set_total
+from chainfluence.kit.schemas import Message, TgId
+
+router = APIRouter(prefix="/channels", tags=["channels"])
+
+
+@router.get("", response_model=list[schemas.Channel])
+async def list_channels(
+    session: DBSession,
+    page: Page,
+    response: Response,
+    filters: Annotated[catalogue.Filters, Depends(catalogue.filters)],
+) -> list[schemas.Channel]:
+    """The public catalogue: active, verified channels. See `catalogue` for price and CPM."""
+    rows, total = await paginate(session, catalogue.statement(filters), page)
+    set_total(response, total)
+    return await service.to_schemas(session, rows)
+
+
+@router.get("/mine", response_model=list[schemas.Channel])
+async def my_channels(
+    user: CurrentUser, session: DBSession, page: Page, response: Response
+) -> list[schemas.Channel]:
+    """Channels you own or administer on Telegram, active or not."""
+    rows, total = await paginate(session, repository.mine(user.id), page)
+    set_total(response, total)
+    return await service.to_schemas(session, rows)
+
+
+@router.post("", response_model=schemas.Channel, status_code=status.HTTP_201_CREATED)
+async def add_channel(
+    body: schemas.ChannelCreate,
+    user: CurrentUser,
+    session: DBSession,
+    runtime: RuntimeDep,
+    response: Response,
+) -> schemas.Channel:
+    """List a channel: the bot must administer it with post/edit/delete rights, and you must be
+    its creator or an administrator. Re-adding your deleted or deactivated channel reactivates
+    it; adding one you already list returns it (200)."""
+    channel, newly = await service.add_channel(session, runtime.bot, user=user, body=body)
+    if not newly:
+        response.status_code = status.HTTP_200_OK
+    return (await service.to_schemas(session, [channel]))[0]
+
+
+@router.get("/{channel_id}", response_model=schemas.Channel)
+async def get_channel(channel: PublicChannel, session: DBSession) -> schemas.Channel:
+    return (await service.to_schemas(session, [channel]))[0]
+
+
+@router.patch("/{channel_id}", response_model=schemas.Channel)
+async def update_channel(
+    channel_id: TgId,
+    body: schemas.ChannelUpdate,
+    user: CurrentUser,
+    session: DBSession,
+    runtime: RuntimeDep,
+) -> schemas.Channel:
+    """Owner or manager: category, description, language, the full price list, active flag."""
+    channel = await service.update_channel(
+        session, runtime.bot, user=user, channel_id=channel_id, body=body
+    )
+    return (await service.to_schemas(session, [channel]))[0]
+
+
+@router.delete("/{channel_id}", response_model=Message)
+async def delete_channel(channel_id: TgId, user: CurrentUser, session: DBSession) -> Message:
+    """Owner only; refused (409) while the channel has open deals."""
+    await service.delete_channel(session, user=user, channel_id=channel_id)
+    return Message(message="The channel was removed from the catalogue.")
+
+
+@router.get("/{channel_id}/stats", response_model=schemas.Stats)
+async def channel_stats(channel: PublicChannel) -> schemas.Stats:
+    """Stored figures only: this never waits on Telegram."""
+    return stats.to_schema(channel)
+
+
+@router.post(
+    "/{channel_id}/refresh-stats", response_model=Message, status_code=status.HTTP_202_ACCEPTED
+)
+async def refresh_stats(
+    channel: ChannelManager, session: DBSession, runtime: RuntimeDep
+) -> Message:
+    """Queue a refresh of the channel's stats and managers (limited per channel)."""
+    try:
+        await runtime.rate_limiter.hit(
+            runtime.settings.telegram.stats_refresh_limit, "channel-stats", str(channel.id)
+        )
+    except TooManyRequests as exc:
+        raise StatsRefreshTooSoon(exc.retry_after) from None
+    await jobs.enqueue(
+        session,
+        "channels.refresh_stats",
+        {"channel_id": channel.id},
+        dedup_key=f"channels.refresh_stats:{channel.id}",
+    )
+    return Message(message="Stats refresh queued.")
+
+
+@router.get("/{channel_id}/managers", response_model=list[schemas.Manager])
+async def channel_managers(channel: ChannelManager, session: DBSession) -> list[schemas.Manager]:
+    """The channel's Telegram administrators as last synced (listing and each stats refresh),
+    marking which are our users (they may act for it)."""
+    return await service.managers(session, channel)

@@ -1,0 +1,232 @@
+"""Channel stats: gathered from Telegram and the providers, computed, stored with their sources.
+
+A refresh asks Telegram (subscribers, administrators) and the providers (posts with views)
+outside any transaction, then stores in one short transaction: provider posts merged into
+`channel_posts`, the figures recomputed from that table. Each figure keeps its own source and
+fetch time in `channels.stats_sources`; a figure that cannot be computed this time keeps its last
+value (with its older time) rather than being invented or dropped. `GET .../stats` only reads.
+
+Definitions (last 30 days; an album counts as one post):
+* avg views: mean views of posts at least 24 h old (younger ones are still gathering views);
+* ER: avg views / subscribers, a fraction; posts per week: posts over the observed span, where
+  the span starts when the bot became an administrator unless a provider saw further back;
+* language mix: share of posts per detected language; top posts: the 5 highest view counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chainfluence.channels import repository, schemas, service
+from chainfluence.kit.time import utcnow
+from chainfluence.models import Channel, ChannelPost
+from chainfluence.telegram import chats, language
+from chainfluence.telegram.chats import Administrator, ChatUnreachable, TelegramDown
+from chainfluence.telegram.stats_providers import ProviderReport
+
+if TYPE_CHECKING:
+    from chainfluence.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+WINDOW = dt.timedelta(days=30)
+MATURE = dt.timedelta(hours=24)
+MIN_SPAN = dt.timedelta(days=1)
+TOP_POSTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramFacts:
+    subscribers: int
+    admins: list[Administrator]
+
+
+async def refresh(runtime: Runtime, channel_id: int) -> None:
+    """Refresh one channel's stats and managers (the `channels.refresh_stats` job)."""
+    async with runtime.session(write=False) as session:
+        channel = await repository.get(session, channel_id)
+        if channel is None:
+            return
+        username = channel.username
+    since = utcnow() - WINDOW
+    facts = await _ask_telegram(runtime, channel_id)
+    reports: list[ProviderReport] = []
+    for provider in runtime.stats_providers:
+        try:
+            report = await provider.fetch(channel_id=channel_id, username=username, since=since)
+        except Exception:
+            log.exception("stats provider %s failed for channel %s", provider.name, channel_id)
+            continue
+        if report is not None:
+            reports.append(report)
+    languages = await asyncio.to_thread(
+        lambda: {
+            (r.source, p.message_id): language.detect(p.text) for r in reports for p in r.posts
+        }
+    )
+    async with runtime.session() as session:
+        channel = await repository.get_for_update(session, channel_id)
+        if channel is None:
+            return
+        for report in reports:
+            await _merge_posts(session, channel_id, report, languages)
+        if facts is not None:
+            await repository.replace_admins(session, channel_id, service.admin_rows(facts.admins))
+        bot_chat = await repository.bot_chat(session, channel_id)
+        observed_since = (bot_chat.admin_since if bot_chat else None) or channel.created_at
+        posts = await repository.posts_since(session, channel_id, since)
+        compute(
+            channel,
+            posts,
+            subscribers=facts.subscribers if facts else None,
+            observed_since=observed_since,
+            reports=reports,
+        )
+        await service.refresh_price_summary(session, channel)
+
+
+async def _ask_telegram(runtime: Runtime, channel_id: int) -> TelegramFacts | None:
+    bot = runtime.bot
+    if bot is None:
+        return None
+    try:
+        subscribers = await chats.member_count(bot, channel_id)
+        admins = await chats.administrators(bot, channel_id)
+    except (ChatUnreachable, TelegramDown) as exc:
+        # Losing the channel is reported by my_chat_member; here the figures just stay as they are.
+        log.warning("stats refresh: Telegram did not answer for %s: %s", channel_id, exc)
+        return None
+    return TelegramFacts(subscribers, admins)
+
+
+async def _merge_posts(
+    session: AsyncSession,
+    channel_id: int,
+    report: ProviderReport,
+    languages: dict[tuple[str, int], str | None],
+) -> None:
+    for post in report.posts:
+        text = post.text or ""
+        values: dict[str, Any] = {
+            "channel_id": channel_id,
+            "message_id": post.message_id,
+            "posted_at": post.posted_at,
+            "edited_at": post.edited_at,
+            "text_length": len(text),
+            "text_hash": hashlib.sha256(text.encode()).hexdigest() if text else None,
+            "has_media": post.has_media,
+            "media_group_id": post.media_group_id,
+            "language": languages.get((report.source, post.message_id)),
+            "views": post.views,
+            "views_source": report.source if post.views is not None else None,
+            "views_updated_at": report.fetched_at if post.views is not None else None,
+            "source": report.source,
+            "observed_at": report.fetched_at,
+        }
+        # What the bot saw itself stays; the provider adds views (and fills posts we missed).
+        update = ["views", "views_source", "views_updated_at"] if post.views is not None else []
+        await repository.save_post(session, values, update=update)
+
+
+def _one_per_album(posts: list[ChannelPost]) -> list[ChannelPost]:
+    seen: set[str] = set()
+    result = []
+    for post in posts:
+        if post.media_group_id:
+            if post.media_group_id in seen:
+                continue
+            seen.add(post.media_group_id)
+        result.append(post)
+    return result
+
+
+def compute(
+    channel: Channel,
+    posts: list[ChannelPost] | Any,
+    *,
+    subscribers: int | None,
+    observed_since: dt.datetime,
+    reports: list[ProviderReport],
+) -> None:
+    """Recompute the figures on `channel` from its posts; unknown figures keep their last value."""
+    now = utcnow()
+    stamp = now.isoformat()
+    sources: dict[str, Any] = dict(channel.stats_sources or {})
+    posts = _one_per_album(list(posts))
+    if subscribers is not None:
+        channel.subscribers = subscribers
+        sources["subscribers"] = {"source": "bot_api", "fetchedAt": stamp}
+
+    with_views = [p for p in posts if p.views is not None]
+    views_source = ",".join(sorted({p.views_source for p in with_views if p.views_source}))
+    mature = [p for p in with_views if now - p.posted_at >= MATURE]
+    if mature:
+        channel.avg_views = round(sum(p.views or 0 for p in mature) / len(mature))
+        sources["avgViews"] = {"source": views_source, "fetchedAt": stamp, "posts": len(mature)}
+    if with_views:
+        top = sorted((p.views or 0 for p in with_views), reverse=True)[:TOP_POSTS]
+        channel.top_posts_views = top
+        sources["topPostsViews"] = {"source": views_source, "fetchedAt": stamp}
+    if channel.avg_views is not None and channel.subscribers:
+        channel.engagement_rate = round(channel.avg_views / channel.subscribers, 4)
+        sources["engagementRate"] = {
+            "source": "avgViews/subscribers",
+            "fetchedAt": stamp,
+        }
+
+    window_start = now - WINDOW
+    span_start = max(window_start, observed_since)
+    if reports:
+        # A provider lists the channel's recent history, not only what the bot saw.
+        span_start = window_start
+    span = now - span_start
+    if span >= MIN_SPAN:
+        counted = [p for p in posts if p.posted_at >= span_start]
+        channel.posts_per_week = round(len(counted) / (span.total_seconds() / 86400) * 7, 1)
+        origins = sorted({p.source for p in counted}) or ["bot_updates"]
+        sources["postsPerWeek"] = {
+            "source": ",".join(origins),
+            "fetchedAt": stamp,
+            "posts": len(counted),
+            "days": round(span.total_seconds() / 86400, 1),
+        }
+
+    languages = Counter(p.language for p in posts if p.language)
+    total = sum(languages.values())
+    if total:
+        channel.language_distribution = {
+            code: round(count / total, 3) for code, count in languages.most_common()
+        }
+        sources["languageDistribution"] = {
+            "source": "detected from post texts",
+            "fetchedAt": stamp,
+            "posts": total,
+        }
+    channel.stats_sources = sources
+    channel.stats_updated_at = now
+
+
+def to_schema(channel: Channel) -> schemas.Stats:
+    sources: dict[str, Any] = channel.stats_sources or {}
+    views = sources.get("avgViews") or sources.get("topPostsViews")
+    return schemas.Stats(
+        channel_id=channel.id,
+        username=channel.username,
+        subscriber_count=channel.subscribers,
+        avg_views=channel.avg_views,
+        engagement_rate=channel.engagement_rate,
+        posts_per_week=channel.posts_per_week,
+        language_distribution=channel.language_distribution,
+        top_posts_views=channel.top_posts_views,
+        source=(views or {}).get("source") or ("bot_api" if "subscribers" in sources else None),
+        updated_at=channel.stats_updated_at,
+        sources=sources,
+    )

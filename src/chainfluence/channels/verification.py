@@ -1,0 +1,176 @@
+"""Telegram-backed checks: may this channel be listed, and may this person act for it now.
+
+DESIGN §3: the bot must be an administrator with the rights to post, edit and delete, and the
+person must be the channel's creator or an administrator — checked when the channel is listed and
+re-checked (`require_channel_manager(..., fresh=True)`) before every money-moving or publishing
+step. Telegram is asked directly; nothing here trusts our own copy for those decisions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.types import ChatFullInfo
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chainfluence.channels import repository
+from chainfluence.channels.exceptions import (
+    BotCannotEditOrDelete,
+    BotCannotPost,
+    BotLostRights,
+    BotNotAdmin,
+    ChannelGone,
+    ChannelNotFound,
+    NotAChannel,
+    NotChannelAdmin,
+    NotChannelManager,
+    TelegramChatNotFound,
+    TelegramUnavailable,
+)
+from chainfluence.kit.time import utcnow
+from chainfluence.models import Channel
+from chainfluence.telegram import chats
+from chainfluence.telegram.chats import Administrator, ChatUnreachable, MemberRights, TelegramDown
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedChannel:
+    chat: ChatFullInfo
+    bot: MemberRights
+    caller: MemberRights
+    subscribers: int
+    admins: list[Administrator]
+
+
+def _need_bot(bot: Bot | None) -> Bot:
+    if bot is None:
+        raise TelegramUnavailable()
+    return bot
+
+
+async def _bot_username(bot: Bot) -> str | None:
+    try:
+        return (await bot.me()).username
+    except Exception:
+        return None
+
+
+async def verify_for_listing(
+    bot: Bot | None, *, reference: int | str, user_id: int
+) -> VerifiedChannel:
+    """Everything Telegram must confirm before `user_id` lists the chat `reference`."""
+    bot = _need_bot(bot)
+    shown = reference if isinstance(reference, str) else str(reference)
+    try:
+        try:
+            chat = await chats.get_chat(bot, reference)
+        except ChatUnreachable as exc:
+            if exc.reason == "kicked":
+                raise BotNotAdmin(shown, await _bot_username(bot), banned=True) from None
+            raise TelegramChatNotFound(shown) from None
+        title = chat.title or shown
+        if chat.type != "channel":
+            kind = {"supergroup": "group", "group": "group", "private": "person"}.get(
+                chat.type, chat.type
+            )
+            raise NotAChannel(title, kind)
+        try:
+            rights = await chats.bot_rights(bot, chat.id)
+        except ChatUnreachable as exc:
+            raise BotNotAdmin(
+                title, await _bot_username(bot), banned=exc.reason == "kicked"
+            ) from None
+        if not rights.is_admin:
+            raise BotNotAdmin(title, await _bot_username(bot), banned=rights.status == "kicked")
+        if not rights.can_post_messages:
+            raise BotCannotPost(title, rights.missing)
+        if rights.missing:
+            raise BotCannotEditOrDelete(title, rights.missing)
+        caller = await chats.member_rights(bot, chat.id, user_id)
+        if not caller.is_admin:
+            raise NotChannelAdmin(title)
+        subscribers = await chats.member_count(bot, chat.id)
+        admins = await chats.administrators(bot, chat.id)
+    except ChatUnreachable:
+        # The chat vanished or the bot lost access between two calls.
+        raise TelegramChatNotFound(shown) from None
+    except TelegramDown:
+        raise TelegramUnavailable() from None
+    return VerifiedChannel(chat, rights, caller, subscribers, admins)
+
+
+async def check_bot_rights(bot: Bot | None, channel: Channel) -> MemberRights:
+    """The bot's rights in the channel now; `ChannelGone` / `BotLostRights` when insufficient."""
+    bot = _need_bot(bot)
+    try:
+        rights = await chats.bot_rights(bot, channel.id)
+    except ChatUnreachable:
+        raise ChannelGone(channel.title) from None
+    except TelegramDown:
+        raise TelegramUnavailable() from None
+    if not rights.is_admin:
+        raise ChannelGone(channel.title)
+    if rights.missing:
+        raise BotLostRights(channel.title, rights.missing)
+    return rights
+
+
+def is_manager_row(channel: Channel, user_id: int, admin_present: bool) -> bool:
+    return channel.owner_id == user_id or admin_present
+
+
+async def require_channel_manager(
+    session: AsyncSession,
+    bot: Bot | None,
+    *,
+    user_id: int,
+    channel: Channel | int,
+    fresh: bool = True,
+) -> Channel:
+    """The channel, if `user_id` may act for it: its owner or one of its Telegram administrators.
+
+    `fresh=False` reads our synced copy (cheap; for edits of the listing). `fresh=True` asks
+    Telegram now — the bot still holds post/edit/delete rights and the person is still the
+    creator or an administrator — for money-moving and publishing steps; their admin row is
+    refreshed on the way. Raises `ChannelNotFound` (404), `NotChannelManager` (403),
+    `ChannelGone` / `BotLostRights` (409) or `TelegramUnavailable` (503).
+    """
+    if isinstance(channel, int):
+        found = await repository.get(session, channel)
+        if found is None:
+            raise ChannelNotFound()
+        channel = found
+    elif channel.deleted_at is not None:
+        raise ChannelNotFound()
+    if not fresh:
+        admin = await repository.admin_row(session, channel.id, user_id)
+        if not is_manager_row(channel, user_id, admin is not None):
+            raise NotChannelManager()
+        return channel
+    bot = _need_bot(bot)
+    await check_bot_rights(bot, channel)
+    try:
+        person = await chats.member_rights(bot, channel.id, user_id)
+    except ChatUnreachable:
+        raise ChannelGone(channel.title) from None
+    except TelegramDown:
+        raise TelegramUnavailable() from None
+    if not person.is_admin:
+        raise NotChannelManager("act for this channel (you are no longer its administrator)")
+    existing = await repository.admin_row(session, channel.id, user_id)
+    await repository.upsert_admin(
+        session,
+        channel.id,
+        {
+            "user_id": user_id,
+            "username": existing.username if existing else None,
+            "first_name": existing.first_name if existing else None,
+            "is_creator": person.status == "creator",
+            "can_post_messages": person.can_post_messages,
+            "can_edit_messages": person.can_edit_messages,
+            "can_delete_messages": person.can_delete_messages,
+            "synced_at": utcnow(),
+        },
+    )
+    return channel

@@ -1,0 +1,1 @@
+"""The Telegram bot: aiogram client and dispatcher, handlers, pushes, posting, stats providers."""

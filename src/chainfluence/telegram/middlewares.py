@@ -1,0 +1,148 @@
+"""aiogram middlewares.
+
+Request side (around every Bot API call): Telegram's send limits, shared by all our processes,
+and 429 `retry_after` honoured by sleeping and retrying. Update side (around every handler): one
+database session per update, the sender registered, commit, then the queued side effects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import (
+    CopyMessage,
+    ForwardMessage,
+    SendMediaGroup,
+    SendMessage,
+    SendPhoto,
+    TelegramMethod,
+)
+from aiogram.methods.base import Response, TelegramType
+from aiogram.types import TelegramObject, User
+
+from chainfluence.kit.ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    from chainfluence.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+SEND_METHODS = (SendMessage, SendPhoto, SendMediaGroup, CopyMessage, ForwardMessage)
+
+
+class RetryAfterMiddleware(BaseRequestMiddleware):
+    """On 429, sleep `retry_after` and repeat the call, a bounded number of times.
+
+    A 429 means Telegram did not perform the call, so repeating it cannot duplicate a message.
+    A wait longer than `max_wait` is not slept through here: the error goes up to the caller
+    (a job retries later; a request answers 503) instead of holding a worker for minutes.
+    """
+
+    def __init__(self, *, max_retries: int = 3, max_wait: float = 30.0) -> None:
+        self.max_retries = max_retries
+        self.max_wait = max_wait
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        attempt = 0
+        while True:
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                attempt += 1
+                if attempt > self.max_retries or exc.retry_after > self.max_wait:
+                    raise
+                log.warning(
+                    "Telegram flood limit on %s: retrying in %s s (attempt %s)",
+                    type(method).__name__,
+                    exc.retry_after,
+                    attempt,
+                )
+                await asyncio.sleep(exc.retry_after)
+
+
+class SendLimitMiddleware(BaseRequestMiddleware):
+    """Keep sends within Telegram's limits: ~1 message per second per chat, ~30 overall.
+
+    The windows live in the runtime's limiter (Redis when configured), so every API replica and
+    worker queues behind the same counters. An album counts as one message per photo.
+    """
+
+    def __init__(
+        self, limiter: RateLimiter, *, per_chat: str, overall: str, max_wait: float = 30.0
+    ) -> None:
+        self.limiter = limiter
+        self.per_chat = per_chat
+        self.overall = overall
+        self.max_wait = max_wait
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        if isinstance(method, SEND_METHODS):
+            chat = str(method.chat_id)
+            count = len(method.media) if isinstance(method, SendMediaGroup) else 1
+            for _ in range(count):
+                await self.limiter.wait(
+                    self.per_chat, "tg-send-chat", str(bot.id), chat, max_wait=self.max_wait
+                )
+                await self.limiter.wait(
+                    self.overall, "tg-send-all", str(bot.id), max_wait=self.max_wait
+                )
+        return await make_request(bot, method)
+
+
+class UnitOfWorkMiddleware(BaseMiddleware):
+    """One session per update: handlers get `session` (and `user` for people in private chats).
+
+    The session commits when the handler returns and then sends what it queued (jobs, pushes);
+    an exception rolls everything back. People who talk to the bot are registered on the spot.
+    """
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        from chainfluence.users import repository as users
+
+        async with self.runtime.session() as session:
+            data["session"] = session
+            data["runtime"] = self.runtime
+            person: User | None = data.get("event_from_user")
+            chat = data.get("event_chat")
+            if (
+                person is not None
+                and not person.is_bot
+                and (chat is None or chat.type == "private")
+            ):
+                data["user"] = await users.upsert_from_telegram(
+                    session,
+                    user_id=person.id,
+                    first_name=person.first_name,
+                    last_name=person.last_name,
+                    username=person.username,
+                    language_code=person.language_code,
+                    is_premium=bool(person.is_premium),
+                )
+            return await handler(event, data)

@@ -1,0 +1,74 @@
+"""`BotPushSender`: the `PushSender` the notification job uses when a bot is configured.
+
+The send limits and 429 retries are the bot's request middlewares; here Telegram's answers are
+sorted into what the job needs to know: the person can't be reached (blocked the bot, never
+started it, deleted their account) or it is worth trying again later.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+
+from chainfluence.config import TelegramSettings
+from chainfluence.kit.errors import TooManyRequests
+from chainfluence.notifications.push import (
+    PushMessage,
+    RecipientUnreachable,
+    TransientPushError,
+)
+from chainfluence.telegram.links import open_app_keyboard
+
+log = logging.getLogger(__name__)
+
+# Telegram's limit is 4096 characters after entity parsing; leave room for the title.
+MAX_BODY = 3500
+
+
+def render(message: PushMessage) -> str:
+    body = message.body.strip()
+    if len(body) > MAX_BODY:
+        body = body[: MAX_BODY - 1].rstrip() + "…"
+    title = f"<b>{html.escape(message.title)}</b>"
+    return f"{title}\n{html.escape(body)}" if body else title
+
+
+class BotPushSender:
+    def __init__(self, bot: Bot, settings: TelegramSettings) -> None:
+        self.bot = bot
+        self.settings = settings
+
+    async def send_push(self, message: PushMessage) -> None:
+        try:
+            await self.bot.send_message(
+                chat_id=message.chat_id,
+                text=render(message),
+                parse_mode="HTML",
+                reply_markup=open_app_keyboard(self.settings, "Open", message.start_param),
+            )
+        except TelegramForbiddenError as exc:
+            # "bot was blocked by the user", "bot can't initiate conversation with a user",
+            # "user is deactivated".
+            raise RecipientUnreachable(exc.message) from exc
+        except TelegramBadRequest as exc:
+            if "chat not found" in exc.message.lower():
+                raise RecipientUnreachable(exc.message) from exc
+            raise
+        except (TelegramRetryAfter, TelegramServerError, TelegramNetworkError) as exc:
+            raise TransientPushError(str(exc)) from exc
+        except TooManyRequests as exc:
+            # Our own send windows stayed full: try again later rather than wait here.
+            raise TransientPushError(exc.message) from exc
+        except TelegramUnauthorizedError as exc:
+            log.error("the bot token was refused by Telegram: %s", exc.message)
+            raise TransientPushError(exc.message) from exc

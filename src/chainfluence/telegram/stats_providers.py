@@ -1,0 +1,92 @@
+"""Where post views come from: pluggable `StatsProvider`s.
+
+The Bot API reports subscribers (getChatMemberCount) and the posts the bot sees, never views.
+A provider reads recent posts *with* views from somewhere that has them: an MTProto session, the
+public `t.me/s/<username>` page, or — in tests and the sandbox — the Bot API emulator's control
+API (`EmulatorViewsProvider`). A provider that cannot tell returns None; nothing is estimated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from chainfluence.config import Settings
+from chainfluence.kit.time import from_unix, utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class PostSample:
+    message_id: int
+    posted_at: dt.datetime
+    views: int | None
+    text: str | None = None
+    has_media: bool = False
+    media_group_id: str | None = None
+    edited_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderReport:
+    source: str
+    fetched_at: dt.datetime
+    # Posts published since the requested time, that still exist.
+    posts: list[PostSample] = field(default_factory=list)
+
+
+class StatsProvider(Protocol):
+    name: str
+
+    async def fetch(
+        self, *, channel_id: int, username: str | None, since: dt.datetime
+    ) -> ProviderReport | None:
+        """Recent posts of the channel with their views, or None when this provider can't see it."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class EmulatorViewsProvider:
+    """Views as the Telegram emulator holds them (its control API), for tests and the sandbox."""
+
+    name = "emulator"
+
+    def __init__(self, base_url: str) -> None:
+        from chainfluence.sandbox.telegram.client import TelegramEmulatorControl
+
+        self._control = TelegramEmulatorControl(base_url)
+
+    async def fetch(
+        self, *, channel_id: int, username: str | None, since: dt.datetime
+    ) -> ProviderReport | None:
+        from chainfluence.sandbox.telegram.client import EmulatorControlError
+
+        try:
+            messages = await self._control.messages(channel_id)
+        except EmulatorControlError:
+            return None
+        posts = [
+            PostSample(
+                message_id=m.message_id,
+                posted_at=from_unix(m.date),
+                views=m.views,
+                text=m.text if m.text is not None else m.caption,
+                has_media=m.photo is not None,
+                media_group_id=m.media_group_id,
+                edited_at=from_unix(m.edit_date) if m.edit_date else None,
+            )
+            for m in messages
+            if m.deleted_at is None and from_unix(m.date) >= since
+        ]
+        return ProviderReport(source=self.name, fetched_at=utcnow(), posts=posts)
+
+    async def close(self) -> None:
+        await self._control.aclose()
+
+
+def configured_providers(settings: Settings) -> list[StatsProvider]:
+    providers: list[StatsProvider] = []
+    if settings.telegram.emulator_url:
+        providers.append(EmulatorViewsProvider(settings.telegram.emulator_url))
+    return providers
