@@ -44,18 +44,21 @@ class RateLimiter:
             f"Too many requests; try again in {retry_after} seconds.", retry_after=retry_after
         )
 
-    async def wait(self, spec: str, *identifiers: str, max_wait: float) -> float:
+    async def wait(
+        self, spec: str, *identifiers: str, max_wait: float, margin: float = 0.0
+    ) -> float:
         """Take one slot of `spec`, sleeping until one frees up; returns the seconds waited.
 
         For outgoing calls with a provider's limits (Telegram's sends): shared through Redis,
         so every process queues behind the same windows. Past `max_wait`: `TooManyRequests`.
+        `margin` is added to each wait, for a provider that counts from when calls *arrive*.
         """
         item = self._item(spec)
         waited = 0.0
         while not await self._strategy.hit(item, *identifiers):
             stats = await self._strategy.get_window_stats(item, *identifiers)
             # A little jitter so waiters that woke together do not collide again.
-            pause = max(0.01, stats.reset_time - time.time()) + random.uniform(0, 0.02)
+            pause = max(0.01, stats.reset_time - time.time()) + margin + random.uniform(0, 0.02)
             if waited + pause > max_wait:
                 raise TooManyRequests(
                     f"Rate limit {spec} still saturated after {waited:.1f} seconds.",

@@ -41,6 +41,11 @@ async def polling(runtime: Runtime, *, timeout: int = 30) -> AsyncIterator[None]
     if bot is None or dispatcher is None:
         yield
         return
+    if runtime.settings.telegram.webhook_url:
+        # Deliveries go to POST /telegram/webhook instead.
+        await configure_webhook(runtime)
+        yield
+        return
     # A webhook left over from an `api` deployment would make getUpdates fail with 409.
     await bot.delete_webhook(drop_pending_updates=False)
     task = asyncio.create_task(

@@ -99,11 +99,17 @@ class SendLimitMiddleware(BaseRequestMiddleware):
             chat = str(method.chat_id)
             count = len(method.media) if isinstance(method, SendMediaGroup) else 1
             for _ in range(count):
+                # The margin absorbs network jitter: Telegram counts from when calls arrive.
                 await self.limiter.wait(
-                    self.per_chat, "tg-send-chat", str(bot.id), chat, max_wait=self.max_wait
+                    self.per_chat,
+                    "tg-send-chat",
+                    str(bot.id),
+                    chat,
+                    max_wait=self.max_wait,
+                    margin=0.1,
                 )
                 await self.limiter.wait(
-                    self.overall, "tg-send-all", str(bot.id), max_wait=self.max_wait
+                    self.overall, "tg-send-all", str(bot.id), max_wait=self.max_wait, margin=0.05
                 )
         return await make_request(bot, method)
 

@@ -1,0 +1,351 @@
+"""Publishing an ad post and checking on it later: the Telegram primitives of a deal.
+
+    published = await publish(bot, settings.uploads, channel_id, creative)
+    probe = await probe_post(bot, service_chat_id, channel_id, published.message_ids)
+    if probe.deleted or not probe.matches(published): ...   # taken down or edited
+    rights = await bot_rights(bot, channel_id)               # still allowed to post/edit/delete?
+
+**Fingerprint.** What Telegram returned for the post — text or caption, their entities (Telegram
+adds its own: urls, mentions...), the largest photo's `file_unique_id`, the inline keyboard —
+as canonical JSON (sorted keys, no spaces), sha256, "0x" + hex. It differs from the creative's
+own content hash; compare fingerprints with fingerprints. `content_fingerprint` leaves the
+keyboard out, because a forwarded copy may come without it; `Probe.matches` compares the full
+fingerprint when the copy carries a keyboard and the content one otherwise.
+
+**Probing.** Telegram sends no update when a person edits or deletes the bot's own post, so the
+post is forwarded to a private service chat (the bot a member; `telegram.service_chat_id`): the
+copy shows the post's current content, or Telegram answers "message to forward not found" after a
+deletion. The copy is deleted again. Channels that restrict saving content refuse forwards
+(`ProbeUnavailable`). Bots cannot delete posts older than 48 hours.
+
+**A publish that timed out may have happened.** `PublishOutcomeUnknown` means the request may
+have reached Telegram. Don't publish again blindly: call `find_published(...)` with the highest
+message id known in the channel before publishing (the bot's own last post, or
+`channel_posts`): channel message ids grow by one per post, so it forwards the next few ids to
+the service chat and returns the post whose text matches the creative, if it exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import (
+    FSInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    Message,
+    MessageEntity,
+)
+
+from chainfluence.config import UploadSettings
+from chainfluence.kit.time import as_utc
+from chainfluence.telegram.chats import MemberRights
+from chainfluence.telegram.chats import bot_rights as _bot_rights
+from chainfluence.uploads.service import storage_path
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+MAX_IMAGES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    text: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Creative:
+    """An approved ad: text with Telegram entities (dicts as the Bot API spells them), up to 10
+    uploaded images (our upload file ids) and rows of URL buttons."""
+
+    text: str = ""
+    entities: Sequence[dict[str, Any]] = ()
+    images: Sequence[str] = ()
+    buttons: Sequence[Sequence[Button]] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    chat_id: int
+    message_ids: list[int]
+    date: dt.datetime
+    fingerprint: str
+    content_fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    deleted: bool
+    fingerprint: str | None = None
+    content_fingerprint: str | None = None
+    # Whether the forwarded copy carried the inline keyboard.
+    has_markup: bool = False
+    message_ids: list[int] = field(default_factory=list)
+
+    def matches(self, published: Published) -> bool:
+        if self.deleted:
+            return False
+        if self.has_markup:
+            return self.fingerprint == published.fingerprint
+        return self.content_fingerprint == published.content_fingerprint
+
+
+class PostingError(Exception):
+    """The post cannot be published or checked; `str()` says why in plain words."""
+
+
+class CreativeNotPublishable(PostingError):
+    pass
+
+
+class PublishRefused(PostingError):
+    """Telegram refused the post (missing rights, unknown chat...): nothing was published."""
+
+
+class PublishOutcomeUnknown(PostingError):
+    """The request may have reached Telegram: look for the post before publishing again."""
+
+
+class ProbeUnavailable(PostingError):
+    """The post could not be checked this time (service chat missing, forwards restricted,
+    bot removed from the channel, Telegram unavailable)."""
+
+
+def _utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def check_publishable(creative: Creative) -> None:
+    """Raise `CreativeNotPublishable` for a creative Telegram would refuse (call it when the
+    creative is drafted, not only when it goes out)."""
+    length = _utf16_length(creative.text.strip())
+    if len(creative.images) > MAX_IMAGES:
+        raise CreativeNotPublishable(f"A post carries at most {MAX_IMAGES} images.")
+    if not creative.images and length == 0:
+        raise CreativeNotPublishable("A post without images needs text.")
+    if creative.images and length > MAX_CAPTION:
+        raise CreativeNotPublishable(
+            f"With images the text is a caption: at most {MAX_CAPTION} characters."
+        )
+    if length > MAX_TEXT:
+        raise CreativeNotPublishable(f"A post's text is at most {MAX_TEXT} characters.")
+    if len(creative.images) > 1 and creative.buttons:
+        raise CreativeNotPublishable(
+            "Telegram cannot attach buttons to an album of several images: use one image, or "
+            "no buttons."
+        )
+    for row in creative.buttons:
+        for button in row:
+            if not button.text.strip() or not button.url.startswith(
+                ("https://", "http://", "tg://")
+            ):
+                raise CreativeNotPublishable("Each button needs a label and an https:// link.")
+
+
+def _keyboard(creative: Creative) -> InlineKeyboardMarkup | None:
+    if not creative.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=b.text, url=b.url) for b in row] for row in creative.buttons
+        ]
+    )
+
+
+def _entities(creative: Creative) -> list[MessageEntity] | None:
+    return [MessageEntity.model_validate(e) for e in creative.entities] or None
+
+
+async def publish(
+    bot: Bot, uploads: UploadSettings, channel_id: int, creative: Creative
+) -> Published:
+    """Post `creative` in the channel; returns the message ids, date and fingerprint."""
+    check_publishable(creative)
+    text = creative.text.strip() or None
+    files = [FSInputFile(storage_path(uploads, file_id)) for file_id in creative.images]
+    for upload in files:
+        if not upload.path.exists():  # type: ignore[union-attr]
+            raise CreativeNotPublishable("An image of the creative is missing from storage.")
+    try:
+        if not files:
+            sent = [
+                await bot.send_message(
+                    channel_id,
+                    text or "",
+                    entities=_entities(creative),
+                    parse_mode=None,
+                    reply_markup=_keyboard(creative),
+                )
+            ]
+        elif len(files) == 1:
+            sent = [
+                await bot.send_photo(
+                    channel_id,
+                    files[0],
+                    caption=text,
+                    caption_entities=_entities(creative),
+                    parse_mode=None,
+                    reply_markup=_keyboard(creative),
+                )
+            ]
+        else:
+            media = [
+                InputMediaPhoto(
+                    media=upload,
+                    caption=text if index == 0 else None,
+                    caption_entities=_entities(creative) if index == 0 else None,
+                    parse_mode=None,
+                )
+                for index, upload in enumerate(files)
+            ]
+            sent = list(await bot.send_media_group(channel_id, media=media))  # type: ignore[arg-type]
+    except (TelegramBadRequest, TelegramForbiddenError) as exc:
+        raise PublishRefused(exc.message) from exc
+    except TelegramRetryAfter as exc:
+        raise PublishRefused(f"Telegram's flood limit: retry in {exc.retry_after} s") from exc
+    except (TelegramNetworkError, TelegramServerError) as exc:
+        raise PublishOutcomeUnknown(str(exc)) from exc
+    return Published(
+        chat_id=channel_id,
+        message_ids=[m.message_id for m in sent],
+        date=as_utc(sent[0].date),
+        fingerprint=fingerprint(sent),
+        content_fingerprint=fingerprint(sent, with_markup=False),
+    )
+
+
+def _canonical(message: Message, *, with_markup: bool) -> dict[str, Any]:
+    def dump(items: Sequence[Any] | None) -> list[Any]:
+        return [item.model_dump(mode="json", exclude_none=True) for item in items or []]
+
+    content: dict[str, Any] = {}
+    if message.text is not None:
+        content["text"] = message.text
+        content["entities"] = dump(message.entities)
+    if message.caption is not None:
+        content["caption"] = message.caption
+        content["caption_entities"] = dump(message.caption_entities)
+    if message.photo:
+        content["photo"] = message.photo[-1].file_unique_id
+    if with_markup and message.reply_markup is not None:
+        content["reply_markup"] = message.reply_markup.model_dump(mode="json", exclude_none=True)
+    return content
+
+
+def fingerprint(messages: Sequence[Message], *, with_markup: bool = True) -> str:
+    """sha256 of the canonical JSON of the messages' content, "0x" + 64 hex digits."""
+    canonical = json.dumps(
+        [_canonical(m, with_markup=with_markup) for m in messages],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return "0x" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def _forward(
+    bot: Bot, service_chat_id: int, channel_id: int, message_id: int
+) -> Message | None:
+    """The post's current content as a forwarded copy (deleted right away); None if gone."""
+    try:
+        copy = await bot.forward_message(
+            service_chat_id, channel_id, message_id, disable_notification=True
+        )
+    except TelegramBadRequest as exc:
+        text = exc.message.lower()
+        if "message to forward not found" in text:
+            return None
+        raise ProbeUnavailable(exc.message) from exc
+    except TelegramForbiddenError as exc:
+        raise ProbeUnavailable(exc.message) from exc
+    except (TelegramRetryAfter, TelegramNetworkError, TelegramServerError) as exc:
+        raise ProbeUnavailable(str(exc)) from exc
+    try:
+        await bot.delete_message(service_chat_id, copy.message_id)
+    except Exception:
+        # A leftover copy in our own service chat is untidy, not harmful.
+        log.warning("could not delete probe copy %s in the service chat", copy.message_id)
+    return copy
+
+
+async def probe_post(
+    bot: Bot, service_chat_id: int | None, channel_id: int, message_ids: Sequence[int]
+) -> Probe:
+    """Is the post still there, and what does it look like now?"""
+    if service_chat_id is None:
+        raise ProbeUnavailable("No service chat is configured (telegram.service_chat_id).")
+    copies: list[Message] = []
+    for message_id in message_ids:
+        copy = await _forward(bot, service_chat_id, channel_id, message_id)
+        if copy is None:
+            return Probe(deleted=True, message_ids=list(message_ids))
+        copies.append(copy)
+    return Probe(
+        deleted=False,
+        fingerprint=fingerprint(copies),
+        content_fingerprint=fingerprint(copies, with_markup=False),
+        has_markup=any(c.reply_markup is not None for c in copies),
+        message_ids=list(message_ids),
+    )
+
+
+async def find_published(
+    bot: Bot,
+    service_chat_id: int | None,
+    channel_id: int,
+    creative: Creative,
+    *,
+    after_message_id: int,
+    look_ahead: int = 10,
+) -> Published | None:
+    """After `PublishOutcomeUnknown`: the post if it did go out (see the module docstring)."""
+    if service_chat_id is None:
+        raise ProbeUnavailable("No service chat is configured (telegram.service_chat_id).")
+    expected = creative.text.strip()
+    count = max(1, len(creative.images))
+    for first in range(after_message_id + 1, after_message_id + 1 + look_ahead):
+        copy = await _forward(bot, service_chat_id, channel_id, first)
+        if copy is None:
+            continue
+        shown = (copy.text if copy.text is not None else copy.caption) or ""
+        if shown.strip() != expected or bool(copy.photo) != bool(creative.images):
+            continue
+        copies = [copy]
+        for following in range(first + 1, first + count):
+            more = await _forward(bot, service_chat_id, channel_id, following)
+            if more is None:
+                break
+            copies.append(more)
+        return Published(
+            chat_id=channel_id,
+            message_ids=list(range(first, first + len(copies))),
+            # The original post's date, as the forward reports it.
+            date=as_utc(copy.forward_origin.date if copy.forward_origin else copy.date),
+            fingerprint=fingerprint(copies),
+            content_fingerprint=fingerprint(copies, with_markup=False),
+        )
+    return None
+
+
+async def bot_rights(bot: Bot, channel_id: int) -> MemberRights:
+    """The bot's status and rights in the channel now (`MemberRights.missing` lists what it
+    lacks of post/edit/delete); raises `chats.ChatUnreachable` if it cannot see the channel."""
+    return await _bot_rights(bot, channel_id)
