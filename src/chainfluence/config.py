@@ -19,6 +19,12 @@ SANDBOX_JWT_SECRET = "chainfluence-sandbox-jwt-secret-not-for-production"  # noq
 SANDBOX_DATABASE_URL = "sqlite+aiosqlite:///./var/chainfluence.sqlite3"
 # The bot the local Telegram emulator runs when no real token is configured.
 SANDBOX_BOT_TOKEN = "7000000001:SANDBOX-chainfluence-local-emulator-token"  # noqa: S105
+# SANDBOX ONLY: the platform wallet of the local TON chain, public so a fresh checkout runs whole
+# deals with no configuration. Never fund it on a real network: anyone can read it here.
+SANDBOX_PLATFORM_MNEMONIC = (
+    "dream cotton income video salad vehicle sleep already palace tide build patrol "
+    "melt anger neck this patch kitchen pipe addict joy board artwork slush"
+)
 
 
 class Mode(StrEnum):
@@ -102,6 +108,14 @@ class TonNetwork(StrEnum):
     mainnet = "mainnet"
 
 
+class TonWatchMode(StrEnum):
+    """How the chain watcher finds escrow transactions (see ``chainfluence.ton.watcher``)."""
+
+    auto = "auto"  # block scanning if the endpoint serves block methods, else per address
+    blocks = "blocks"  # cost independent of the number of open escrows
+    accounts = "accounts"  # one call per open escrow per cycle
+
+
 class TonSettings(BaseModel):
     network: TonNetwork = TonNetwork.sandbox
     # toncenter-v2-style endpoint; unset in sandbox mode, where the local chain emulator serves it.
@@ -112,6 +126,17 @@ class TonSettings(BaseModel):
     fee_recipient: str | None = None
     ton_proof_domains: list[str] = Field(default_factory=lambda: ["localhost"])
     ton_proof_ttl_seconds: int = Field(default=900, ge=30)
+    # Requests per second the endpoint allows (toncenter: 1 without an API key, 10 with one).
+    api_rps: float | None = Field(default=None, gt=0)
+    watch_mode: TonWatchMode = TonWatchMode.auto
+    watch_interval_seconds: float = Field(default=3.0, gt=0)
+    # Per-address polling keeps looking for late payments to cancelled deals this long.
+    cancelled_watch_days: int = Field(default=30, ge=0)
+    wallet_interval_seconds: float = Field(default=5.0, gt=0)
+    # A signed platform-wallet message is valid this long; after that (plus this delivery
+    # timeout, once its seqno is used) the sender may sign the order again.
+    message_ttl_seconds: int = Field(default=60, ge=10, le=3600)
+    delivery_timeout_seconds: int = Field(default=180, ge=10)
 
 
 class RateLimitSettings(BaseModel):

@@ -17,6 +17,7 @@ from chainfluence.kit import migrate
 from chainfluence.kit.logging import configure_logging
 from chainfluence.kit.serving import serve_in_background
 from chainfluence.runtime import Runtime, build_runtime
+from chainfluence.sandbox.services import SandboxServices, sandbox_services
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,12 @@ def _banner(settings: Settings, url: str) -> str:
 
 async def run_serve(settings: Settings, *, host: str | None, port: int | None) -> None:
     configure_logging(json=settings.log_json, level=settings.log_level)
+    async with sandbox_services(settings) as sandbox:
+        await _serve(sandbox, host=host, port=port)
+
+
+async def _serve(sandbox: SandboxServices, *, host: str | None, port: int | None) -> None:
+    settings = sandbox.settings
     runtime = build_runtime(settings)
     try:
         await _prepare_database(runtime)
@@ -76,7 +83,7 @@ async def run_serve(settings: Settings, *, host: str | None, port: int | None) -
             port=settings.http.port if port is None else port,
             log_level=settings.log_level.lower(),
         ) as url:
-            typer.echo(_banner(settings, url))
+            typer.echo("\n".join([_banner(settings, url), *sandbox.lines]))
             await _wait_for_shutdown()
     finally:
         await runtime.close()

@@ -26,6 +26,7 @@ from chainfluence.notifications.push import PushSender
 from chainfluence.telegram.bot import build_bot
 from chainfluence.telegram.push import BotPushSender
 from chainfluence.telegram.stats_providers import StatsProvider, configured_providers
+from chainfluence.ton.services import ChainServices, build_chain_services
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ class Runtime:
     dispatcher: Dispatcher | None = None
     # Where post views come from besides what the bot observes (DESIGN §5); may be empty.
     stats_providers: list[StatsProvider] = field(default_factory=list)
+    # TON client, chain watcher and platform wallet; None when no TON endpoint is configured.
+    chain: ChainServices | None = None
     consuming: bool = False
 
     @contextlib.asynccontextmanager
@@ -58,10 +61,14 @@ class Runtime:
     async def start_consuming(self) -> None:
         """Run jobs and sweeps in this process (serve, worker)."""
         await self.queue.start()
+        if self.chain is not None:
+            await self.chain.start()
         self.consuming = True
 
     async def close(self) -> None:
         await self.queue.close()
+        if self.chain is not None:
+            await self.chain.close()
         if self.bot is not None:
             await self.bot.session.close()
         for provider in self.stats_providers:
@@ -111,4 +118,5 @@ def build_runtime(settings: Settings) -> Runtime:
         runtime.dispatcher = build_dispatcher(runtime)
         runtime.push_sender = BotPushSender(runtime.bot, settings.telegram)
     runtime.stats_providers = configured_providers(settings)
+    runtime.chain = build_chain_services(runtime)
     return runtime

@@ -1,12 +1,20 @@
-"""Fixtures for the escrow tests: one TVM emulator (mainnet config) and escrow factories."""
+"""Fixtures for the TON tests: the TVM emulator, escrow factories, and the local chain with a
+runtime pointed at it (client, watcher, platform wallet)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from chainfluence.config import Settings
+from chainfluence.runtime import Runtime, build_runtime
+from chainfluence.sandbox.ton import RunningTonEmulator, SandboxWallet, TonChain, run_ton_emulator
 from chainfluence.sandbox.tvm import Emulator
+from tests.conftest import make_settings
+from tests.ton.chain_harness import TON
 from tests.ton.escrow_harness import DAY, EscrowUnderTest, make_terms
 
 
@@ -32,3 +40,53 @@ def funded_escrow(new_escrow: Callable[..., EscrowUnderTest]) -> EscrowUnderTest
     escrow.deposit(escrow.terms.price_nano)
     escrow.now += DAY
     return escrow
+
+
+# ---- the local chain, its HTTP endpoint, and a runtime pointed at it ---------------------------
+
+
+@pytest.fixture
+def chain(emulator: Emulator) -> TonChain:
+    """A fresh local chain (auto-mining: every message is applied at once)."""
+    return TonChain(emulator=emulator)
+
+
+@pytest.fixture
+async def ton_endpoint(chain: TonChain) -> AsyncIterator[RunningTonEmulator]:
+    async with run_ton_emulator(chain) as running:
+        yield running
+
+
+@pytest.fixture
+def chain_settings(
+    db: AsyncEngine, database_url: str, tmp_path: Path, ton_endpoint: RunningTonEmulator
+) -> Settings:
+    return make_settings(
+        database_url,
+        tmp_path,
+        ton={
+            "api_url": ton_endpoint.api_url,
+            "watch_mode": "blocks",
+            "delivery_timeout_seconds": 60,
+        },
+    )
+
+
+@pytest.fixture
+async def chain_runtime(chain_settings: Settings, chain: TonChain) -> AsyncIterator[Runtime]:
+    """A runtime with the chain services (client, watcher, platform wallet), loops not started:
+    tests drive watcher cycles and wallet passes themselves. The platform wallet is funded."""
+    runtime = build_runtime(chain_settings)
+    assert runtime.chain is not None
+    assert runtime.chain.wallet is not None
+    chain.fund(runtime.chain.wallet.address, 1_000 * TON)
+    try:
+        yield runtime
+    finally:
+        await runtime.queue.drain()
+        await runtime.close()
+
+
+@pytest.fixture
+def advertiser(chain: TonChain) -> SandboxWallet:
+    return SandboxWallet.create(chain, balance_nano=100 * TON)

@@ -98,4 +98,5 @@ def load_handlers() -> None:
     import chainfluence.campaigns.jobs
     import chainfluence.channels.jobs
     import chainfluence.notifications.jobs
-    import chainfluence.offers.jobs  # noqa: F401
+    import chainfluence.offers.jobs
+    import chainfluence.ton.jobs  # noqa: F401

@@ -3,12 +3,19 @@
 from chainfluence.models.base import Base
 from chainfluence.models.bot_chats import BotChat
 from chainfluence.models.campaigns import Campaign, CampaignStatus
+from chainfluence.models.chain_cursors import ChainCursor
 from chainfluence.models.chain_transactions import ChainTransaction, ChainTxKind
 from chainfluence.models.channel_posts import ChannelPost
 from chainfluence.models.channels import Channel, ChannelAdmin, ChannelPrice
 from chainfluence.models.creatives import Creative, CreativeStatus
 from chainfluence.models.deal_timeline import ActorType, DealEvent
 from chainfluence.models.deals import Deal, DealStatus
+from chainfluence.models.escrow_actions import (
+    ACTIVE_ACTION_STATUSES,
+    EscrowAction,
+    EscrowActionKind,
+    EscrowActionStatus,
+)
 from chainfluence.models.notifications import (
     Notification,
     NotificationType,
@@ -22,11 +29,13 @@ from chainfluence.models.users import User
 from chainfluence.models.wallets import Wallet
 
 __all__ = [
+    "ACTIVE_ACTION_STATUSES",
     "ActorType",
     "Base",
     "BotChat",
     "Campaign",
     "CampaignStatus",
+    "ChainCursor",
     "ChainTransaction",
     "ChainTxKind",
     "Channel",
@@ -38,6 +47,9 @@ __all__ = [
     "Deal",
     "DealEvent",
     "DealStatus",
+    "EscrowAction",
+    "EscrowActionKind",
+    "EscrowActionStatus",
     "Notification",
     "NotificationType",
     "Offer",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 19:49:37.696964
+Create Date: 2026-11-25 19:58:19.002956
 """
 
 from collections.abc import Sequence
@@ -36,6 +36,17 @@ def upgrade() -> None:
         sa.Column("admin_since", chainfluence.kit.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("updated_at", chainfluence.kit.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("chat_id", name=op.f("pk_bot_chats")),
+    )
+    op.create_table(
+        "chain_cursors",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column(
+            "position",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("updated_at", chainfluence.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_chain_cursors")),
     )
     op.create_table(
         "channel_posts",
@@ -962,6 +973,89 @@ def upgrade() -> None:
         batch_op.create_index("ix_deal_timeline_deal_id_id", ["deal_id", "id"], unique=False)
 
     op.create_table(
+        "escrow_actions",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("deal_id", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "release",
+                "refund",
+                "split",
+                name="escrow_action_kind",
+                native_enum=False,
+                create_constraint=True,
+                length=15,
+            ),
+            nullable=False,
+        ),
+        sa.Column("publisher_share_bps", sa.Integer(), nullable=True),
+        sa.Column("escrow_address", sa.String(length=80), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "pending",
+                "sent",
+                "confirmed",
+                "failed",
+                name="escrow_action_status",
+                native_enum=False,
+                create_constraint=True,
+                length=17,
+            ),
+            nullable=False,
+        ),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("query_id", sa.BigInteger(), nullable=True),
+        sa.Column("wallet_address", sa.String(length=80), nullable=True),
+        sa.Column("wallet_seqno", sa.BigInteger(), nullable=True),
+        sa.Column("valid_until", chainfluence.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("value_nano", sa.BigInteger(), nullable=True),
+        sa.Column("message_boc", sa.Text(), nullable=True),
+        sa.Column("message_hash", sa.String(length=64), nullable=True),
+        sa.Column("signed_at", chainfluence.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("broadcast_at", chainfluence.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("confirmed_at", chainfluence.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("tx_hash", sa.String(length=64), nullable=True),
+        sa.Column("exit_code", sa.Integer(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column(
+            "history",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_at", chainfluence.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", chainfluence.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "publisher_share_bps IS NULL OR (publisher_share_bps >= 0 AND publisher_share_bps <= 10000)",
+            name=op.f("ck_escrow_actions_share_in_range"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["deal_id"],
+            ["deals.id"],
+            name=op.f("fk_escrow_actions_deal_id_deals"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_escrow_actions")),
+        sa.UniqueConstraint("deal_id", "kind", name=op.f("uq_escrow_actions_deal_id_kind")),
+        sa.UniqueConstraint("query_id", name=op.f("uq_escrow_actions_query_id")),
+    )
+    with op.batch_alter_table("escrow_actions", schema=None) as batch_op:
+        batch_op.create_index("ix_escrow_actions_status", ["status"], unique=False)
+        batch_op.create_index(
+            "uq_escrow_actions_active_per_deal",
+            ["deal_id"],
+            unique=True,
+            postgresql_where=sa.text("status IN ('pending', 'sent')"),
+            sqlite_where=sa.text("status IN ('pending', 'sent')"),
+        )
+
+    op.create_table(
         "reviews",
         sa.Column(
             "id",
@@ -1016,6 +1110,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_reviews_channel_id"))
 
     op.drop_table("reviews")
+    with op.batch_alter_table("escrow_actions", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_escrow_actions_active_per_deal",
+            postgresql_where=sa.text("status IN ('pending', 'sent')"),
+            sqlite_where=sa.text("status IN ('pending', 'sent')"),
+        )
+        batch_op.drop_index("ix_escrow_actions_status")
+
+    op.drop_table("escrow_actions")
     with op.batch_alter_table("deal_timeline", schema=None) as batch_op:
         batch_op.drop_index("ix_deal_timeline_deal_id_id")
 
@@ -1133,5 +1236,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_channel_posts_channel_date")
 
     op.drop_table("channel_posts")
+    op.drop_table("chain_cursors")
     op.drop_table("bot_chats")
     # ### end Alembic commands ###

@@ -1,0 +1,110 @@
+"""The local stand-ins ``chainfluence serve`` starts in sandbox mode, in-process.
+
+For each external service the settings leave unconfigured in sandbox mode, start its emulator
+and hand back settings that point at it. Today: the TON chain (a toncenter-v2 endpoint on a
+loopback port, with the platform wallet funded, its state kept next to the SQLite database so a
+restart finds the same chain as the database remembers).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from pydantic import SecretStr
+from sqlalchemy.engine import make_url
+
+from chainfluence.config import Settings, TonNetwork
+
+__all__ = ["SandboxServices", "sandbox_services"]
+
+log = logging.getLogger(__name__)
+
+# What the emulator mints to the sandbox platform wallet: enough gas for any number of payouts.
+PLATFORM_WALLET_FUNDS_NANO: Final = 1_000_000 * 10**9
+
+
+@dataclass
+class SandboxServices:
+    settings: Settings
+    lines: list[str] = field(default_factory=list)  # for the start-up banner
+
+
+def _chain_state_path(settings: Settings) -> Path | None:
+    if not settings.database.is_sqlite:
+        return None
+    database = make_url(settings.database.url).database
+    if not database or database == ":memory:":
+        return None
+    path = Path(database)
+    return path.with_name(f"{path.stem}.ton-chain.json")
+
+
+async def _start_telegram(services: SandboxServices, stack: contextlib.AsyncExitStack) -> None:
+    """The Bot API emulator with a demo world, the sandbox bot, and a service chat for probes."""
+    from chainfluence.config import SANDBOX_BOT_TOKEN
+    from chainfluence.sandbox.telegram import ChatType, run_telegram_emulator, seed_demo
+    from chainfluence.sandbox.telegram.actions import add_member
+
+    emulator = await stack.enter_async_context(run_telegram_emulator())
+    state = emulator.state
+    bot = state.add_bot(
+        username="chainfluence_sandbox_bot", first_name="Chainfluence", token=SANDBOX_BOT_TOKEN
+    )
+    world = seed_demo(state, bot=bot)
+    operator = state.add_user(first_name="Chainfluence", last_name="Ops", username="cf_ops")
+    service_chat = state.add_chat(
+        chat_type=ChatType.SUPERGROUP, title="Chainfluence post checks", owner_id=operator.id
+    )
+    add_member(state, service_chat, bot.id, by_user_id=operator.id)
+    bot.updates.clear()
+    telegram = services.settings.telegram.model_copy(
+        update={
+            "bot_token": SecretStr(SANDBOX_BOT_TOKEN),
+            "bot_username": "chainfluence_sandbox_bot",
+            "api_base_url": emulator.base_url,
+            "emulator_url": emulator.base_url,
+            "service_chat_id": service_chat.id,
+            "mini_app_url": "https://t.me/chainfluence_sandbox_bot/app",
+        }
+    )
+    services.settings = services.settings.model_copy(update={"telegram": telegram})
+    services.lines.append(
+        f"  Telegram : Bot API emulator at {emulator.base_url} (control API "
+        f"{emulator.base_url}/docs); demo publisher {world.publisher_id}, advertiser "
+        f"{world.advertiser_id}, channel @crypto_daily_sandbox"
+    )
+
+
+@contextlib.asynccontextmanager
+async def sandbox_services(settings: Settings) -> AsyncIterator[SandboxServices]:
+    """Start the emulators ``settings`` needs; yields settings pointing at them."""
+    services = SandboxServices(settings=settings)
+    async with contextlib.AsyncExitStack() as stack:
+        ton = settings.ton
+        if settings.is_sandbox and ton.network is TonNetwork.sandbox and ton.api_url is None:
+            from chainfluence.sandbox.ton import TonChain, run_ton_emulator
+            from chainfluence.ton.wallet import platform_wallet_for
+
+            state_path = _chain_state_path(settings)
+            chain = TonChain(state_path=state_path)
+            emulator = await stack.enter_async_context(run_ton_emulator(chain))
+            wallet = platform_wallet_for(settings)
+            if wallet is not None and chain.balance(wallet.address) == 0:
+                chain.fund(wallet.address, PLATFORM_WALLET_FUNDS_NANO)
+            services.settings = services.settings.model_copy(
+                update={"ton": ton.model_copy(update={"api_url": emulator.api_url})}
+            )
+            services.lines.append(
+                f"  TON      : local chain emulator at {emulator.api_url} "
+                f"(control API {emulator.base_url}/docs)"
+            )
+            if state_path is None:
+                log.warning("the local TON chain is kept in memory only: a restart resets it")
+        if settings.is_sandbox and settings.telegram.bot_token is None:
+            await _start_telegram(services, stack)
+        yield services

@@ -1,0 +1,100 @@
+"""What a process holds for the chain: the TON client, the watcher and the platform wallet.
+
+Built with the runtime when a TON endpoint is configured (in the sandbox, ``chainfluence serve``
+starts the local chain first and points the settings at it). Consumer processes (``serve``,
+``worker``) run the watcher and the wallet as loops; each cycle runs only where it holds the
+role's lock, so any number of workers share one active watcher and one active sender.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from chainfluence.ton.client import TonClient
+from chainfluence.ton.events import EscrowEventSink
+from chainfluence.ton.observations import ChainObservations
+from chainfluence.ton.wallet import PlatformWallet, platform_wallet_for
+from chainfluence.ton.watcher import ChainWatcher, WatchMode
+
+if TYPE_CHECKING:
+    from chainfluence.runtime import Runtime
+
+__all__ = ["ChainServices", "build_chain_services"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ChainServices:
+    client: TonClient
+    watcher: ChainWatcher
+    wallet: PlatformWallet | None
+    watch_interval: float
+    wallet_interval: float
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        """Run the watcher and the wallet sender in this process (consumers only)."""
+        if self._tasks:
+            return
+        self._tasks.append(asyncio.create_task(self.watcher.run_forever(self.watch_interval)))
+        if self.wallet is not None:
+            self._tasks.append(asyncio.create_task(self.wallet.run_forever(self.wallet_interval)))
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.client.close()
+
+
+def build_chain_services(
+    runtime: Runtime, *, sink: EscrowEventSink | None = None
+) -> ChainServices | None:
+    """The chain side for ``runtime``; None when no TON endpoint is configured."""
+    settings = runtime.settings
+    ton = settings.ton
+    if ton.api_url is None:
+        return None
+    client = TonClient(
+        ton.api_url,
+        api_key=ton.api_key.get_secret_value() if ton.api_key else None,
+        rate_limit=ton.api_rps,
+    )
+    watcher = ChainWatcher(
+        engine=runtime.engine,
+        session_factory=runtime.session,
+        client=client,
+        # SEAM: the deal lifecycle's sink goes here (it can wrap ChainObservations).
+        sink=sink or ChainObservations(),
+        mode=WatchMode(ton.watch_mode),
+        cancelled_watch=dt.timedelta(days=ton.cancelled_watch_days),
+    )
+    offline = platform_wallet_for(settings)
+    wallet = None
+    if offline is not None:
+        wallet = PlatformWallet(
+            engine=runtime.engine,
+            session_factory=runtime.session,
+            client=client,
+            wallet=offline,
+            message_ttl=ton.message_ttl_seconds,
+            delivery_timeout=ton.delivery_timeout_seconds,
+        )
+    else:
+        log.warning("no platform wallet mnemonic: payout orders will not be sent")
+    return ChainServices(
+        client=client,
+        watcher=watcher,
+        wallet=wallet,
+        watch_interval=ton.watch_interval_seconds,
+        wallet_interval=ton.wallet_interval_seconds,
+    )
