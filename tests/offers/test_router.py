@@ -13,8 +13,16 @@ import pytest
 from chainfluence.kit import time as clock
 from chainfluence.offers.jobs import sweep_expired
 from tests.conftest import runtime_of
-from tests.factories import create_channel, login
-from tests.offers.world import ADVERTISER, PUBLISHER, STRANGER, in_days, make_world, today_plus
+from tests.factories import login
+from tests.offers.world import (
+    ADVERTISER,
+    PUBLISHER,
+    STRANGER,
+    in_days,
+    list_channel,
+    make_world,
+    today_plus,
+)
 
 
 def past_midnight() -> dt.timedelta:
@@ -127,47 +135,50 @@ async def test_invalid_application_is_refused_and_stores_nothing(
 
 async def test_who_may_apply_and_book(client: httpx.AsyncClient) -> None:
     world = await make_world(client)
-    manager = await login(client, 3002)
-    viewer = await login(client, 3003)
-    await create_channel(
-        runtime_of(client),
+    second = await list_channel(
+        client,
         owner_id=PUBLISHER,
-        channel_id=-1002,
-        admins={3002: True, 3003: False},
+        chat_id=-1001000000002,
+        username="pats_second",
+        prices={"2/48": "10"},
+        admins={3002: True},
     )
-    advertisers_channel = await create_channel(
-        runtime_of(client), owner_id=ADVERTISER, channel_id=-1003
+    advertisers_channel = await list_channel(
+        client,
+        owner_id=ADVERTISER,
+        chat_id=-1001000000003,
+        username="adas_own",
+        prices={"2/48": "3"},
     )
+    manager = await login(client, 3002)
     apply = f"/v1/campaigns/{world.campaign_id}/offers"
 
-    by_stranger = await client.post(apply, json={"channelId": -1002}, headers=world.stranger)
-    by_viewer = await client.post(apply, json={"channelId": -1002}, headers=viewer)
+    by_stranger = await client.post(apply, json={"channelId": second}, headers=world.stranger)
     by_owner_of_campaign = await client.post(
         apply, json={"channelId": advertisers_channel}, headers=world.advertiser
     )
-    by_manager = await client.post(apply, json={"channelId": -1002}, headers=manager)
+    by_manager = await client.post(apply, json={"channelId": second}, headers=manager)
     own_booking = await client.post(
         f"/v1/channels/{advertisers_channel}/offers",
         json={"format": "2/48", "amount": "1", "proposedDate": in_days(1)},
         headers=world.advertiser,
     )
     managers_booking = await client.post(
-        "/v1/channels/-1002/offers",
+        f"/v1/channels/{second}/offers",
         json={"format": "2/48", "amount": "1", "proposedDate": in_days(1)},
         headers=manager,
     )
     others_campaign = await client.post(
-        "/v1/channels/-1002/offers",
+        f"/v1/channels/{second}/offers",
         json={
             "format": "2/48", "amount": "1", "proposedDate": in_days(1),
             "campaignId": world.campaign_id,
         },
         headers=world.stranger,
     )  # fmt: skip
-    anonymous = await client.post(apply, json={"channelId": -1002})
+    anonymous = await client.post(apply, json={"channelId": second})
 
     assert (by_stranger.status_code, by_stranger.json()["code"]) == (403, "not_channel_manager")
-    assert by_viewer.json()["code"] == "not_channel_manager"
     assert (by_owner_of_campaign.status_code, by_owner_of_campaign.json()["code"]) == (
         403, "own_campaign",
     )  # fmt: skip
@@ -196,7 +207,7 @@ async def test_who_may_apply_and_book(client: httpx.AsyncClient) -> None:
         ({"campaign_status": "paused"}, "campaign_not_accepting_offers"),
         ({"campaign_status": "completed"}, "campaign_not_accepting_offers"),
         ({"campaign_deleted": True}, "campaign_not_found"),
-        ({"channel": {"is_active": False}}, "channel_not_accepting_offers"),
+        ({"channel_active": False}, "channel_not_accepting_offers"),
         ({"deadline_passed": True}, "campaign_not_accepting_offers"),
     ],
 )
@@ -204,7 +215,9 @@ async def test_closed_campaigns_and_inactive_channels_take_no_offers(
     client: httpx.AsyncClient, setup: dict[str, Any], code: str
 ) -> None:
     world = await make_world(
-        client, campaign={"deadline": today_plus(0)}, **setup.get("channel", {})
+        client,
+        campaign={"deadline": today_plus(0)},
+        channel_active=setup.get("channel_active", True),
     )
     campaign_url = f"/v1/campaigns/{world.campaign_id}"
     if "campaign_status" in setup:
@@ -264,8 +277,13 @@ async def test_offers_mine_shows_both_sides_and_filters(client: httpx.AsyncClien
     application = (await world.apply()).json()
     booking = (await world.book()).json()
     manager = await login(client, 3002)
-    await create_channel(
-        runtime_of(client), owner_id=STRANGER, channel_id=-1005, admins={3002: True}
+    await list_channel(
+        client,
+        owner_id=STRANGER,
+        chat_id=-1001000000005,
+        username="sams_channel",
+        prices={"2/48": "1"},
+        admins={3002: True},
     )
 
     def ids(response: httpx.Response) -> list[int]:
@@ -379,12 +397,18 @@ async def test_accepting_beyond_the_campaigns_total_budget_is_refused(
     client: httpx.AsyncClient,
 ) -> None:
     world = await make_world(client, campaign={"totalBudget": "25"})
-    await create_channel(runtime_of(client), owner_id=PUBLISHER, channel_id=-1002)
+    second = await list_channel(
+        client,
+        owner_id=PUBLISHER,
+        chat_id=-1001000000002,
+        username="pats_second",
+        prices={"2/48": "10"},
+    )
     first = (await world.apply(amount="15")).json()
     second = (
         await client.post(
             f"/v1/campaigns/{world.campaign_id}/offers",
-            json={"channelId": -1002, "amount": "15"},
+            json={"channelId": second, "amount": "15"},
             headers=world.publisher,
         )
     ).json()

@@ -13,6 +13,7 @@ from chainfluence.auth.dependencies import CurrentUser
 from chainfluence.campaigns import repository, schemas, service
 from chainfluence.campaigns.exceptions import CampaignNotFound
 from chainfluence.campaigns.schemas import CategoryIn
+from chainfluence.channels.dependencies import ChannelManager
 from chainfluence.dependencies import DBSession
 from chainfluence.formats import AdFormat
 from chainfluence.kit.dialect import dialect_name
@@ -21,9 +22,6 @@ from chainfluence.kit.pagination import Page, paginate, set_total
 from chainfluence.kit.schemas import IntId, Message, TgId
 from chainfluence.kit.time import utcnow
 from chainfluence.models import CampaignStatus
-from chainfluence.offers import repository as offers
-from chainfluence.offers.channel_access import is_channel_manager
-from chainfluence.offers.exceptions import ChannelNotFound, NotChannelManager
 
 router = APIRouter(tags=["campaigns"])
 
@@ -124,14 +122,9 @@ async def list_matches(
 
 @router.get("/channels/{channel_id}/matching-campaigns", response_model=list[schemas.Campaign])
 async def list_matching_campaigns(
-    channel_id: TgId, user: CurrentUser, session: DBSession, page: Page, response: Response
+    channel: ChannelManager, session: DBSession, page: Page, response: Response
 ) -> list[schemas.Campaign]:
     """Active campaigns this channel fits, largest budget first. For the channel's managers."""
-    channel = await offers.get_channel(session, channel_id)
-    if channel is None:
-        raise ChannelNotFound()
-    if not await is_channel_manager(session, user.id, channel):
-        raise NotChannelManager("see matching campaigns for")
     prices = (await repository.prices_of(session, [channel.id])).get(channel.id, [])
     statement = repository.matching_campaigns(
         dialect_name(session), channel, prices, today=utcnow().date()

@@ -9,8 +9,9 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from chainfluence.categories import Category
+from chainfluence.channels.schemas import Channel
 from chainfluence.formats import AdFormat
-from chainfluence.kit.money import NanoString, TonAmount, TonNumber, TonString
+from chainfluence.kit.money import NanoString, TonAmount, TonString
 from chainfluence.kit.schemas import RequestSchema, Schema, TgId, UtcDateTime
 from chainfluence.models import CampaignStatus
 
@@ -54,7 +55,7 @@ class Campaign(Schema):
     creative_images: list[str] = Field(description="Upload file ids")
     preferred_formats: list[str]
     min_subscribers: int | None
-    min_engagement: float | None
+    min_engagement: float | None = Field(description="Percent of subscribers viewing a post")
     preferred_categories: list[str]
     deadline: dt.date | None = Field(description="Last day (UTC) the campaign takes offers")
     offer_count: int = Field(description="Negotiations opened on the campaign (counters excluded)")
@@ -143,36 +144,9 @@ class CampaignSort(StrEnum):
     deadline_desc = "-deadline"
 
 
-class ChannelPricing(Schema):
-    format: AdFormat
-    price: TonNumber
-    price_nano: NanoString
-    enabled: bool
-    description: str | None
-
-
-class ChannelMatch(Schema):
+class ChannelMatch(Channel):
     """A channel as the catalogue shows it, with what makes it fit the campaign."""
 
-    id: TgId
-    owner_id: TgId
-    username: str | None
-    title: str
-    description: str | None
-    category: str | None
-    language: str | None
-    subscribers: int | None
-    avg_views: int | None
-    engagement_rate: float | None
-    posts_per_week: float | None
-    pricing: list[ChannelPricing]
-    rating: float | None
-    review_count: int
-    is_verified: bool
-    is_active: bool
-    stats_updated_at: UtcDateTime | None
-    created_at: UtcDateTime
-    updated_at: UtcDateTime
     matching_formats: list[AdFormat] = Field(
         description="Enabled formats the campaign wants, priced within its budget"
     )

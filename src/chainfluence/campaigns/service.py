@@ -20,6 +20,7 @@ from chainfluence.campaigns.exceptions import (
     NotCampaignOwner,
     UnknownCreativeImage,
 )
+from chainfluence.channels import service as channel_service
 from chainfluence.deals import repository as deals
 from chainfluence.kit.time import utcnow
 from chainfluence.models import Campaign, CampaignStatus, Channel, ChannelPrice, User
@@ -186,37 +187,11 @@ def _to_match(
         and (not campaign.preferred_formats or price.format.value in campaign.preferred_formats)
         and (campaign.budget_nano == 0 or price.price_nano <= campaign.budget_nano)
     ]
-    # The query only returns channels with a fitting price; min() of an empty list cannot happen.
+    # The query only returns channels with a fitting price, so `fitting` is never empty.
     best = min(price.price_nano for price in fitting)
+    listed = channel_service.to_schema(channel, prices)
     return schemas.ChannelMatch(
-        id=channel.id,
-        owner_id=channel.owner_id,
-        username=channel.username,
-        title=channel.title,
-        description=channel.description,
-        category=channel.category,
-        language=channel.language,
-        subscribers=channel.subscribers,
-        avg_views=channel.avg_views,
-        engagement_rate=channel.engagement_rate,
-        posts_per_week=channel.posts_per_week,
-        pricing=[
-            schemas.ChannelPricing(
-                format=price.format,
-                price=price.price_nano,
-                price_nano=price.price_nano,
-                enabled=price.enabled,
-                description=price.description,
-            )
-            for price in prices
-        ],
-        rating=channel.rating,
-        review_count=channel.rating_count,
-        is_verified=channel.is_verified,
-        is_active=channel.is_active,
-        stats_updated_at=channel.stats_updated_at,
-        created_at=channel.created_at,
-        updated_at=channel.updated_at,
+        **dict(listed),
         matching_formats=[price.format for price in fitting],
         best_price=best,
         best_price_nano=best,

@@ -13,13 +13,6 @@ class OfferNotFound(NotFound):
         super().__init__("No such offer.")
 
 
-class ChannelNotFound(NotFound):
-    code = "channel_not_found"
-
-    def __init__(self) -> None:
-        super().__init__("No such channel.")
-
-
 class NotOfferCounterpart(Forbidden):
     code = "not_offer_counterpart"
 
@@ -35,15 +28,6 @@ class NotOfferAuthor(Forbidden):
 
     def __init__(self) -> None:
         super().__init__("Only the person who made this offer can withdraw it.")
-
-
-class NotChannelManager(Forbidden):
-    code = "not_channel_manager"
-
-    def __init__(self, action: str = "make offers for") -> None:
-        super().__init__(
-            f"You can only {action} channels you own or administer with the right to post."
-        )
 
 
 class OwnCampaign(Forbidden):

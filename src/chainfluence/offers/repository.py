@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chainfluence.formats import AdFormat
 from chainfluence.models import (
     Campaign,
-    Channel,
     ChannelPrice,
     Offer,
     OfferDirection,
@@ -127,19 +126,6 @@ async def due_to_expire(
         .with_for_update(skip_locked=skip_locked)
     )
     return (await session.execute(statement)).scalars().all()
-
-
-async def get_channel(session: AsyncSession, channel_id: int) -> Channel | None:
-    """A listed channel (not deleted)."""
-    channel = await session.get(Channel, channel_id)
-    return channel if channel is not None and channel.deleted_at is None else None
-
-
-async def get_channels(session: AsyncSession, ids: Collection[int]) -> dict[int, Channel]:
-    if not ids:
-        return {}
-    statement = select(Channel).where(Channel.id.in_(list(ids)))
-    return {c.id: c for c in (await session.execute(statement)).scalars()}
 
 
 async def enabled_prices(session: AsyncSession, channel_id: int) -> dict[AdFormat, int]:

@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chainfluence.campaigns import repository as campaigns
 from chainfluence.campaigns.exceptions import CampaignNotFound
 from chainfluence.campaigns.schemas import CampaignSummary
+from chainfluence.channels import repository as channels
+from chainfluence.channels.exceptions import ChannelNotFound, NotChannelManager
 from chainfluence.deals import repository as deals
 from chainfluence.deals import service as deal_service
 from chainfluence.formats import AdFormat
@@ -44,12 +46,10 @@ from chainfluence.offers.channel_access import is_channel_manager
 from chainfluence.offers.exceptions import (
     CampaignBudgetExceeded,
     CampaignNotTakingOffers,
-    ChannelNotFound,
     ChannelNotTakingOffers,
     FormatNotOffered,
     InvalidOffer,
     NotCampaignOwner,
-    NotChannelManager,
     NotOfferAuthor,
     NotOfferCounterpart,
     OfferAlreadyOpen,
@@ -133,11 +133,11 @@ async def apply(
     campaign = await campaigns.get(session, campaign_id)
     if campaign is None:
         raise CampaignNotFound()
-    channel = await repository.get_channel(session, body.channel_id)
+    channel = await channels.get(session, body.channel_id)
     if channel is None:
         raise ChannelNotFound()
     if not await is_channel_manager(session, user.id, channel):
-        raise NotChannelManager()
+        raise NotChannelManager("make offers for this channel")
     if user.id == campaign.advertiser_id or await is_channel_manager(
         session, campaign.advertiser_id, channel
     ):
@@ -188,7 +188,7 @@ async def book(
     session: AsyncSession, *, user: User, channel_id: int, body: schemas.BookingCreate
 ) -> Offer:
     """An advertiser books a channel's format directly, optionally under one of their campaigns."""
-    channel = await repository.get_channel(session, channel_id)
+    channel = await channels.get(session, channel_id)
     if channel is None:
         raise ChannelNotFound()
     if await is_channel_manager(session, user.id, channel):
