@@ -9,6 +9,7 @@ import httpx
 
 from chainfluence.sandbox.telegram import TelegramEmulatorControl
 from chainfluence.sandbox.telegram.schemas import ChatOut, UserOut
+from tests.conftest import runtime_of
 from tests.factories import login
 
 
@@ -54,4 +55,7 @@ async def list_channel(
     response = await client.post("/v1/channels", json=body, headers=owner.headers)
     assert response.status_code == 201, response.text
     channel: dict[str, Any] = response.json()
+    # Let the first stats refresh it queued finish, so it never overlaps the test's teardown.
+    queue: Any = runtime_of(client).queue
+    await queue.drain()
     return channel

@@ -183,7 +183,8 @@ def compute(
         }
 
     window_start = now - WINDOW
-    span_start = max(window_start, observed_since)
+    # Telegram dates posts in whole seconds.
+    span_start = max(window_start, observed_since.replace(microsecond=0))
     if reports:
         # A provider lists the channel's recent history, not only what the bot saw.
         span_start = window_start
