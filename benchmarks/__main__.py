@@ -7,9 +7,9 @@ import asyncio
 import os
 import platform
 
-from benchmarks import bench_auth
+from benchmarks import bench_auth, bench_catalogue
 
-BENCHMARKS = {"auth": bench_auth.run}
+BENCHMARKS = {"auth": bench_auth.run, "catalogue": bench_catalogue.run}
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from chainfluence.kit.logging import configure_logging
 from chainfluence.kit.serving import serve_in_background
 from chainfluence.runtime import Runtime, build_runtime
 from chainfluence.sandbox.services import SandboxServices, sandbox_services
+from chainfluence.telegram.lifecycle import polling
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ async def _serve(sandbox: SandboxServices, *, host: str | None, port: int | None
             host=host or settings.http.host,
             port=settings.http.port if port is None else port,
             log_level=settings.log_level.lower(),
-        ) as url:
+        ) as url, polling(runtime):
             typer.echo("\n".join([_banner(settings, url), *sandbox.lines]))
             await _wait_for_shutdown()
     finally:

@@ -51,6 +51,13 @@ class Channel(TimestampMixin, Base):
             postgresql_where=text(LISTED_SQL),
             sqlite_where=text(LISTED_SQL),
         ),
+        # Lets counts that join prices (X-Total-Count) read listed ids without the wide rows.
+        Index(
+            "ix_channels_listed_id",
+            "id",
+            postgresql_where=text(LISTED_SQL),
+            sqlite_where=text(LISTED_SQL),
+        ),
         Index(
             "ix_channels_listed_created_at",
             "created_at",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 19:58:19.002956
+Create Date: 2026-11-25 20:09:00.289158
 """
 
 from collections.abc import Sequence
@@ -258,6 +258,13 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_channels_listed_created_at",
             ["created_at", "id"],
+            unique=False,
+            postgresql_where=sa.text("is_active AND is_verified"),
+            sqlite_where=sa.text("is_active AND is_verified"),
+        )
+        batch_op.create_index(
+            "ix_channels_listed_id",
+            ["id"],
             unique=False,
             postgresql_where=sa.text("is_active AND is_verified"),
             sqlite_where=sa.text("is_active AND is_verified"),
@@ -1201,6 +1208,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_channels_owner_id"))
         batch_op.drop_index(
             "ix_channels_listed_subscribers",
+            postgresql_where=sa.text("is_active AND is_verified"),
+            sqlite_where=sa.text("is_active AND is_verified"),
+        )
+        batch_op.drop_index(
+            "ix_channels_listed_id",
             postgresql_where=sa.text("is_active AND is_verified"),
             sqlite_where=sa.text("is_active AND is_verified"),
         )

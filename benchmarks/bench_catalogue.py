@@ -1,0 +1,194 @@
+"""Catalogue throughput: GET /v1/channels over 100,000 channels on PostgreSQL.
+
+Channels and prices are seeded with bulk Core inserts (no API: listing a channel asks Telegram),
+with figures spread the way a real catalogue's are; then three typical queries are measured.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any
+
+import aiohttp
+from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from benchmarks.harness import api_server, header, postgres_database, run_load
+from chainfluence.categories import Category
+from chainfluence.formats import AdFormat
+from chainfluence.kit.db import create_engine
+from chainfluence.kit.time import utcnow
+from chainfluence.models import Channel, ChannelPrice, User
+
+CHANNELS = 100_000
+BATCH = 5_000
+SYLLABLES = ["ka", "lo", "mi", "ten", "ru", "sa", "vo", "pen", "di", "ba", "xo", "ne", "tor", "li"]
+# 2,000 made-up words plus a few real ones: a channel's title, username and description draw
+# from them, so a search word matches a few hundred channels, as a real one would.
+_VOCAB_RNG = random.Random(7)
+_MADE_UP = {
+    "".join(_VOCAB_RNG.choice(SYLLABLES) for _ in range(_VOCAB_RNG.randint(2, 4)))
+    for _ in range(2_600)
+}
+WORDS = [*sorted(_MADE_UP)[:2_000], "crypto", "market", "travel", "startup", "design"]
+
+
+def _channel_rows(rng: random.Random, start: int, count: int, owner: int) -> list[dict[str, Any]]:
+    now = utcnow()
+    categories = list(Category)
+    rows = []
+    for i in range(start, start + count):
+        subscribers = int(rng.lognormvariate(9, 1.5))
+        avg_views = max(1, int(subscribers * rng.uniform(0.05, 0.6)))
+        words = " ".join(rng.sample(WORDS, 3))
+        rows.append(
+            {
+                "id": -1_001_000_000_000 - i,
+                "owner_id": owner,
+                "username": f"{words.split()[0]}_{i}",
+                "title": f"{words.title()} {i}",
+                "description": f"About {words}; channel number {i}.",
+                "category": rng.choice(categories).value,
+                "language": rng.choice(["en", "en", "ru", "es", "de"]),
+                "is_verified": True,
+                "is_active": rng.random() > 0.05,
+                "subscribers": subscribers,
+                "avg_views": avg_views,
+                "engagement_rate": round(avg_views / subscribers, 4),
+                "posts_per_week": round(rng.uniform(1, 40), 1),
+                "rating_sum": 0,
+                "rating_count": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    return rows
+
+
+def _price_rows(rng: random.Random, channels: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    now = utcnow()
+    rows = []
+    for channel in channels:
+        base = max(1, channel["subscribers"] // 1000) * 10**8
+        for fmt in rng.sample([AdFormat.one_24, AdFormat.two_48, AdFormat.eternal], 2):
+            price = int(base * rng.uniform(0.5, 3))
+            rows.append(
+                {
+                    "channel_id": channel["id"],
+                    "format": fmt,
+                    "price_nano": price,
+                    "enabled": True,
+                    "cpm_nano": price * 1000 // channel["avg_views"],
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+    return rows
+
+
+async def seed(database_url: str) -> None:
+    rng = random.Random(42)
+    engine = create_engine(database_url)
+    now = utcnow()
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                insert(User),
+                [{"id": 1, "first_name": "Bench", "member_since": now, "created_at": now,
+                  "updated_at": now, "rating_sum": 0, "rating_count": 0}],
+            )  # fmt: skip
+            for start in range(0, CHANNELS, BATCH):
+                channels = _channel_rows(rng, start, BATCH, owner=1)
+                prices = _price_rows(rng, channels)
+                cheapest: dict[int, dict[str, Any]] = {}
+                for price in prices:
+                    best = cheapest.get(price["channel_id"])
+                    if best is None or price["price_nano"] < best["price_nano"]:
+                        cheapest[price["channel_id"]] = price
+                for channel in channels:
+                    best = cheapest[channel["id"]]
+                    channel["min_price_nano"] = best["price_nano"]
+                    channel["min_price_cpm_nano"] = best["cpm_nano"]
+                await conn.execute(insert(Channel), channels)
+                await conn.execute(insert(ChannelPrice), prices)
+    finally:
+        await engine.dispose()
+    # As autovacuum would soon after a bulk load: statistics, the visibility map (index-only
+    # scans) and the GIN pending lists merged into the trigram indexes.
+    maintenance = create_async_engine(database_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with maintenance.connect() as conn:
+            await conn.execute(text("VACUUM ANALYZE channels"))
+            await conn.execute(text("VACUUM ANALYZE channel_prices"))
+    finally:
+        await maintenance.dispose()
+
+
+QUERIES = [
+    (
+        "category + minSubscribers, sort -subscribers",
+        {"category": "crypto", "minSubscribers": "20000", "sort": "-subscribers"},
+    ),
+    (
+        "format 1/24, price 5..50 TON, sort cpm",
+        {"format": "1/24", "minPrice": "5", "maxPrice": "50", "sort": "cpm"},
+    ),
+    ("text search q=market (~0.3 % of channels)", {"q": "market"}),
+]
+
+
+async def explain(database_url: str) -> None:
+    """EXPLAIN ANALYZE of each query as the API runs it (page and count)."""
+    from chainfluence.channels import catalogue
+    from chainfluence.kit.money import ton_to_nano
+
+    engine = create_engine(database_url)
+    try:
+        for name, params in QUERIES:
+            filters = catalogue.filters(
+                q=params.get("q"),
+                category=Category(params["category"]) if "category" in params else None,
+                min_subscribers=int(params["minSubscribers"])
+                if "minSubscribers" in params
+                else None,
+                format=AdFormat(params["format"]) if "format" in params else None,
+                min_price=ton_to_nano(params["minPrice"]) if "minPrice" in params else None,
+                max_price=ton_to_nano(params["maxPrice"]) if "maxPrice" in params else None,
+                sort=catalogue.CatalogueSort(params.get("sort", "-subscribers")),
+            )
+            statement = catalogue.statement(filters).limit(50)
+            compiled = statement.compile(engine.sync_engine, compile_kwargs={"literal_binds": True})
+            async with engine.connect() as conn:
+                plan = (await conn.execute(text(f"EXPLAIN ANALYZE {compiled}"))).scalars().all()
+            timing = [line for line in plan if "Execution Time" in line]
+            scans = [line.strip() for line in plan if "Scan" in line][:3]
+            print(f"  {name}: {timing[0].strip()}; {' | '.join(scans)}")
+    finally:
+        await engine.dispose()
+
+
+async def run(*, duration: float, concurrency: int) -> None:
+    header(
+        f"catalogue, {CHANNELS:,} channels "
+        f"(PostgreSQL, {concurrency} concurrent, {duration:.0f} s each)"
+    )
+    async with postgres_database() as database_url:
+        started = time.perf_counter()
+        await seed(database_url)
+        print(f"  seeded in {time.perf_counter() - started:.1f} s")
+        await explain(database_url)
+        with api_server(database_url) as url:
+            for name, params in QUERIES:
+
+                async def query(
+                    session: aiohttp.ClientSession, n: int, params: dict[str, str] = params
+                ) -> int:
+                    async with session.get(f"{url}/v1/channels", params=params) as response:
+                        await response.read()
+                        return response.status
+
+                result = await run_load(
+                    f"GET /v1/channels {name}", query, duration=duration, concurrency=concurrency
+                )
+                print(result.line())
