@@ -7,9 +7,9 @@ import asyncio
 import os
 import platform
 
-from benchmarks import bench_auth, bench_catalogue
+from benchmarks import bench_auth, bench_watcher
 
-BENCHMARKS = {"auth": bench_auth.run, "catalogue": bench_catalogue.run}
+BENCHMARKS = {"auth": bench_auth.run, "watcher": bench_watcher.run}
 
 
 def main() -> None:

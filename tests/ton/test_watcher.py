@@ -4,6 +4,7 @@ once and classified, cursors that survive restarts, one active watcher, cost per
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -52,13 +53,25 @@ class RecordingSink(ChainObservations):
         self.events.append(event)
 
 
+_clients: list[TonClient] = []
+
+
+@pytest.fixture(autouse=True)
+async def _close_clients() -> AsyncIterator[None]:
+    yield
+    while _clients:
+        await _clients.pop().close()
+
+
 def new_watcher(runtime: Runtime, mode: WatchMode, sink: Any = None) -> ChainWatcher:
     """A watcher as a freshly started process would build it (its own client and state)."""
     assert runtime.chain is not None
+    client = TonClient(runtime.settings.ton.api_url or "")
+    _clients.append(client)
     return ChainWatcher(
         engine=runtime.engine,
         session_factory=runtime.session,
-        client=TonClient(runtime.settings.ton.api_url or ""),
+        client=client,
         sink=sink or RecordingSink(),
         mode=mode,
     )
