@@ -8,11 +8,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chainfluence.kit.serving import serve_in_background
 from chainfluence.models import ChainTxKind, DealStatus
 from chainfluence.runtime import Runtime
-from chainfluence.sandbox.ton import SandboxWallet, TonChain
+from chainfluence.sandbox.ton import SandboxWallet, TonChain, create_ton_emulator
 from chainfluence.ton.client import TonClient
 from chainfluence.ton.escrow import EscrowExitCode, release_body
 from chainfluence.ton.events import BounceEvent, DepositEvent, Funding, PayoutEvent
@@ -295,3 +297,36 @@ async def test_api_calls_per_idle_cycle_grow_with_escrows_only_when_polling_addr
         assert (few.api_calls, more.api_calls) == (2, 8)
     else:
         assert few.api_calls == more.api_calls == 1  # getMasterchainInfo: no new block
+
+
+async def test_auto_mode_scans_blocks_where_served_and_polls_addresses_elsewhere(
+    chain_runtime: Runtime, chain: TonChain, advertiser: SandboxWallet
+) -> None:
+    emulator, _ = create_ton_emulator(chain)
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        """An endpoint without block methods (some providers serve accounts only)."""
+        if scope["type"] == "http" and "getMasterchainInfo" in scope["path"]:
+            await JSONResponse({"ok": False, "error": "Not Found", "code": 404}, 404)(
+                scope, receive, send
+            )
+            return
+        await emulator(scope, receive, send)
+
+    deal = await create_escrow_deal(chain_runtime, advertiser=advertiser)
+    await pay(advertiser, deal, 10 * TON)
+
+    async with serve_in_background(app) as base_url, TonClient(f"{base_url}/api/v2") as client:
+        limited = ChainWatcher(
+            engine=chain_runtime.engine,
+            session_factory=chain_runtime.session,
+            client=client,
+            sink=RecordingSink(),
+        )
+        polled = await limited.run_cycle()
+    scanned = await new_watcher(chain_runtime, WatchMode.auto).run_cycle()
+
+    assert polled is not None
+    assert (polled.mode, polled.recorded) == (WatchMode.accounts, 1)
+    assert scanned is not None
+    assert scanned.mode is WatchMode.blocks

@@ -48,6 +48,8 @@ BLOCKS_CURSOR: Final = "blocks"
 LOCK_NAME: Final = "chainfluence.chain_watcher"
 _BASECHAIN: Final = 0
 _MAX_WALK_BACK: Final = 10_000  # shard blocks between two masterchain blocks we would follow
+# Answers meaning "this endpoint has no such method" (rather than "try again later").
+_NOT_SERVED: Final = frozenset({400, 404, 405, 501})
 
 SessionFactory = Callable[[], contextlib.AbstractAsyncContextManager[AsyncSession]]
 
@@ -140,6 +142,8 @@ class ChainWatcher:
                 await self.client.shards(tip.seqno)
                 self._resolved_mode = WatchMode.blocks
             except TonApiError as exc:
+                if exc.status not in _NOT_SERVED:
+                    raise  # unreachable or failing: decide when it answers
                 log.warning("the TON endpoint does not serve blocks (%s): polling addresses", exc)
                 self._resolved_mode = WatchMode.accounts
         return self._resolved_mode
@@ -167,10 +171,13 @@ class ChainWatcher:
                 except Exception as exc:
                     # One escrow's failure (endpoint error, a sink refusing) must not hold up
                     # the others; its cursor did not move, so the next cycle retries it.
-                    log.exception("chain watcher: escrow %s failed", escrow.address)
+                    if not stats.errors:
+                        log.exception("chain watcher: escrow %s failed", escrow.address)
                     stats.errors.append(f"{escrow.address}: {exc}")
 
         await asyncio.gather(*(worker() for _ in range(max(1, self.concurrency))))
+        if len(stats.errors) > 1:
+            log.warning("chain watcher: %d escrows failed this cycle", len(stats.errors))
 
     async def _poll_one(self, escrow: WatchedEscrow, stats: CycleStats) -> None:
         txs = await self.client.get_transactions(escrow.address, after_lt=escrow.last_lt)
