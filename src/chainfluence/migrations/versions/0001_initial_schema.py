@@ -2,14 +2,14 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 20:09:00.289158
+Create Date: 2026-11-25 20:12:33.525746
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB(astext_type=Text()))
+from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 
 import chainfluence.kit.db
@@ -177,9 +177,51 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_campaigns_advertiser_id"), ["advertiser_id"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_campaigns_category"), ["category"], unique=False)
         batch_op.create_index(
-            "ix_campaigns_public_list", ["status", "deleted_at", "created_at"], unique=False
+            "ix_campaigns_description_trgm",
+            ["description"],
+            unique=False,
+            postgresql_using="gin",
+            postgresql_ops={"description": "gin_trgm_ops"},
+            sqlite_where=sa.text("0"),
+        )
+        batch_op.create_index(
+            "ix_campaigns_listed_budget",
+            ["status", "budget_nano", "id"],
+            unique=False,
+            postgresql_include=["deadline"],
+            postgresql_where=sa.text("deleted_at IS NULL"),
+            sqlite_where=sa.text("deleted_at IS NULL"),
+        )
+        batch_op.create_index(
+            "ix_campaigns_listed_category_created_at",
+            ["status", "category", "created_at", "id"],
+            unique=False,
+            postgresql_include=["deadline", "budget_nano"],
+            postgresql_where=sa.text("deleted_at IS NULL"),
+            sqlite_where=sa.text("deleted_at IS NULL"),
+        )
+        batch_op.create_index(
+            "ix_campaigns_listed_created_at",
+            ["status", "created_at", "id"],
+            unique=False,
+            postgresql_where=sa.text("deleted_at IS NULL"),
+            sqlite_where=sa.text("deleted_at IS NULL"),
+        )
+        batch_op.create_index(
+            "ix_campaigns_listed_deadline",
+            ["status", "deadline", "id"],
+            unique=False,
+            postgresql_where=sa.text("deleted_at IS NULL"),
+            sqlite_where=sa.text("deleted_at IS NULL"),
+        )
+        batch_op.create_index(
+            "ix_campaigns_title_trgm",
+            ["title"],
+            unique=False,
+            postgresql_using="gin",
+            postgresql_ops={"title": "gin_trgm_ops"},
+            sqlite_where=sa.text("0"),
         )
 
     op.create_table(
@@ -1235,8 +1277,40 @@ def downgrade() -> None:
 
     op.drop_table("channels")
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
-        batch_op.drop_index("ix_campaigns_public_list")
-        batch_op.drop_index(batch_op.f("ix_campaigns_category"))
+        batch_op.drop_index(
+            "ix_campaigns_title_trgm",
+            postgresql_using="gin",
+            postgresql_ops={"title": "gin_trgm_ops"},
+            sqlite_where=sa.text("0"),
+        )
+        batch_op.drop_index(
+            "ix_campaigns_listed_deadline",
+            postgresql_where=sa.text("deleted_at IS NULL"),
+            sqlite_where=sa.text("deleted_at IS NULL"),
+        )
+        batch_op.drop_index(
+            "ix_campaigns_listed_created_at",
+            postgresql_where=sa.text("deleted_at IS NULL"),
+            sqlite_where=sa.text("deleted_at IS NULL"),
+        )
+        batch_op.drop_index(
+            "ix_campaigns_listed_category_created_at",
+            postgresql_include=["deadline", "budget_nano"],
+            postgresql_where=sa.text("deleted_at IS NULL"),
+            sqlite_where=sa.text("deleted_at IS NULL"),
+        )
+        batch_op.drop_index(
+            "ix_campaigns_listed_budget",
+            postgresql_include=["deadline"],
+            postgresql_where=sa.text("deleted_at IS NULL"),
+            sqlite_where=sa.text("deleted_at IS NULL"),
+        )
+        batch_op.drop_index(
+            "ix_campaigns_description_trgm",
+            postgresql_using="gin",
+            postgresql_ops={"description": "gin_trgm_ops"},
+            sqlite_where=sa.text("0"),
+        )
         batch_op.drop_index(batch_op.f("ix_campaigns_advertiser_id"))
 
     op.drop_table("campaigns")
