@@ -7,9 +7,13 @@ import asyncio
 import os
 import platform
 
-from benchmarks import bench_auth, bench_watcher
+from benchmarks import bench_auth, bench_campaigns, bench_watcher
 
-BENCHMARKS = {"auth": bench_auth.run, "watcher": bench_watcher.run}
+BENCHMARKS = {
+    "auth": bench_auth.run,
+    "campaigns": bench_campaigns.run,
+    "watcher": bench_watcher.run,
+}
 
 
 def main() -> None:
