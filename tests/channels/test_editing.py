@@ -12,6 +12,7 @@ import pytest
 from chainfluence.kit.time import utcnow
 from chainfluence.sandbox.telegram import TelegramEmulatorControl
 from tests.channels.world import Publisher, channel_with_bot, list_channel, publisher
+from tests.conftest import runtime_of
 from tests.factories import login
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -174,3 +175,5 @@ async def test_delete_is_refused_while_a_deal_is_open(
     assert (refused.status_code, refused.json()["code"]) == (409, "channel_has_open_deals")
     assert "1 deal is still open" in refused.json()["message"]
     assert (await client.get(path)).status_code == 200
+    # The deal's notifications are still being pushed; let them finish before teardown.
+    await runtime_of(client).queue.drain()  # type: ignore[attr-defined]

@@ -84,8 +84,8 @@ async def test_unknown_figures_stay_null_without_a_views_provider(
     owner = await publisher(client, control)
     chat = await channel_with_bot(control, owner.user)
     await control.post(chat.id, text=ENGLISH, views=500)
-    channel = await list_channel(client, owner, chat)
     runtime_of(client).stats_providers.clear()
+    channel = await list_channel(client, owner, chat)
     clock.advance(dt.timedelta(days=2))
 
     stats = await _refreshed(client, channel["id"], owner)
