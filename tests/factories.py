@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import io
@@ -167,3 +168,43 @@ async def eventually(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not reached in {timeout} s; last value: {value!r}")
         await asyncio.sleep(0.02)
+
+
+# --- Deals ---------------------------------------------------------------------------------------
+# A deal made through the product: the advertiser books the channel (POST /v1/channels/{id}/offers)
+# and the channel's side accepts (POST /v1/offers/{id}/accept). STAND-IN: `status` other than
+# pending is written straight to the row, for states whose transitions are not reachable over
+# HTTP yet (deposits, publishing); replace it with those flows when they land.
+
+
+async def create_deal(
+    client: httpx.AsyncClient,
+    *,
+    advertiser: dict[str, str],
+    acceptor: dict[str, str],
+    channel_id: int,
+    format: str = "2/48",
+    amount: str = "10",
+    proposed_at: dt.datetime | None = None,
+    status: str = "pending",
+) -> int:
+    """A deal on `channel_id` (made with `create_channel`, selling `format`) for `amount` TON,
+    booked by `advertiser` and accepted by `acceptor` (its owner or a manager). Returns its id."""
+    proposed_at = proposed_at or utcnow() + dt.timedelta(days=2)
+    booked = await client.post(
+        f"/v1/channels/{channel_id}/offers",
+        json={"format": format, "amount": amount, "proposedDate": proposed_at.isoformat()},
+        headers=advertiser,
+    )
+    assert booked.status_code == 201, booked.text
+    accepted = await client.post(f"/v1/offers/{booked.json()['id']}/accept", headers=acceptor)
+    assert accepted.status_code == 200, accepted.text
+    deal_id: int = accepted.json()["dealId"]
+    if status != "pending":
+        from chainfluence.models import Deal, DealStatus
+
+        runtime = client.app.state.runtime  # type: ignore[attr-defined]
+        async with runtime.session() as session:
+            deal = await session.get(Deal, deal_id)
+            deal.status = DealStatus(status)
+    return deal_id

@@ -20,6 +20,7 @@ from chainfluence.campaigns.router import router as campaigns_router
 from chainfluence.channels.router import router as channels_router
 from chainfluence.config import Settings, get_settings
 from chainfluence.deals.router import router as deals_router
+from chainfluence.escrow.router import router as escrow_router
 from chainfluence.kit.errors import TooManyRequests
 from chainfluence.kit.http import AccessLogMiddleware, client_ip, error_body, install_error_handlers
 from chainfluence.kit.pagination import TOTAL_COUNT_HEADER
@@ -30,6 +31,7 @@ from chainfluence.telegram.lifecycle import configure_webhook
 from chainfluence.telegram.webhook import router as telegram_router
 from chainfluence.uploads.router import router as uploads_router
 from chainfluence.users.router import router as users_router
+from chainfluence.wallets.router import router as wallets_router
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,8 @@ def api_router() -> APIRouter:
     router.include_router(campaigns_router)
     router.include_router(offers_router)
     router.include_router(deals_router)
+    router.include_router(wallets_router)
+    router.include_router(escrow_router)
     return router
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,10 +29,27 @@ def get_settings_dep(runtime: RuntimeDep) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
+_WRITES_ATTR = "__chainfluence_writes__"
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def writes(endpoint: _F) -> _F:
+    """Mark a GET endpoint that writes (e.g. issues a single-use challenge).
+
+    Its session then starts as a writer like a POST's, so on SQLite it cannot fail half-way
+    upgrading a read transaction after another request committed.
+    """
+    setattr(endpoint, _WRITES_ATTR, True)
+    return endpoint
+
+
 async def get_db_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
     # Committed when the handler returns and before the response is sent ("function" scope):
     # a client never sees success for something that was not stored.
-    async with runtime.session(write=request.method not in _READ_METHODS) as session:
+    write = request.method not in _READ_METHODS or getattr(
+        request.scope.get("endpoint"), _WRITES_ATTR, False
+    )
+    async with runtime.session(write=write) as session:
         yield session
 
 

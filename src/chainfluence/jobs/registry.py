@@ -99,4 +99,5 @@ def load_handlers() -> None:
     import chainfluence.channels.jobs
     import chainfluence.notifications.jobs
     import chainfluence.offers.jobs
-    import chainfluence.ton.jobs  # noqa: F401
+    import chainfluence.ton.jobs
+    import chainfluence.wallets.jobs  # noqa: F401

@@ -24,6 +24,7 @@ from chainfluence.models.notifications import (
 )
 from chainfluence.models.offers import Offer, OfferDirection, OfferStatus
 from chainfluence.models.reviews import Review
+from chainfluence.models.ton_proof_payloads import TonProofPayload
 from chainfluence.models.uploads import Upload
 from chainfluence.models.users import User
 from chainfluence.models.wallets import Wallet
@@ -58,6 +59,7 @@ __all__ = [
     "PushStatus",
     "RelatedType",
     "Review",
+    "TonProofPayload",
     "Upload",
     "User",
     "Wallet",

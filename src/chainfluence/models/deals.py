@@ -73,6 +73,10 @@ class Deal(TimestampMixin, Base):
     deposited_nano: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
     # Escrow terms, frozen when the payment request is first made (they determine the address).
     escrow_address: Mapped[str | None] = mapped_column(String(80), unique=True)
+    escrow_platform: Mapped[str | None] = mapped_column(String(80))
+    # The StateInit (base64 BOC) the address was computed from: later payment requests hand out
+    # exactly these bytes, even after the contract artifact changes.
+    escrow_state_init: Mapped[str | None] = mapped_column(Text)
     advertiser_wallet: Mapped[str | None] = mapped_column(String(80))
     publisher_wallet: Mapped[str | None] = mapped_column(String(80))
     fee_recipient: Mapped[str | None] = mapped_column(String(80))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 20:12:33.525746
+Create Date: 2026-11-25 20:13:02.811978
 """
 
 from collections.abc import Sequence
@@ -433,6 +433,36 @@ def upgrade() -> None:
         batch_op.create_index("ix_notifications_user_unread", ["user_id", "read_at"], unique=False)
 
     op.create_table(
+        "ton_proof_payloads",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("payload", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", chainfluence.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", chainfluence.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", chainfluence.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_ton_proof_payloads_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ton_proof_payloads")),
+        sa.UniqueConstraint("payload", name=op.f("uq_ton_proof_payloads_payload")),
+    )
+    with op.batch_alter_table("ton_proof_payloads", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_ton_proof_payloads_expires_at"), ["expires_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_ton_proof_payloads_user_id"), ["user_id"], unique=False
+        )
+
+    op.create_table(
         "uploads",
         sa.Column("id", sa.String(length=43), nullable=False),
         sa.Column("owner_id", sa.BigInteger(), nullable=False),
@@ -723,6 +753,8 @@ def upgrade() -> None:
         sa.Column("platform_fee_nano", sa.BigInteger(), nullable=False),
         sa.Column("deposited_nano", sa.BigInteger(), nullable=False),
         sa.Column("escrow_address", sa.String(length=80), nullable=True),
+        sa.Column("escrow_platform", sa.String(length=80), nullable=True),
+        sa.Column("escrow_state_init", sa.Text(), nullable=True),
         sa.Column("advertiser_wallet", sa.String(length=80), nullable=True),
         sa.Column("publisher_wallet", sa.String(length=80), nullable=True),
         sa.Column("fee_recipient", sa.String(length=80), nullable=True),
@@ -1227,6 +1259,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_uploads_owner_id"))
 
     op.drop_table("uploads")
+    with op.batch_alter_table("ton_proof_payloads", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_ton_proof_payloads_user_id"))
+        batch_op.drop_index(batch_op.f("ix_ton_proof_payloads_expires_at"))
+
+    op.drop_table("ton_proof_payloads")
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.drop_index("ix_notifications_user_unread")
         batch_op.drop_index("ix_notifications_user_id_id")
