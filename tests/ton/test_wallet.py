@@ -316,3 +316,24 @@ async def test_lost_message_is_sent_again_only_after_it_expired(
     assert done.status is EscrowActionStatus.confirmed
     assert done.attempts == 2
     assert len(payout_transactions(chain, deal, EscrowOp.RELEASE)) == 1
+
+
+async def test_orders_waiting_together_go_out_in_one_wallet_message(
+    chain_runtime: Runtime, chain: TonChain, advertiser: SandboxWallet
+) -> None:
+    first = await funded_deal(chain_runtime, advertiser)
+    second = await funded_deal(chain_runtime, advertiser)
+    async with chain_runtime.session() as session:
+        for deal, kind in ((first, EscrowActionKind.release), (second, EscrowActionKind.refund)):
+            row = await session.get(Deal, deal.deal_id)
+            assert row is not None
+            await actions.order_payout(session, row, kind)
+    await chain_runtime.queue.drain()
+    await watch(chain_runtime)
+
+    assert seqno(chain, chain_runtime) == 1
+    (sent,) = [s for s in chain.transactions(wallet_of(chain_runtime).address) if s.tx.out_msgs]
+    assert {m.destination for m in sent.tx.out_msgs} == {first.address, second.address}
+    for deal in (first, second):
+        (done,) = await orders(chain_runtime, deal)
+        assert done.status is EscrowActionStatus.confirmed

@@ -26,7 +26,7 @@ import base64
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Final
 
@@ -131,6 +131,7 @@ class PassStats:
     waiting: int = 0
     failed: int = 0
     seqno: int | None = None
+    broadcast_hashes: set[str] = field(default_factory=set)
 
 
 class PlatformWallet:
@@ -255,14 +256,17 @@ class PlatformWallet:
             return
         assert order.message_boc is not None
         assert order.wallet_seqno is not None
-        try:
-            await self.client.send_boc(base64.b64decode(order.message_boc))
-        except TonApiError as exc:
-            # Not accepted (its seqno just got used, or it is about to expire): the next pass
-            # reads the new state.
-            log.info("rebroadcast of payout order %s not accepted: %s", order.id, exc)
-            return
-        stats.rebroadcast += 1
+        # Orders sent together share one message: broadcast it once per pass.
+        if order.message_hash not in stats.broadcast_hashes:
+            try:
+                await self.client.send_boc(base64.b64decode(order.message_boc))
+            except TonApiError as exc:
+                # Not accepted (its seqno just got used, or it is about to expire): the next
+                # pass reads the new state.
+                log.info("rebroadcast of payout order %s not accepted: %s", order.id, exc)
+                return
+            stats.broadcast_hashes.add(order.message_hash or "")
+            stats.rebroadcast += 1
         async with self.session() as session:
             await repository.mark_broadcast(session, [order.id], order.wallet_seqno)
 
