@@ -241,7 +241,7 @@ def _rules() -> Iterable[Rule]:
     yield Rule(
         S.splitting,
         Action.split_confirmed,
-        S.split,
+        S.split_paid,
         frozenset({Role.chain}),
         "the split transaction is confirmed on chain",
     )
@@ -249,7 +249,7 @@ def _rules() -> Iterable[Rule]:
 
 RULES: dict[tuple[DealStatus, Action], Rule] = {(r.source, r.action): r for r in _rules()}
 
-FINAL_STATUSES = frozenset({S.released, S.refunded, S.cancelled, S.split})
+FINAL_STATUSES = frozenset({S.released, S.refunded, S.cancelled, S.split_paid})
 # Money is held by the escrow (or on its way out) in these.
 FUNDED_STATUSES = frozenset({S.in_escrow, S.live, S.verified, S.refunding, S.disputed, S.splitting})
 OPEN_STATUSES = frozenset(DealStatus) - FINAL_STATUSES

@@ -32,6 +32,8 @@ class DealStatus(StrEnum):
     refunded = "refunded"  # advertiser refunded (final)
     cancelled = "cancelled"  # ended before any money was held (final)
     disputed = "disputed"  # payout paused until an operator decides
+    splitting = "splitting"  # an operator split the escrow; waiting for its confirmation
+    split_paid = "split"  # both parties paid their shares after a dispute (final)
 
 
 class Deal(TimestampMixin, Base):

@@ -24,7 +24,7 @@ from chainfluence.notifications.service import notify
 from chainfluence.reviews.schemas import ReviewCreate
 
 # A deal can be reviewed once it is over, whichever way it ended with money involved.
-REVIEWABLE = frozenset({DealStatus.released, DealStatus.refunded, DealStatus.split})
+REVIEWABLE = frozenset({DealStatus.released, DealStatus.refunded, DealStatus.split_paid})
 
 
 class AlreadyReviewed(Conflict):

@@ -2,14 +2,14 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 20:13:02.811978
+Create Date: 2026-11-25 20:34:58.868754
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy import Text
+from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB(astext_type=Text()))
 from sqlalchemy.dialects import postgresql
 
 import chainfluence.kit.db
@@ -742,6 +742,8 @@ def upgrade() -> None:
                 "refunded",
                 "cancelled",
                 "disputed",
+                "splitting",
+                "split",
                 name="deal_status",
                 native_enum=False,
                 create_constraint=True,
@@ -793,6 +795,8 @@ def upgrade() -> None:
                 "refunded",
                 "cancelled",
                 "disputed",
+                "splitting",
+                "split",
                 name="disputed_from",
                 native_enum=False,
                 create_constraint=True,
@@ -1009,6 +1013,8 @@ def upgrade() -> None:
                 "refunded",
                 "cancelled",
                 "disputed",
+                "splitting",
+                "split",
                 name="from_status",
                 native_enum=False,
                 create_constraint=True,
@@ -1028,6 +1034,8 @@ def upgrade() -> None:
                 "refunded",
                 "cancelled",
                 "disputed",
+                "splitting",
+                "split",
                 name="to_status",
                 native_enum=False,
                 create_constraint=True,
