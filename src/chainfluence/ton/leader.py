@@ -44,5 +44,11 @@ async def exclusive(engine: AsyncEngine, name: str) -> AsyncIterator[bool]:
             yield acquired
         finally:
             if acquired:
-                await dialect.advisory_unlock(connection, name)
-                await connection.commit()
+                try:
+                    await dialect.advisory_unlock(connection, name)
+                    await connection.commit()
+                except BaseException:
+                    # Never hand a connection still holding the lock back to the pool: closing
+                    # it ends the database session, which frees the lock.
+                    await connection.invalidate()
+                    raise
