@@ -68,9 +68,10 @@ class OfferExpired(Conflict):
 class OfferAlreadyOpen(Conflict):
     code = "offer_already_open"
 
-    def __init__(self, offer_id: int) -> None:
+    def __init__(self, offer_id: int | None) -> None:
+        which = f" (#{offer_id})" if offer_id is not None else ""
         super().__init__(
-            f"This channel already has a pending offer (#{offer_id}) on this campaign; "
+            f"This channel already has a pending offer{which} on this campaign; "
             "counter or withdraw it instead."
         )
 

@@ -13,7 +13,7 @@ from chainfluence.dependencies import DBSession, SettingsDep
 from chainfluence.kit.pagination import Page, paginate, set_total
 from chainfluence.kit.schemas import IntId, TgId
 from chainfluence.models import Channel, OfferDirection, OfferStatus
-from chainfluence.offers import repository, schemas, service
+from chainfluence.offers import repository, schemas, service, views
 from chainfluence.offers.exceptions import NotCampaignOwner, OfferNotFound
 
 router = APIRouter(tags=["offers"])
@@ -38,7 +38,7 @@ async def list_campaign_offers(
         session, repository.of_campaign(campaign.id, status=status), page
     )
     set_total(response, total)
-    return await service.render(session, offers)
+    return await views.render(session, offers)
 
 
 @router.post(
@@ -51,7 +51,7 @@ async def apply_to_campaign(
 ) -> schemas.Offer:
     """A publisher applies for a channel they manage."""
     offer = await service.apply(session, user=user, campaign_id=campaign_id, body=body)
-    (rendered,) = await service.render(session, [offer])
+    (rendered,) = await views.render(session, [offer])
     return rendered
 
 
@@ -65,7 +65,7 @@ async def book_channel(
 ) -> schemas.Offer:
     """An advertiser books one of the channel's formats on a date."""
     offer = await service.book(session, user=user, channel_id=channel_id, body=body)
-    (rendered,) = await service.render(session, [offer])
+    (rendered,) = await views.render(session, [offer])
     return rendered
 
 
@@ -92,7 +92,7 @@ async def list_my_offers(
     )
     offers, total = await paginate(session, statement, page)
     set_total(response, total)
-    return await service.render(session, offers)
+    return await views.render(session, offers)
 
 
 @router.get("/offers/{offer_id}", response_model=schemas.Offer)
@@ -105,7 +105,7 @@ async def get_offer(offer_id: IntId, user: CurrentUser, session: DBSession) -> s
         or not await service.sides_of(session, user.id, offer, channel)
     ):
         raise OfferNotFound()
-    (rendered,) = await service.render(session, [offer])
+    (rendered,) = await views.render(session, [offer])
     return rendered
 
 
@@ -117,7 +117,7 @@ async def accept_offer(
     offer, _deal = await service.accept(
         session, user=user, offer_id=offer_id, fee_bps=settings.ton.fee_bps
     )
-    (rendered,) = await service.render(session, [offer])
+    (rendered,) = await views.render(session, [offer])
     return rendered
 
 
@@ -125,7 +125,7 @@ async def accept_offer(
 async def reject_offer(offer_id: IntId, user: CurrentUser, session: DBSession) -> schemas.Offer:
     """The counterpart declines (status `declined`)."""
     offer = await service.reject(session, user=user, offer_id=offer_id)
-    (rendered,) = await service.render(session, [offer])
+    (rendered,) = await views.render(session, [offer])
     return rendered
 
 
@@ -139,7 +139,7 @@ async def counter_offer(
 ) -> schemas.Offer:
     """The counterpart proposes new terms; returns the new version."""
     offer = await service.counter(session, user=user, offer_id=offer_id, body=body)
-    (rendered,) = await service.render(session, [offer])
+    (rendered,) = await views.render(session, [offer])
     return rendered
 
 
@@ -147,5 +147,5 @@ async def counter_offer(
 async def withdraw_offer(offer_id: IntId, user: CurrentUser, session: DBSession) -> schemas.Offer:
     """The author takes the offer back."""
     offer = await service.withdraw(session, user=user, offer_id=offer_id)
-    (rendered,) = await service.render(session, [offer])
+    (rendered,) = await views.render(session, [offer])
     return rendered

@@ -12,7 +12,6 @@ may they do this (403), is it still possible (409), are the new terms valid (422
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from enum import StrEnum
 
 from sqlalchemy.exc import IntegrityError
@@ -20,10 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence.campaigns import repository as campaigns
 from chainfluence.campaigns.exceptions import CampaignNotFound
-from chainfluence.campaigns.schemas import CampaignSummary
 from chainfluence.channels import repository as channels
 from chainfluence.channels.exceptions import ChannelNotFound, NotChannelManager
-from chainfluence.deals import repository as deals
 from chainfluence.deals import service as deal_service
 from chainfluence.formats import AdFormat
 from chainfluence.kit.money import format_ton
@@ -270,9 +267,11 @@ async def _insert(session: AsyncSession, offer: Offer) -> None:
     session.add(offer)
     try:
         await session.flush()
-    except IntegrityError:
-        # The partial unique index: a concurrent request opened the same negotiation first.
-        raise OfferAlreadyOpen(0) from None
+    except IntegrityError as exc:
+        if "uq_offers_pending_campaign_channel" not in str(exc.orig):
+            raise
+        # A concurrent request opened the same negotiation first.
+        raise OfferAlreadyOpen(None) from None
 
 
 # --- deciding -----------------------------------------------------------------------------
@@ -521,54 +520,6 @@ async def expire_due(session: AsyncSession, *, limit: int = 500) -> int:
         offer.decided_at = now
     await session.flush()
     return len(due)
-
-
-# --- rendering ----------------------------------------------------------------------------
-
-
-async def render(session: AsyncSession, offers: Sequence[Offer]) -> list[schemas.Offer]:
-    """Offers as the API shows them; the related rows for a whole page in a few queries."""
-    ids = [offer.id for offer in offers]
-    deal_ids = await deals.ids_by_offer(session, ids)
-    counters = await repository.counter_ids(session, ids)
-    campaign_rows = await campaigns.get_many(
-        session, {offer.campaign_id for offer in offers if offer.campaign_id is not None}
-    )
-    now = utcnow()
-    result = []
-    for offer in offers:
-        campaign = campaign_rows.get(offer.campaign_id) if offer.campaign_id else None
-        status = offer.status
-        # A lapsed offer the sweep has not reached yet is shown as what it is.
-        if status is OfferStatus.pending and is_expired(offer, campaign, now):
-            status = OfferStatus.expired
-        result.append(
-            schemas.Offer(
-                id=offer.id,
-                campaign_id=offer.campaign_id,
-                channel_id=offer.channel_id,
-                publisher_id=offer.publisher_id,
-                advertiser_id=offer.advertiser_id,
-                author_id=offer.author_id,
-                direction=offer.direction,
-                status=status,
-                amount=offer.amount_nano,
-                amount_nano=offer.amount_nano,
-                format=offer.format,
-                proposed_date=offer.proposed_at,
-                message=offer.message,
-                version=offer.version,
-                previous_offer_id=offer.previous_offer_id,
-                counter_offer_id=counters.get(offer.id),
-                expires_at=expires_at(offer, campaign),
-                decided_at=offer.decided_at,
-                deal_id=deal_ids.get(offer.id),
-                campaign=CampaignSummary.model_validate(campaign) if campaign else None,
-                created_at=offer.created_at,
-                updated_at=offer.updated_at,
-            )
-        )
-    return result
 
 
 # --- wording ------------------------------------------------------------------------------
