@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import chainfluence
+from chainfluence.admin.router import router as admin_router
 from chainfluence.auth.router import router as auth_router
 from chainfluence.campaigns.router import router as campaigns_router
 from chainfluence.channels.router import router as channels_router
@@ -26,6 +27,7 @@ from chainfluence.kit.http import AccessLogMiddleware, client_ip, error_body, in
 from chainfluence.kit.pagination import TOTAL_COUNT_HEADER
 from chainfluence.notifications.router import router as notifications_router
 from chainfluence.offers.router import router as offers_router
+from chainfluence.reviews.router import router as reviews_router
 from chainfluence.runtime import Runtime, build_runtime
 from chainfluence.telegram.lifecycle import configure_webhook
 from chainfluence.telegram.webhook import router as telegram_router
@@ -76,6 +78,8 @@ def api_router() -> APIRouter:
     router.include_router(deals_router)
     router.include_router(wallets_router)
     router.include_router(escrow_router)
+    router.include_router(reviews_router)
+    router.include_router(admin_router)
     return router
 
 

@@ -170,6 +170,28 @@ class JobSettings(BaseModel):
     sweep_interval_seconds: float = Field(default=15.0, gt=0)
 
 
+class DealSettings(BaseModel):
+    """Deadlines and verification of the deal lifecycle (DESIGN §3, §5)."""
+
+    # The advertiser funds the escrow within this window (cut short to the scheduled time).
+    deposit_window_hours: float = Field(default=24, gt=0)
+    # Without a scheduled time, the creative must be approved within this long of the deal.
+    creative_window_hours: float = Field(default=72, gt=0)
+    # After the scheduled time, publishing is retried this long before the advertiser is refunded.
+    posting_grace_hours: float = Field(default=24, gt=0)
+    # Random probes of a live post within its hold, plus one at its end.
+    probes_per_hold: int = Field(default=3, ge=0, le=50)
+    # A probe that cannot run (Telegram down) is retried after this long.
+    probe_retry_seconds: float = Field(default=60, gt=0)
+    # After this many failed final checks in a row an operator decides (a dispute is opened).
+    max_unavailable_checks: int = Field(default=10, ge=1)
+    eternal_hold_days: float = Field(default=30, gt=0)
+    test_hold_seconds: float = Field(default=300, gt=0)
+    # How long one publishing attempt may hold its lease before another may try.
+    publish_lease_seconds: float = Field(default=120, gt=0)
+    sweep_interval_seconds: float = Field(default=10, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CHAINFLUENCE_",
@@ -192,6 +214,7 @@ class Settings(BaseSettings):
     uploads: UploadSettings = Field(default_factory=UploadSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
+    deals: DealSettings = Field(default_factory=DealSettings)
 
     @property
     def is_sandbox(self) -> bool:

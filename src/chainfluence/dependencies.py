@@ -43,12 +43,24 @@ def writes(endpoint: _F) -> _F:
     return endpoint
 
 
+_OWN_UNITS_ATTR = "__chainfluence_own_units__"
+
+
+def runs_own_units(endpoint: _F) -> _F:
+    """Mark a POST endpoint that opens its own units of work (it calls Telegram or TON between
+    them): its request session only reads the caller, so on SQLite it holds no write lock that
+    the endpoint's own sessions would wait for."""
+    setattr(endpoint, _OWN_UNITS_ATTR, True)
+    return endpoint
+
+
 async def get_db_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
     # Committed when the handler returns and before the response is sent ("function" scope):
     # a client never sees success for something that was not stored.
-    write = request.method not in _READ_METHODS or getattr(
-        request.scope.get("endpoint"), _WRITES_ATTR, False
-    )
+    endpoint = request.scope.get("endpoint")
+    write = (
+        request.method not in _READ_METHODS or getattr(endpoint, _WRITES_ATTR, False)
+    ) and not getattr(endpoint, _OWN_UNITS_ATTR, False)
     async with runtime.session(write=write) as session:
         yield session
 

@@ -78,12 +78,15 @@ async def _serve(sandbox: SandboxServices, *, host: str | None, port: int | None
         await _prepare_database(runtime)
         await runtime.start_consuming()
         app = create_app(runtime=runtime)
-        async with serve_in_background(
-            app,
-            host=host or settings.http.host,
-            port=settings.http.port if port is None else port,
-            log_level=settings.log_level.lower(),
-        ) as url, polling(runtime):
+        async with (
+            serve_in_background(
+                app,
+                host=host or settings.http.host,
+                port=settings.http.port if port is None else port,
+                log_level=settings.log_level.lower(),
+            ) as url,
+            polling(runtime),
+        ):
             typer.echo("\n".join([_banner(settings, url), *sandbox.lines]))
             await _wait_for_shutdown()
     finally:

@@ -198,6 +198,9 @@ async def approve(session: AsyncSession, deal_id: int, version: int, actor: Acto
     creative.reviewed_at = now
     deal.creative_version = creative.version
     deal.content_hash = creative.content_hash
+    if deal.status is DealStatus.in_escrow:
+        # Publishing may be due now that there is something to publish.
+        deal.next_check_at = utcnow()
     await timeline.record(
         session,
         deal,

@@ -8,9 +8,9 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence.models import Creative, Deal, DealStatus
+from chainfluence.models.deals import FINAL_DEAL_STATUSES
 
-# Statuses a deal never leaves; every other status still holds (or waits for) money or a post.
-FINAL_STATUSES = frozenset({DealStatus.released, DealStatus.refunded, DealStatus.cancelled})
+FINAL_STATUSES = FINAL_DEAL_STATUSES
 # The advertiser's post is (or was) up and the deal was not unwound.
 PUBLISHED_STATUSES = frozenset({DealStatus.live, DealStatus.verified, DealStatus.released})
 

@@ -1,17 +1,30 @@
-"""/v1/deals: the caller's deals as either party, one deal, its timeline."""
+"""/v1/deals: the caller's deals, one deal and its timeline, and what the parties do to it."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence.auth.dependencies import CurrentUser
-from chainfluence.deals import repository, schemas, service, timeline
+from chainfluence.config import Settings
+from chainfluence.deals import (
+    actions,
+    creative_schemas,
+    creatives,
+    publishing,
+    repository,
+    schemas,
+    service,
+    timeline,
+)
 from chainfluence.deals.dependencies import PartyDeal
-from chainfluence.dependencies import DBSession
+from chainfluence.deals.exceptions import NotADealParty
+from chainfluence.deals.state_machine import Actor, Role, TransitionForbidden
+from chainfluence.dependencies import DBSession, RuntimeDep, SettingsDep, runs_own_units
 from chainfluence.kit.pagination import Page, paginate, set_total
-from chainfluence.models import DealStatus
+from chainfluence.models import Channel, Deal, DealStatus
 
 router = APIRouter(prefix="/deals", tags=["deals"])
 
@@ -44,3 +57,133 @@ async def get_timeline(deal: PartyDeal, session: DBSession) -> list[schemas.Time
     return [
         schemas.TimelineEvent.model_validate(e) for e in await timeline.events(session, deal.id)
     ]
+
+
+# --- what the parties do --------------------------------------------------------------------
+
+
+async def _party_actor(
+    session: AsyncSession, deal: Deal, user_id: int, settings: Settings
+) -> Actor:
+    actor = await actions.actor_for(session, deal, user_id, settings)
+    if actor.role not in (Role.advertiser, Role.publisher):
+        raise NotADealParty()
+    return actor
+
+
+@router.get("/{deal_id}/creatives", response_model=list[creative_schemas.Creative])
+async def list_creatives(deal: PartyDeal, session: DBSession) -> list[creative_schemas.Creative]:
+    return [
+        creative_schemas.Creative.model_validate(c)
+        for c in await creatives.history(session, deal.id)
+    ]
+
+
+@router.post("/{deal_id}/creatives", response_model=creative_schemas.Creative, status_code=201)
+async def submit_creative(
+    body: creative_schemas.CreativeDraft,
+    deal: PartyDeal,
+    user: CurrentUser,
+    session: DBSession,
+    settings: SettingsDep,
+) -> creative_schemas.Creative:
+    actor = await _party_actor(session, deal, user.id, settings)
+    creative = await creatives.submit(session, deal.id, actor, body)
+    return creative_schemas.Creative.model_validate(creative)
+
+
+@router.post("/{deal_id}/creatives/{version}/approve", response_model=creative_schemas.Creative)
+async def approve_creative(
+    version: int,
+    deal: PartyDeal,
+    user: CurrentUser,
+    session: DBSession,
+    settings: SettingsDep,
+) -> creative_schemas.Creative:
+    actor = await _party_actor(session, deal, user.id, settings)
+    creative = await creatives.approve(session, deal.id, version, actor)
+    return creative_schemas.Creative.model_validate(creative)
+
+
+@router.post(
+    "/{deal_id}/creatives/{version}/request-changes",
+    response_model=creative_schemas.Creative,
+)
+async def request_creative_changes(
+    version: int,
+    body: creative_schemas.ChangeRequest,
+    deal: PartyDeal,
+    user: CurrentUser,
+    session: DBSession,
+    settings: SettingsDep,
+) -> creative_schemas.Creative:
+    actor = await _party_actor(session, deal, user.id, settings)
+    creative = await creatives.request_changes(session, deal.id, version, actor, body.comment)
+    return creative_schemas.Creative.model_validate(creative)
+
+
+@router.post("/{deal_id}/post", response_model=schemas.PostResult)
+@runs_own_units
+async def publish_now(
+    deal: PartyDeal,
+    user: CurrentUser,
+    session: DBSession,
+    runtime: RuntimeDep,
+) -> schemas.PostResult:
+    actor = await actions.actor_for(session, deal, user.id, runtime.settings)
+    if actor.role is not Role.publisher:
+        raise TransitionForbidden("Only the publisher can publish the post.")
+    published = await publishing.publish_deal(runtime, deal.id, actor)
+    async with runtime.session(write=False) as fresh:
+        channel = await fresh.get(Channel, published.channel_id)
+        (rendered,) = await service.render(fresh, [published])
+    return schemas.PostResult(
+        success=True,
+        message_id=published.post_message_id,
+        channel_username=channel.username if channel else None,
+        deal=rendered,
+    )
+
+
+async def _render_one(session: AsyncSession, deal: Deal) -> schemas.Deal:
+    (rendered,) = await service.render(session, [deal])
+    return rendered
+
+
+@router.post("/{deal_id}/reject", response_model=schemas.Deal)
+async def reject_deal(
+    deal: PartyDeal,
+    user: CurrentUser,
+    session: DBSession,
+    settings: SettingsDep,
+    body: schemas.ReasonBody | None = None,
+) -> schemas.Deal:
+    actor = await _party_actor(session, deal, user.id, settings)
+    moved = await actions.decline(session, deal.id, actor, body.reason if body else None)
+    return await _render_one(session, moved)
+
+
+@router.post("/{deal_id}/cancel", response_model=schemas.Deal)
+async def cancel_deal(
+    deal: PartyDeal,
+    user: CurrentUser,
+    session: DBSession,
+    settings: SettingsDep,
+    body: schemas.ReasonBody | None = None,
+) -> schemas.Deal:
+    actor = await _party_actor(session, deal, user.id, settings)
+    moved = await actions.cancel(session, deal.id, actor, body.reason if body else None)
+    return await _render_one(session, moved)
+
+
+@router.post("/{deal_id}/dispute", response_model=schemas.Deal)
+async def dispute_deal(
+    body: schemas.DisputeBody,
+    deal: PartyDeal,
+    user: CurrentUser,
+    session: DBSession,
+    settings: SettingsDep,
+) -> schemas.Deal:
+    actor = await _party_actor(session, deal, user.id, settings)
+    moved = await actions.open_dispute(session, deal.id, actor, body.reason, settings)
+    return await _render_one(session, moved)

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from chainfluence.formats import AdFormat
 from chainfluence.kit.money import NanoString
-from chainfluence.kit.schemas import Schema, TgId, UtcDateTime
+from chainfluence.kit.schemas import RequestSchema, Schema, TgId, UtcDateTime
 from chainfluence.models import ActorType, DealStatus
 
 
@@ -58,3 +58,18 @@ class Deal(Schema):
     timeline: list[TimelineEvent]
     created_at: UtcDateTime
     updated_at: UtcDateTime
+
+
+class ReasonBody(RequestSchema):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class DisputeBody(RequestSchema):
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class PostResult(Schema):
+    success: bool
+    message_id: int | None
+    channel_username: str | None
+    deal: Deal

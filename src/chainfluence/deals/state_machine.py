@@ -23,6 +23,7 @@ from chainfluence.deals.exceptions import DealNotFound
 from chainfluence.kit.errors import Conflict, Forbidden
 from chainfluence.kit.time import utcnow
 from chainfluence.models import ActorType, Deal, DealStatus
+from chainfluence.models.deals import FINAL_DEAL_STATUSES, OPEN_DEAL_STATUSES
 
 S = DealStatus
 
@@ -88,10 +89,10 @@ class Rule:
     guard: Callable[[Deal], str | None] | None = field(default=None, compare=False)
 
 
-def _release_not_sent(deal: Deal) -> str | None:
-    if deal.payout_tx_hash is not None or deal.released_at is not None:
-        return "The payout has already been sent; it can no longer be disputed."
-    return None
+FINAL_STATUSES = FINAL_DEAL_STATUSES
+# Money is held by the escrow (or on its way out) in these.
+FUNDED_STATUSES = frozenset({S.in_escrow, S.live, S.verified, S.refunding, S.disputed, S.splitting})
+OPEN_STATUSES = OPEN_DEAL_STATUSES
 
 
 def _rules() -> Iterable[Rule]:
@@ -171,7 +172,7 @@ def _rules() -> Iterable[Rule]:
         S.in_escrow,
         Action.dispute,
         S.disputed,
-        both,
+        both | {Role.system},
         "a party asks an operator to decide while the money is held",
     )
     yield Rule(
@@ -192,30 +193,15 @@ def _rules() -> Iterable[Rule]:
         S.live,
         Action.dispute,
         S.disputed,
-        both,
+        both | {Role.system},
         "a party asks an operator to decide; monitoring and payout pause",
-    )
-    yield Rule(
-        S.verified,
-        Action.release_confirmed,
-        S.released,
-        frozenset({Role.chain}),
-        "the release transaction is confirmed on chain",
     )
     yield Rule(
         S.verified,
         Action.dispute,
         S.disputed,
-        both,
-        "a party objects before the payout is sent",
-        guard=_release_not_sent,
-    )
-    yield Rule(
-        S.refunding,
-        Action.refund_confirmed,
-        S.refunded,
-        frozenset({Role.chain}),
-        "the refund transaction is confirmed on chain",
+        both | {Role.system},
+        "a party objects before the payout is sent, or a re-check before release failed",
     )
     yield Rule(
         S.disputed,
@@ -238,21 +224,33 @@ def _rules() -> Iterable[Rule]:
         frozenset({Role.operator}),
         "the operator split the escrow between the parties",
     )
-    yield Rule(
-        S.splitting,
-        Action.split_confirmed,
-        S.split_paid,
-        frozenset({Role.chain}),
-        "the split transaction is confirmed on chain",
-    )
+    # The chain is the truth: whatever the escrow paid out, the deal follows, from any open
+    # status (the publisher may refund on chain at any time, anyone after refund_after).
+    for source in OPEN_STATUSES:
+        yield Rule(
+            source,
+            Action.release_confirmed,
+            S.released,
+            frozenset({Role.chain}),
+            "the escrow paid the publisher (release confirmed on chain)",
+        )
+        yield Rule(
+            source,
+            Action.refund_confirmed,
+            S.refunded,
+            frozenset({Role.chain}),
+            "the escrow returned its balance to the advertiser (refund confirmed on chain)",
+        )
+        yield Rule(
+            source,
+            Action.split_confirmed,
+            S.split_paid,
+            frozenset({Role.chain}),
+            "the escrow paid both shares (split confirmed on chain)",
+        )
 
 
 RULES: dict[tuple[DealStatus, Action], Rule] = {(r.source, r.action): r for r in _rules()}
-
-FINAL_STATUSES = frozenset({S.released, S.refunded, S.cancelled, S.split_paid})
-# Money is held by the escrow (or on its way out) in these.
-FUNDED_STATUSES = frozenset({S.in_escrow, S.live, S.verified, S.refunding, S.disputed, S.splitting})
-OPEN_STATUSES = frozenset(DealStatus) - FINAL_STATUSES
 
 
 class InvalidTransition(Conflict):

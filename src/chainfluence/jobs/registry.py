@@ -97,6 +97,7 @@ def load_handlers() -> None:
     """Import every module that registers jobs or sweeps, so a worker knows them all."""
     import chainfluence.campaigns.jobs
     import chainfluence.channels.jobs
+    import chainfluence.deals.jobs
     import chainfluence.notifications.jobs
     import chainfluence.offers.jobs
     import chainfluence.ton.jobs

@@ -36,6 +36,13 @@ class DealStatus(StrEnum):
     split_paid = "split"  # both parties paid their shares after a dispute (final)
 
 
+# Statuses a deal never leaves; every other one still holds, or waits for, money or a post.
+FINAL_DEAL_STATUSES = frozenset(
+    {DealStatus.released, DealStatus.refunded, DealStatus.cancelled, DealStatus.split_paid}
+)
+OPEN_DEAL_STATUSES = frozenset(DealStatus) - FINAL_DEAL_STATUSES
+
+
 class Deal(TimestampMixin, Base):
     __tablename__ = "deals"
     __table_args__ = (
@@ -94,9 +101,22 @@ class Deal(TimestampMixin, Base):
     creative_version: Mapped[int | None] = mapped_column(Integer)
     content_hash: Mapped[str | None] = mapped_column(String(66))
     post_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # All messages of the post (an album is several), and what Telegram showed when it went out.
+    post_message_ids: Mapped[list[int]] = mapped_column(JSONType, default=list, nullable=False)
+    post_fingerprint: Mapped[str | None] = mapped_column(String(66))
+    post_content_fingerprint: Mapped[str | None] = mapped_column(String(66))
     posted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     hold_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     top_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    funded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Publishing: the lease of the attempt under way (so two never post twice), and the newest
+    # channel message id known before it (to find a post whose send timed out).
+    publish_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    publish_after_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    publish_failures: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    # Verification: the remaining probe times (ISO), and checks in a row that could not run.
+    probe_schedule: Mapped[list[str]] = mapped_column(JSONType, default=list, nullable=False)
+    checks_unavailable: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     # Chain references.
     deposit_tx_hash: Mapped[str | None] = mapped_column(String(64))
     payout_tx_hash: Mapped[str | None] = mapped_column(String(64))

@@ -2,14 +2,14 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 20:34:58.868754
+Create Date: 2026-11-25 20:44:51.735340
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB(astext_type=Text()))
+from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 
 import chainfluence.kit.db
@@ -775,9 +775,28 @@ def upgrade() -> None:
         sa.Column("creative_version", sa.Integer(), nullable=True),
         sa.Column("content_hash", sa.String(length=66), nullable=True),
         sa.Column("post_message_id", sa.BigInteger(), nullable=True),
+        sa.Column(
+            "post_message_ids",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("post_fingerprint", sa.String(length=66), nullable=True),
+        sa.Column("post_content_fingerprint", sa.String(length=66), nullable=True),
         sa.Column("posted_at", chainfluence.kit.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("hold_until", chainfluence.kit.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("top_until", chainfluence.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("funded_at", chainfluence.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "publish_started_at", chainfluence.kit.db.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("publish_after_message_id", sa.BigInteger(), nullable=True),
+        sa.Column("publish_failures", sa.Integer(), nullable=False),
+        sa.Column(
+            "probe_schedule",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("checks_unavailable", sa.Integer(), nullable=False),
         sa.Column("deposit_tx_hash", sa.String(length=64), nullable=True),
         sa.Column("payout_tx_hash", sa.String(length=64), nullable=True),
         sa.Column("released_at", chainfluence.kit.db.UTCDateTime(timezone=True), nullable=True),

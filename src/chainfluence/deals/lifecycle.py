@@ -1,0 +1,307 @@
+"""What follows a deal's status change, and how chain events move deals.
+
+`after_transition` runs inside every transition's transaction (registered with the state
+machine): it sets the next due time, orders the escrow payout a status calls for (committed with
+the move, sent by the platform wallet afterwards), queues follow-up jobs and notifies the parties.
+
+`DealEscrowSink` is the chain watcher's event sink: a deposit that completes the price funds the
+deal, a confirmed payout closes it, late money is sent back. It runs inside the transaction that
+records the chain transaction, so each event moves the deal exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chainfluence import jobs
+from chainfluence.deals import repository, timeline
+from chainfluence.deals.state_machine import (
+    CHAIN,
+    FINAL_STATUSES,
+    Action,
+    Actor,
+    Transition,
+    on_transition,
+    transition,
+)
+from chainfluence.kit.money import format_ton
+from chainfluence.models import (
+    ActorType,
+    Deal,
+    DealStatus,
+    EscrowActionKind,
+    NotificationType,
+    RelatedType,
+    User,
+)
+from chainfluence.notifications.service import notify
+from chainfluence.ton import actions
+from chainfluence.ton.events import BounceEvent, DepositEvent, PayoutEvent, PayoutKind
+from chainfluence.ton.observations import observe_bounce, observe_deposit, observe_payout
+
+log = logging.getLogger(__name__)
+
+S = DealStatus
+RELEASE_JOB = "deals.release"
+
+
+async def _notify_parties(
+    session: AsyncSession,
+    deal: Deal,
+    type: NotificationType,
+    title: str,
+    body: str = "",
+    *,
+    only: tuple[int, ...] | None = None,
+    skip: int | None = None,
+) -> None:
+    for user_id in only or (deal.advertiser_id, deal.publisher_id):
+        if user_id == skip:
+            continue
+        await notify(
+            session,
+            user_id=user_id,
+            type=type,
+            title=f"Deal #{deal.id}: {title}",
+            body=body,
+            related=(RelatedType.deal, deal.id),
+        )
+
+
+async def notify_operators(
+    session: AsyncSession, operator_ids: list[int], deal: Deal, title: str, body: str
+) -> None:
+    """Operators who are users of ours (they logged in once) get an in-app notification."""
+    if not operator_ids:
+        return
+    known = (await session.execute(select(User.id).where(User.id.in_(operator_ids)))).scalars()
+    for user_id in known:
+        if user_id in (deal.advertiser_id, deal.publisher_id):
+            continue
+        await notify(
+            session,
+            user_id=user_id,
+            type=NotificationType.dispute_opened,
+            title=f"Deal #{deal.id}: {title}",
+            body=body,
+            related=(RelatedType.deal, deal.id),
+        )
+
+
+@on_transition
+async def after_transition(session: AsyncSession, change: Transition, actor: Actor) -> None:
+    deal, target, action = change.deal, change.target, change.rule.action
+    reason = deal.close_reason or ""
+    price = f"{format_ton(deal.price_nano)} TON"
+    if target is S.in_escrow:
+        deal.funded_at = change.at
+        # The advance job works out what is due next (drafting deadline, publishing time).
+        deal.next_check_at = change.at
+        await _notify_parties(
+            session,
+            deal,
+            NotificationType.deposit_received,
+            f"{price} is held in escrow",
+            "The advertiser's payment arrived. Agree the creative; the bot publishes it on time.",
+        )
+    elif target is S.live:
+        await _notify_parties(
+            session,
+            deal,
+            NotificationType.post_published,
+            "the ad is live",
+            "The bot published the approved post and now checks that it stays up unchanged.",
+        )
+    elif target is S.verified:
+        deal.next_check_at = change.at
+        await jobs.enqueue(
+            session, RELEASE_JOB, {"deal_id": deal.id}, dedup_key=f"{RELEASE_JOB}:{deal.id}"
+        )
+        if action is Action.hold_passed:
+            await _notify_parties(
+                session,
+                deal,
+                NotificationType.post_verified,
+                "the post passed verification",
+                "The hold is over; the payout to the publisher is on its way.",
+            )
+    elif target is S.refunding:
+        deal.next_check_at = None
+        await order(session, deal, EscrowActionKind.refund)
+        kind = (
+            NotificationType.post_violation
+            if action is Action.violation
+            else NotificationType.deal_declined
+            if action is Action.decline
+            else NotificationType.deal_cancelled
+        )
+        await _notify_parties(
+            session, deal, kind, "the advertiser is being refunded", reason, skip=actor.user_id
+        )
+    elif target is S.cancelled:
+        kind = (
+            NotificationType.deal_declined
+            if action is Action.decline
+            else NotificationType.deal_cancelled
+        )
+        await _notify_parties(session, deal, kind, "cancelled", reason, skip=actor.user_id)
+    elif target is S.disputed:
+        deal.disputed_from = change.source
+        deal.next_check_at = None
+        await _notify_parties(
+            session,
+            deal,
+            NotificationType.dispute_opened,
+            "a dispute was opened",
+            f"{reason}\nPayout is paused until an operator decides.",
+            skip=actor.user_id,
+        )
+    elif target is S.splitting:
+        deal.next_check_at = None
+        share = int((deal.dispute_outcome or {}).get("publisher_share_bps", 0))
+        await order(session, deal, EscrowActionKind.dispute_split, share_bps=share)
+    elif target in FINAL_STATUSES:
+        await _notify_final(session, deal, target)
+    if action in (Action.resolve_release, Action.resolve_refund, Action.resolve_split):
+        await _notify_parties(
+            session,
+            deal,
+            NotificationType.dispute_resolved,
+            "the dispute was decided",
+            f"An operator decided: {action.value.removeprefix('resolve_')}. {reason}".strip(),
+        )
+
+
+async def _notify_final(session: AsyncSession, deal: Deal, target: DealStatus) -> None:
+    if target is S.released:
+        net = format_ton(deal.price_nano - deal.platform_fee_nano)
+        await _notify_parties(
+            session,
+            deal,
+            NotificationType.funds_released,
+            f"{net} TON paid to the publisher",
+            "The deal is complete. You can now rate each other.",
+        )
+    elif target is S.refunded:
+        await _notify_parties(
+            session,
+            deal,
+            NotificationType.funds_refunded,
+            "the advertiser was refunded",
+            "The escrow returned its balance to the advertiser's wallet.",
+        )
+    elif target is S.split_paid:
+        await _notify_parties(
+            session,
+            deal,
+            NotificationType.funds_released,
+            "the escrow was split",
+            "Each party received its share as the operator decided.",
+        )
+
+
+async def order(
+    session: AsyncSession, deal: Deal, kind: EscrowActionKind, *, share_bps: int | None = None
+) -> None:
+    if deal.escrow_address is None:
+        # No payment request was ever made, so no contract can hold money: nothing to send.
+        return
+    action = await actions.order_payout(session, deal, kind, publisher_share_bps=share_bps)
+    await timeline.record(
+        session,
+        deal,
+        f"{kind.value}_ordered",
+        actor_type=ActorType.system,
+        details={"order_id": action.id, "publisher_share_bps": share_bps},
+    )
+
+
+_CONFIRMS = {
+    PayoutKind.release: Action.release_confirmed,
+    PayoutKind.refund: Action.refund_confirmed,
+    PayoutKind.dispute_split: Action.split_confirmed,
+}
+
+
+class DealEscrowSink:
+    """The chain watcher's `EscrowEventSink` for deals (see the module docstring)."""
+
+    async def deposit(self, session: AsyncSession, event: DepositEvent) -> None:
+        await observe_deposit(session, event)
+        deal = await repository.get_for_update(session, event.deal_id)
+        if deal is None:
+            return
+        if event.returned:
+            await _notify_parties(
+                session,
+                deal,
+                NotificationType.funds_refunded,
+                f"a late payment of {format_ton(event.amount_nano)} TON was returned",
+                "The escrow is closed, so it sent the payment straight back to its sender.",
+                only=(deal.advertiser_id,),
+            )
+            return
+        if deal.status is S.cancelled:
+            # Money reached an escrow whose deal is over: send it back through the contract.
+            await order(session, deal, EscrowActionKind.refund)
+            await _notify_parties(
+                session,
+                deal,
+                NotificationType.funds_refunded,
+                f"{format_ton(event.amount_nano)} TON arrived after the deal ended",
+                "It is being refunded to the advertiser's wallet.",
+                only=(deal.advertiser_id,),
+            )
+            return
+        if deal.status is not S.pending:
+            # Extra money on a funded deal goes back to the advertiser with the payout.
+            return
+        if event.completes_funding:
+            await transition(
+                session,
+                deal.id,
+                Action.deposit_confirmed,
+                CHAIN,
+                details={
+                    "deposited_nano": str(event.deposited_total_nano),
+                    "funding": event.funding.value,
+                    "from_unexpected_sender": event.from_unexpected_sender,
+                },
+                tx_hash=event.tx_hash,
+            )
+            return
+        missing = event.price_nano - event.deposited_total_nano
+        await _notify_parties(
+            session,
+            deal,
+            NotificationType.deposit_received,
+            f"{format_ton(event.amount_nano)} TON received, {format_ton(missing)} TON missing",
+            "The deal starts once the escrow holds the full price.",
+            only=(deal.advertiser_id,),
+        )
+
+    async def payout(self, session: AsyncSession, event: PayoutEvent) -> None:
+        await observe_payout(session, event)
+        deal = await repository.get_for_update(session, event.deal_id)
+        if deal is None or deal.status in FINAL_STATUSES:
+            # A late deposit's refund on a cancelled deal: the timeline has it, nothing moves.
+            return
+        await transition(
+            session,
+            deal.id,
+            _CONFIRMS[event.kind],
+            CHAIN,
+            details={
+                "publisher_nano": str(event.publisher_nano),
+                "fee_nano": str(event.fee_nano),
+                "advertiser_nano": str(event.advertiser_nano),
+                "initiator": event.initiator,
+            },
+            tx_hash=event.tx_hash,
+        )
+
+    async def bounce(self, session: AsyncSession, event: BounceEvent) -> None:
+        await observe_bounce(session, event)
