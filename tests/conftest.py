@@ -31,6 +31,8 @@ from chainfluence.sandbox.telegram import (
     TelegramEmulatorControl,
     run_telegram_emulator,
 )
+from chainfluence.sandbox.ton import RunningTonEmulator, TonChain, run_ton_emulator
+from chainfluence.sandbox.tvm import Emulator
 from tests.factories import TEST_BOT_TOKEN
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -242,3 +244,23 @@ async def bot_polling(client: httpx.AsyncClient) -> AsyncIterator[None]:
 
     async with polling(runtime_of(client), timeout=1):
         yield
+
+
+# --- the local TON chain: the real TVM with our escrow and wallet code, behind toncenter's API ---
+
+
+@pytest.fixture(scope="session")
+def tvm() -> Emulator:
+    return Emulator()
+
+
+@pytest.fixture
+def chain(tvm: Emulator) -> TonChain:
+    """A fresh local chain (auto-mining: every message is applied at once)."""
+    return TonChain(emulator=tvm)
+
+
+@pytest.fixture
+async def ton_endpoint(chain: TonChain) -> AsyncIterator[RunningTonEmulator]:
+    async with run_ton_emulator(chain) as running:
+        yield running

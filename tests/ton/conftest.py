@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chainfluence.config import Settings
 from chainfluence.runtime import Runtime, build_runtime
-from chainfluence.sandbox.ton import RunningTonEmulator, SandboxWallet, TonChain, run_ton_emulator
+from chainfluence.sandbox.ton import RunningTonEmulator, SandboxWallet, TonChain
 from chainfluence.sandbox.tvm import Emulator
 from tests.conftest import make_settings
 from tests.ton.chain_harness import TON
@@ -42,19 +42,7 @@ def funded_escrow(new_escrow: Callable[..., EscrowUnderTest]) -> EscrowUnderTest
     return escrow
 
 
-# ---- the local chain, its HTTP endpoint, and a runtime pointed at it ---------------------------
-
-
-@pytest.fixture
-def chain(emulator: Emulator) -> TonChain:
-    """A fresh local chain (auto-mining: every message is applied at once)."""
-    return TonChain(emulator=emulator)
-
-
-@pytest.fixture
-async def ton_endpoint(chain: TonChain) -> AsyncIterator[RunningTonEmulator]:
-    async with run_ton_emulator(chain) as running:
-        yield running
+# ---- a runtime pointed at the local chain (`chain` and `ton_endpoint` are in tests/conftest.py) --
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from chainfluence.channels.exceptions import (
     TelegramUnavailable,
 )
 from chainfluence.channels.verification import require_channel_manager
-from chainfluence.deals import repository, schedule
+from chainfluence.deals import repository, schedule, timeline
 from chainfluence.deals.lifecycle import RELEASE_JOB, notify_operators, order
 from chainfluence.deals.publishing import publish_deal
 from chainfluence.deals.state_machine import OPEN_STATUSES, SYSTEM, Action, transition
@@ -129,12 +129,14 @@ async def _publish_when_due(runtime: Runtime, deal_id: int) -> None:
                 deal.next_check_at = deal.creative_deadline_at
             return
         if now >= deal.posting_deadline_at:
+            last = await timeline.last(session, deal_id, "publish_failed")
+            why = (last.details.get("reason") if last else None) or "no attempt succeeded"
             await transition(
                 session,
                 deal_id,
                 Action.posting_expired,
                 SYSTEM,
-                reason="The post was not published by the posting deadline.",
+                reason=f"The post could not be published by the deadline: {why}",
             )
             return
         if deal.scheduled_at is not None and now < deal.scheduled_at:

@@ -307,8 +307,11 @@ async def _failed(runtime: Runtime, deal_id: int, reason: str, *, keep_lease: bo
                 reason=f"The post could not be published by the deadline: {reason}",
             )
             return
-        delay = min(RETRY_FIRST * 2 ** (deal.publish_failures - 1), RETRY_MAX)
-        retry_at = now + delay
+        if keep_lease:
+            # The outcome is unknown: look for the post as soon as the lease allows.
+            retry_at = now + dt.timedelta(seconds=runtime.settings.deals.publish_lease_seconds)
+        else:
+            retry_at = now + min(RETRY_FIRST * 2 ** (deal.publish_failures - 1), RETRY_MAX)
         deal.next_check_at = min(retry_at, deadline) if deadline else retry_at
         if deal.publish_failures == 1 or deal.publish_failures % 6 == 0:
             until = f" before {deadline.strftime('%Y-%m-%d %H:%M UTC')}" if deadline else ""

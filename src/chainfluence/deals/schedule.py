@@ -44,13 +44,17 @@ def posting_deadline(creative_deadline_at: dt.datetime, settings: DealSettings) 
 def probe_times(
     posted_at: dt.datetime, hold_until: dt.datetime, count: int, rng: random.Random | None = None
 ) -> list[dt.datetime]:
-    """`count` random moments strictly inside the hold, then its end (the final check).
+    """`count` random moments inside the hold, then its end (the final check).
 
-    Random, so a publisher cannot take the post down between predictable checks.
+    One moment in each of `count` equal slices of the hold: unpredictable, so a publisher cannot
+    take the post down between known checks, yet spread over the whole hold, never bunched.
     """
     rng = rng or random.SystemRandom()
-    span = (hold_until - posted_at).total_seconds()
-    moments = sorted(posted_at + dt.timedelta(seconds=rng.uniform(0, span)) for _ in range(count))
+    slice_seconds = (hold_until - posted_at).total_seconds() / max(count, 1)
+    moments = [
+        posted_at + dt.timedelta(seconds=slice_seconds * (index + rng.uniform(0.05, 0.95)))
+        for index in range(count)
+    ]
     return [*(m for m in moments if posted_at < m < hold_until), hold_until]
 
 

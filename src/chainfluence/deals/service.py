@@ -6,7 +6,6 @@ into the world, in status `pending`, in the same transaction that accepts the of
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from collections.abc import Sequence
@@ -14,7 +13,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chainfluence.deals import repository, schemas, timeline
+from chainfluence.config import DealSettings
+from chainfluence.deals import repository, schedule, schemas, timeline
 from chainfluence.formats import format_spec
 from chainfluence.kit.time import utcnow
 from chainfluence.models import (
@@ -29,10 +29,6 @@ from chainfluence.models import (
 )
 
 BPS = 10_000
-# How long the advertiser has to fund the escrow after the deal is made...
-DEPOSIT_WINDOW = dt.timedelta(hours=24)
-# ...cut short to the scheduled time, but never to less than this.
-MIN_DEPOSIT_WINDOW = dt.timedelta(minutes=30)
 
 
 def platform_fee(price_nano: int, fee_bps: int) -> int:
@@ -44,13 +40,6 @@ def platform_fee(price_nano: int, fee_bps: int) -> int:
     if price_nano < 0 or not 0 <= fee_bps <= BPS:
         raise ValueError("price must be non-negative and the fee between 0 and 10000 bps")
     return price_nano * fee_bps // BPS
-
-
-def deposit_deadline(now: dt.datetime, scheduled_at: dt.datetime | None) -> dt.datetime:
-    deadline = now + DEPOSIT_WINDOW
-    if scheduled_at is not None:
-        deadline = min(deadline, scheduled_at)
-    return max(deadline, now + MIN_DEPOSIT_WINDOW)
 
 
 def creative_content_hash(
@@ -73,12 +62,15 @@ async def create_from_offer(
     campaign: Campaign | None,
     actor_id: int,
     fee_bps: int,
+    settings: DealSettings,
 ) -> Deal:
     """The deal an accepted offer makes: its terms, the campaign's creative as draft 1, and a
     `deal_created` timeline entry. The caller holds the offer's row lock and marks it accepted.
     """
     now = utcnow()
-    deadline = deposit_deadline(now, offer.proposed_at)
+    deadline = schedule.deposit_deadline(now, offer.proposed_at, settings)
+    # Known from the start, so the escrow's refund_after can leave room for the whole deal.
+    creative_deadline = schedule.creative_deadline(now, offer.proposed_at, settings)
     deal = Deal(
         offer_id=offer.id,
         campaign_id=offer.campaign_id,
@@ -92,6 +84,8 @@ async def create_from_offer(
         deposited_nano=0,
         scheduled_at=offer.proposed_at,
         deposit_deadline_at=deadline,
+        creative_deadline_at=creative_deadline,
+        posting_deadline_at=schedule.posting_deadline(creative_deadline, settings),
         next_check_at=deadline,
     )
     session.add(deal)

@@ -53,3 +53,14 @@ async def events_of(session: AsyncSession, deal_ids: Collection[int]) -> Sequenc
         .order_by(DealEvent.deal_id, DealEvent.id)
     )
     return (await session.execute(statement)).scalars().all()
+
+
+async def last(session: AsyncSession, deal_id: int, event: str) -> DealEvent | None:
+    """The newest entry named `event` of the deal, if any."""
+    statement = (
+        select(DealEvent)
+        .where(DealEvent.deal_id == deal_id, DealEvent.event == event)
+        .order_by(DealEvent.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()

@@ -114,9 +114,7 @@ async def accept_offer(
     offer_id: IntId, user: CurrentUser, session: DBSession, settings: SettingsDep
 ) -> schemas.Offer:
     """The counterpart accepts: the deal is created (status `pending`) and its id returned."""
-    offer, _deal = await service.accept(
-        session, user=user, offer_id=offer_id, fee_bps=settings.ton.fee_bps
-    )
+    offer, _deal = await service.accept(session, user=user, offer_id=offer_id, settings=settings)
     (rendered,) = await views.render(session, [offer])
     return rendered
 

@@ -21,6 +21,7 @@ from chainfluence.campaigns import repository as campaigns
 from chainfluence.campaigns.exceptions import CampaignNotFound
 from chainfluence.channels import repository as channels
 from chainfluence.channels.exceptions import ChannelNotFound, NotChannelManager
+from chainfluence.config import Settings
 from chainfluence.deals import service as deal_service
 from chainfluence.formats import AdFormat
 from chainfluence.kit.money import format_ton
@@ -336,7 +337,7 @@ def _require_pending(offer: Offer, campaign: Campaign | None, now: dt.datetime) 
 
 
 async def accept(
-    session: AsyncSession, *, user: User, offer_id: int, fee_bps: int
+    session: AsyncSession, *, user: User, offer_id: int, settings: Settings
 ) -> tuple[Offer, Deal]:
     """The counterpart agrees: the offer is accepted and its deal made, in one transaction."""
     offer, campaign, channel, sides = await _load(session, user, offer_id, lock_campaign=True)
@@ -350,7 +351,12 @@ async def accept(
     offer.status = OfferStatus.accepted
     offer.decided_at = now
     deal = await deal_service.create_from_offer(
-        session, offer, campaign=campaign, actor_id=user.id, fee_bps=fee_bps
+        session,
+        offer,
+        campaign=campaign,
+        actor_id=user.id,
+        fee_bps=settings.ton.fee_bps,
+        settings=settings.deals,
     )
     await notify(
         session,

@@ -413,14 +413,19 @@ class TelegramEmulatorControl:
         retry_after: int = 1,
         error_code: int = 429,
         description: str | None = None,
+        after_effect: bool = False,
     ) -> None:
-        """The next `count` calls of `method` (any method if None) fail; 429 by default."""
+        """The next `count` calls of `method` (any method if None) fail; 429 by default.
+
+        With `after_effect` each call takes effect first and only its answer fails, as when the
+        connection breaks on the way back."""
         body = {
             "count": count,
             "method": method,
             "retry_after": retry_after,
             "error_code": error_code,
             "description": description,
+            "after_effect": after_effect,
         }
         await self._request("POST", "/faults", json=body)
 

@@ -409,6 +409,7 @@ def control_router(state: EmulatorState) -> APIRouter:
                 error_code=body.error_code,
                 retry_after=body.retry_after,
                 description=body.description,
+                after_effect=body.after_effect,
             )
         )
         return Response(status_code=204)

@@ -32,6 +32,9 @@ class Fault:
     error_code: int = 429
     retry_after: int = 1
     description: str | None = None
+    after_effect: bool = False
+    """The call takes effect and only then fails, as when the answer is lost on the way back:
+    the caller cannot tell whether it happened."""
 
     def error(self) -> TelegramError:
         if self.error_code == 429:
@@ -54,13 +57,13 @@ class FaultInjector:
     def clear(self) -> None:
         self.faults.clear()
 
-    def take(self, method: str) -> TelegramError | None:
+    def take(self, method: str) -> Fault | None:
         for fault in self.faults:
             if fault.method in (None, method):
                 fault.remaining -= 1
                 if fault.remaining == 0:
                     self.faults.remove(fault)
-                return fault.error()
+                return fault
         return None
 
 

@@ -115,6 +115,9 @@ class FaultCreate(BaseModel):
     error_code: int = 429
     retry_after: int = Field(default=1, ge=1)
     description: str | None = None
+    after_effect: bool = Field(
+        default=False, description="Run the call, then fail (the answer is lost on the way back)"
+    )
 
 
 class RateLimits(BaseModel):

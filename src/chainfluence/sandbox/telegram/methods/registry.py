@@ -54,13 +54,15 @@ async def execute(
         handler = METHODS.get(key)
         if handler is None:
             raise method_not_found()
-        injected = state.faults.take(key)
-        if injected is not None:
-            raise injected
+        fault = state.faults.take(key)
+        if fault is not None and not fault.after_effect:
+            raise fault.error()
         limited = state.rate_limiter.check(key, params.get_str("chat_id"))
         if limited is not None:
             raise limited
         outcome = await handler(MethodCall(state, bot, params, disconnected))
+        if fault is not None:
+            raise fault.error()
     except TelegramError as error:
         state.calls.add(
             CallRecord(
