@@ -4,44 +4,15 @@ answer lost after the post went out, still ends in exactly one post and exactly 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
-import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from chainfluence.sandbox.telegram import RunningEmulator, TelegramEmulatorControl
-from chainfluence.sandbox.ton import RunningTonEmulator, TonChain
 from chainfluence.ton.escrow import EscrowOp
-from tests.deals.world import TON, World, build_world, onboard, running
-
-
-@pytest.fixture
-async def world(
-    db: AsyncEngine,
-    database_url: str,
-    tmp_path: Path,
-    emulator: RunningEmulator,
-    control: TelegramEmulatorControl,
-    chain: TonChain,
-    ton_endpoint: RunningTonEmulator,
-) -> World:
-    """An onboarded world whose app is stopped: each test starts (and kills) it itself."""
-    built = await build_world(
-        database_url=database_url,
-        tmp_path=tmp_path,
-        emulator=emulator,
-        control=control,
-        chain=chain,
-        ton=ton_endpoint,
-    )
-    async with running(built):
-        await onboard(built)
-    return built
+from tests.deals.world import TON, World, running
 
 
 async def test_killing_the_app_between_every_step_still_ends_in_one_post_and_one_payout(
-    world: World,
+    stopped_world: World,
 ) -> None:
+    world = stopped_world
     deal_id = 0
     request: dict[str, object] = {}
 
@@ -90,7 +61,10 @@ async def test_killing_the_app_between_every_step_still_ends_in_one_post_and_one
     assert world.chain.balance(world.fee_recipient) == fee
 
 
-async def test_a_lost_answer_from_telegram_is_found_not_posted_twice(world: World) -> None:
+async def test_a_lost_answer_from_telegram_is_found_not_posted_twice(
+    stopped_world: World,
+) -> None:
+    world = stopped_world
     async with running(world):
         deal_id = await world.funded_deal()
         await world.agree_creative(deal_id)

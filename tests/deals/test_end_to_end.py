@@ -8,14 +8,7 @@ auto-posts, the hold passes and the publisher is paid — and the variations whe
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from chainfluence.sandbox.telegram import RunningEmulator, TelegramEmulatorControl
-from chainfluence.sandbox.ton import RunningTonEmulator, TonChain
 from chainfluence.ton.escrow import EscrowOp
 from chainfluence.ton.wallet import MIN_OP_VALUE_NANO as PLATFORM_OP_VALUE
 from tests.deals.world import (
@@ -24,33 +17,7 @@ from tests.deals.world import (
     PUBLISHER_ID,
     TON,
     World,
-    build_world,
-    onboard,
-    running,
 )
-
-
-@pytest.fixture
-async def world(
-    db: AsyncEngine,
-    database_url: str,
-    tmp_path: Path,
-    emulator: RunningEmulator,
-    control: TelegramEmulatorControl,
-    chain: TonChain,
-    ton_endpoint: RunningTonEmulator,
-) -> AsyncIterator[World]:
-    built = await build_world(
-        database_url=database_url,
-        tmp_path=tmp_path,
-        emulator=emulator,
-        control=control,
-        chain=chain,
-        ton=ton_endpoint,
-    )
-    async with running(built) as world:
-        await onboard(world)
-        yield world
 
 
 def _names(events: list[dict[str, object]]) -> list[str]:

@@ -167,11 +167,18 @@ class World:
             OfflineWallet(private_key=self.advertiser_key.seed, version=WalletVersion.v5r1),
         )
 
-    async def pay(self, deal_id: int, *, amount_nano: int | None = None) -> dict[str, Any]:
-        """The advertiser's wallet app sends the payment request's TON Connect message."""
-        request: dict[str, Any] = await self.api(
-            "POST", f"/v1/deals/{deal_id}/payment", ADVERTISER_ID
-        )
+    async def pay(
+        self,
+        deal_id: int,
+        *,
+        amount_nano: int | None = None,
+        request: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The advertiser's wallet app sends the payment request's TON Connect message (a fresh
+        request, or one it got earlier)."""
+        if request is None:
+            request = await self.api("POST", f"/v1/deals/{deal_id}/payment", ADVERTISER_ID)
+            assert request is not None
         (message,) = request["transaction"]["messages"]
         await self.advertiser_wallet().transfer(
             Address(message["address"]),

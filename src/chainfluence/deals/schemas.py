@@ -38,11 +38,19 @@ class Deal(Schema):
     amount_nano: NanoString
     platform_fee_nano: NanoString
     deposited_nano: NanoString
+    missing_nano: NanoString = Field(
+        description="What the escrow still needs before the deal starts (0 once funded)"
+    )
     escrow_address: str | None
     advertiser_wallet: str | None
     publisher_wallet: str | None
     scheduled_at: UtcDateTime | None
     deposit_deadline_at: UtcDateTime | None
+    creative_deadline_at: UtcDateTime | None
+    posting_deadline_at: UtcDateTime | None
+    hold_until: UtcDateTime | None
+    top_until: UtcDateTime | None
+    refund_after: UtcDateTime | None
     post_id: int | None = Field(description="Telegram message id of the published post")
     posted_at: int | None = Field(description="Unix seconds")
     duration: int = Field(description="Seconds the post must stay up (the format's hold)")
@@ -55,6 +63,10 @@ class Deal(Schema):
     released_at: UtcDateTime | None
     refunded_at: UtcDateTime | None
     cancelled_at: UtcDateTime | None
+    dispute_reason: str | None
+    disputed_by: TgId | None
+    dispute_outcome: dict[str, Any] | None
+    close_reason: str | None = Field(description="Why the deal was cancelled or refunded")
     timeline: list[TimelineEvent]
     created_at: UtcDateTime
     updated_at: UtcDateTime

@@ -168,14 +168,25 @@ def _to_schema(deal: Deal, creatives: list[Creative], events: list[DealEvent]) -
         amount_nano=deal.price_nano,
         platform_fee_nano=deal.platform_fee_nano,
         deposited_nano=deal.deposited_nano,
+        missing_nano=max(0, deal.price_nano - deal.deposited_nano)
+        if deal.status is DealStatus.pending
+        else 0,
         escrow_address=deal.escrow_address,
         advertiser_wallet=deal.advertiser_wallet,
         publisher_wallet=deal.publisher_wallet,
         scheduled_at=deal.scheduled_at,
         deposit_deadline_at=deal.deposit_deadline_at,
+        creative_deadline_at=deal.creative_deadline_at,
+        posting_deadline_at=deal.posting_deadline_at,
+        hold_until=deal.hold_until,
+        top_until=deal.top_until,
+        refund_after=deal.refund_after,
         post_id=deal.post_message_id,
         posted_at=int(deal.posted_at.timestamp()) if deal.posted_at else None,
-        duration=int(format_spec(deal.format).hold.total_seconds()),
+        # The hold actually planned once posted; the format's standard one before.
+        duration=int((deal.hold_until - deal.posted_at).total_seconds())
+        if deal.hold_until and deal.posted_at
+        else int(format_spec(deal.format).hold.total_seconds()),
         content_hash=deal.content_hash,
         creative_version=deal.creative_version,
         creative_text=shown.text if shown else None,
@@ -185,6 +196,10 @@ def _to_schema(deal: Deal, creatives: list[Creative], events: list[DealEvent]) -
         released_at=deal.released_at,
         refunded_at=deal.refunded_at,
         cancelled_at=deal.cancelled_at,
+        dispute_reason=deal.dispute_reason,
+        disputed_by=deal.disputed_by,
+        dispute_outcome=deal.dispute_outcome,
+        close_reason=deal.close_reason,
         timeline=[schemas.TimelineEvent.model_validate(event) for event in events],
         created_at=deal.created_at,
         updated_at=deal.updated_at,

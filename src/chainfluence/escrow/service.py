@@ -25,9 +25,9 @@ from pytoniq_core.boc.address import Address
 from pytoniq_core.boc.cell import Cell
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chainfluence.config import Settings, TonNetwork
+from chainfluence.config import DealSettings, Settings, TonNetwork
 from chainfluence.deals import repository as deals
-from chainfluence.deals import timeline
+from chainfluence.deals import schedule, timeline
 from chainfluence.escrow import platform, schemas
 from chainfluence.escrow.exceptions import (
     AdvertiserOnly,
@@ -35,7 +35,6 @@ from chainfluence.escrow.exceptions import (
     DepositDeadlinePassed,
     WalletsMissing,
 )
-from chainfluence.formats import format_spec
 from chainfluence.kit.time import from_unix, utcnow
 from chainfluence.kit.ton_address import friendly, to_raw
 from chainfluence.models import ActorType, Channel, Deal, DealStatus, User
@@ -76,12 +75,12 @@ async def request_payment(
     return _payment_request(deal, runtime.settings, now=now)
 
 
-def refund_after_for(deal: Deal, *, now: dt.datetime) -> dt.datetime:
+def refund_after_for(deal: Deal, *, now: dt.datetime, settings: DealSettings) -> dt.datetime:
     """When anyone may refund: after the latest possible release, with a margin."""
     planned = [t for t in (deal.posting_deadline_at, deal.scheduled_at) if t is not None]
     latest_post = max(planned) if planned else now + DEFAULT_POSTING_WINDOW
     latest_post = max(latest_post, now)
-    moment = latest_post + format_spec(deal.format).hold + REFUND_MARGIN
+    moment = latest_post + schedule.spec_for(deal.format, settings).hold + REFUND_MARGIN
     return from_unix(int(moment.timestamp()))  # the contract keeps whole seconds
 
 
@@ -107,7 +106,9 @@ async def _fix_terms(
         fee_recipient=_fee_recipient(runtime.settings, platform_address),
         price_nano=deal.price_nano,
         fee_nano=deal.platform_fee_nano,
-        refund_after=int(refund_after_for(deal, now=now).timestamp()),
+        refund_after=int(
+            refund_after_for(deal, now=now, settings=runtime.settings.deals).timestamp()
+        ),
     )
     address = _raw(escrow_address(terms))
     deal.escrow_address = address

@@ -16,11 +16,12 @@ ALLOWED_UPDATES = ["message", "my_chat_member", "channel_post", "edited_channel_
 
 
 def build_dispatcher(runtime: Runtime) -> Dispatcher:
-    from chainfluence.telegram.handlers import channels, users
+    from chainfluence.telegram.handlers import channels, operators, users
 
     dispatcher = Dispatcher()
     # Outer: runs once per update, before filters, so every handler shares one session.
     dispatcher.update.outer_middleware(UnitOfWorkMiddleware(runtime))
     dispatcher.include_router(users.router())
     dispatcher.include_router(channels.router())
+    dispatcher.include_router(operators.router())
     return dispatcher
