@@ -21,8 +21,9 @@ serve: install
 # PostgreSQL (127.0.0.1:5432) with Redis (127.0.0.1:6379). Missing services fail the run.
 test: install lint typecheck contracts-check pytest
 
+# Three workers on two cores: the suite waits on I/O (emulators, databases) as much as it computes.
 pytest: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 3
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

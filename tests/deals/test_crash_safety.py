@@ -7,6 +7,7 @@ import datetime as dt
 
 from chainfluence.ton.escrow import EscrowOp
 from tests.deals.world import TON, World, running
+from tests.factories import eventually
 
 
 async def test_killing_the_app_between_every_step_still_ends_in_one_post_and_one_payout(
@@ -71,7 +72,10 @@ async def test_a_lost_answer_from_telegram_is_found_not_posted_twice(
         # Telegram posts the ad, but its answer never reaches us.
         await world.control.fail_next(method="sendMessage", error_code=502, after_effect=True)
         await world.pass_time(dt.timedelta(hours=1, seconds=5))
-        unknown = await world.until(deal_id, "in_escrow")
+        unknown = await eventually(
+            lambda: world.deal(deal_id),
+            lambda deal: "publish_failed" in [e["event"] for e in deal["timeline"]],
+        )
         after_lease = dt.timedelta(seconds=world.settings.deals.publish_lease_seconds + 1)
         await world.pass_time(after_lease)
         live = await world.until(deal_id, "live")

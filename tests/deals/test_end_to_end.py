@@ -18,6 +18,7 @@ from tests.deals.world import (
     TON,
     World,
 )
+from tests.factories import eventually
 
 
 def _names(events: list[dict[str, object]]) -> list[str]:
@@ -163,13 +164,16 @@ async def test_bot_demoted_before_posting_refunds_with_the_reason(world: World) 
 
     await world.control.demote_bot(world.channel.id, by_user_id=PUBLISHER_ID)
     await world.pass_time(dt.timedelta(hours=1, seconds=5))
-    failed = await world.until(deal_id, "in_escrow")
-    story = await world.events(deal_id)
-    first_failure = next(e for e in story if e["event"] == "publish_failed")
+    failed = await eventually(
+        lambda: world.deal(deal_id),
+        lambda deal: "publish_failed" in [e["event"] for e in deal["timeline"]],
+    )
+    first_failure = next(e for e in failed["timeline"] if e["event"] == "publish_failed")
     # Retried until the posting deadline (a day after the scheduled time), then refunded.
     await world.pass_time(dt.timedelta(hours=25))
     await world.until(deal_id, "refunded", timeout=30)
 
+    assert failed["status"] == "in_escrow"
     assert failed["postId"] is None
     assert "bot" in first_failure["details"]["reason"]
     expired = next(e for e in await world.events(deal_id) if e["event"] == "posting_expired")

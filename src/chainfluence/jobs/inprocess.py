@@ -83,11 +83,13 @@ class InProcessQueue:
     async def _every(self, name: str, handler: Any, every: float | None) -> None:
         interval = every or self._sweep_interval
         while True:
+            # First run one interval after start: a process starting up (or a test's app) is not
+            # swept at once by every sweep together.
+            await asyncio.sleep(interval)
             try:
                 await handler(self._executor.runtime)
             except Exception:
                 log.exception("sweep %s failed", name)
-            await asyncio.sleep(interval)
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait until no job is queued or running (tests; sweeps are not waited for)."""
