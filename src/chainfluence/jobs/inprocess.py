@@ -26,6 +26,10 @@ class InProcessQueue:
         self._sweep_interval = sweep_interval
         self._jobs: set[asyncio.Task[None]] = set()
         self._sweeps: set[asyncio.Task[None]] = set()
+        # Jobs executing right now (not waiting for a delay or a retry): shutdown lets them end.
+        self._executing: set[asyncio.Task[Any]] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._active_keys: set[str] = set()
         self._started = False
         self._closed = False
@@ -57,7 +61,7 @@ class InProcessQueue:
             attempts = self._executor.attempts_for(name)
             for attempt in range(1, attempts + 1):
                 try:
-                    await self._executor.run(name, payload, attempt=attempt)
+                    await self._execute(name, payload, attempt)
                     return
                 except PermanentJobError:
                     log.exception("job %s failed permanently", name)
@@ -72,6 +76,18 @@ class InProcessQueue:
         finally:
             if dedup_key is not None:
                 self._active_keys.discard(dedup_key)
+
+    async def _execute(self, name: str, payload: dict[str, Any], attempt: int) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._executing.add(task)
+        self._idle.clear()
+        try:
+            await self._executor.run(name, payload, attempt=attempt)
+        finally:
+            self._executing.discard(task)
+            if not self._executing:
+                self._idle.set()
 
     async def start(self) -> None:
         if self._started:
@@ -100,8 +116,15 @@ class InProcessQueue:
                 raise TimeoutError("jobs still running after drain timeout")
             await asyncio.sleep(0.01)
 
-    async def close(self) -> None:
+    async def close(self, grace: float = 5.0) -> None:
+        """Stop: jobs under way get `grace` seconds to finish their unit of work (a job cut
+        off mid-transaction would only be redone, but may hold a SQLite lock meanwhile);
+        queued, delayed and retrying ones are dropped — sweeps find their work again."""
         self._closed = True
+        for task in [*self._sweeps, *(t for t in self._jobs if t not in self._executing)]:
+            task.cancel()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), timeout=grace)
         tasks = [*self._jobs, *self._sweeps]
         for task in tasks:
             task.cancel()
