@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.conftest import runtime_of
+from tests.factories import init_data
 
 
 async def test_healthz_and_readyz(client: httpx.AsyncClient) -> None:
@@ -90,3 +94,27 @@ async def test_openapi_document_is_served(client: httpx.AsyncClient) -> None:
     spec = (await client.get("/openapi.json")).json()
 
     assert "/v1/auth/login" in spec["paths"]
+
+
+async def test_request_logs_never_carry_init_data_or_tokens(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    raw = init_data(4242, first_name="Secretive")
+    caplog.set_level(logging.DEBUG)
+
+    login = await client.post("/v1/auth/login", json={"initData": raw})
+    token = login.json()["access_token"]
+    await client.get("/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+    await client.get("/v1/users/me", headers={"Authorization": f"tma {raw}"})
+    await client.get("/v1/users/me?initData=" + raw)
+
+    # (httpx's own lines are this test's client talking, not the service.)
+    logged = "\n".join(
+        record.getMessage() + repr(record.__dict__)
+        for record in caplog.records
+        if record.name != "httpx"
+    )
+    assert "/users/me" in logged  # the access log did run
+    assert token not in logged
+    assert "Secretive" not in logged
+    assert "hash=" not in logged

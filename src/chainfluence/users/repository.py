@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -20,45 +21,52 @@ _REFRESHED_ON_LOGIN = (
     "language_code",
     "is_premium",
     "last_login_at",
-    "updated_at",
 )
 
 
-async def upsert_from_identity(session: AsyncSession, identity: TelegramIdentity) -> User:
-    """Register the user on first login, refresh names and photo on later ones.
-
-    One statement, race-free: concurrent first logins of the same user yield one row.
-    `member_since` and roles are written only by the insert.
-    """
+async def _upsert(
+    session: AsyncSession, user_id: int, values: Mapping[str, object], update: tuple[str, ...]
+) -> User:
+    """Insert the user, or update `update` columns if they exist: one race-free statement, so
+    concurrent first contacts of the same person yield one row. `member_since` and the roles
+    are written only by the insert."""
     now = utcnow()
+    row = {
+        "id": user_id,
+        "is_publisher": False,
+        "is_advertiser": False,
+        "member_since": now,
+        "rating_sum": 0,
+        "rating_count": 0,
+        "created_at": now,
+        "updated_at": now,
+        **values,
+    }
+    statement = upsert(
+        session,
+        User.__table__,  # type: ignore[arg-type]
+        row,
+        index_elements=["id"],
+        update=(*update, "updated_at"),
+    )
+    await session.execute(statement)
+    user = await session.get(User, user_id, populate_existing=True)
+    assert user is not None
+    return user
+
+
+async def upsert_from_identity(session: AsyncSession, identity: TelegramIdentity) -> User:
+    """Register the user on first login, refresh names and photo on later ones."""
     values = {
-        "id": identity.id,
         "username": identity.username,
         "first_name": identity.first_name,
         "last_name": identity.last_name,
         "photo_url": identity.photo_url,
         "language_code": identity.language_code,
         "is_premium": identity.is_premium,
-        "is_publisher": False,
-        "is_advertiser": False,
-        "member_since": now,
-        "last_login_at": now,
-        "rating_sum": 0,
-        "rating_count": 0,
-        "created_at": now,
-        "updated_at": now,
+        "last_login_at": utcnow(),
     }
-    statement = upsert(
-        session,
-        User.__table__,  # type: ignore[arg-type]
-        values,
-        index_elements=["id"],
-        update=_REFRESHED_ON_LOGIN,
-    )
-    await session.execute(statement)
-    user = await session.get(User, identity.id, populate_existing=True)
-    assert user is not None
-    return user
+    return await _upsert(session, identity.id, values, _REFRESHED_ON_LOGIN)
 
 
 async def get(session: AsyncSession, user_id: int) -> User | None:
@@ -127,34 +135,18 @@ async def upsert_from_telegram(
     language_code: str | None,
     is_premium: bool,
 ) -> User:
-    """Register someone who wrote to the bot (or refresh their names); not a login.
-
-    Same race-free single statement as a login, but `last_login_at` and the photo stay as they are.
-    """
-    now = utcnow()
+    """Register someone who wrote to the bot (or refresh their names); not a login, so
+    `last_login_at` and the photo stay as they are."""
     values = {
-        "id": user_id,
         "username": username,
         "first_name": first_name,
         "last_name": last_name,
         "language_code": language_code,
         "is_premium": is_premium,
-        "is_publisher": False,
-        "is_advertiser": False,
-        "member_since": now,
-        "rating_sum": 0,
-        "rating_count": 0,
-        "created_at": now,
-        "updated_at": now,
     }
-    statement = upsert(
+    return await _upsert(
         session,
-        User.__table__,  # type: ignore[arg-type]
+        user_id,
         values,
-        index_elements=["id"],
-        update=("username", "first_name", "last_name", "language_code", "is_premium"),
+        ("username", "first_name", "last_name", "language_code", "is_premium"),
     )
-    await session.execute(statement)
-    user = await session.get(User, user_id, populate_existing=True)
-    assert user is not None
-    return user

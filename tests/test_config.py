@@ -1,0 +1,72 @@
+"""Settings: environment variables with nested groups, and production refusing sandbox defaults."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from chainfluence.config import SANDBOX_BOT_TOKEN, Mode, Settings
+
+PRODUCTION = {
+    "mode": "production",
+    "database": {"url": "postgresql+asyncpg://app@db.internal/chainfluence"},
+    "auth": {"jwt_secret": "a-real-secret-that-is-long-enough-0123456789"},
+    "telegram": {"bot_token": "123:real", "webhook_url": "https://api.example/telegram/webhook",
+                 "webhook_secret": "s3cret-token"},
+    "ton": {"network": "testnet", "api_url": "https://testnet.toncenter.com/api/v2",
+            "fee_recipient": "0:" + "ab" * 32},
+}  # fmt: skip
+
+
+def test_nested_environment_variables_configure_groups(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHAINFLUENCE_DATABASE__URL", "postgresql+asyncpg://x@h/db")
+    monkeypatch.setenv("CHAINFLUENCE_AUTH__OPERATORS", "[1, 2]")
+    monkeypatch.setenv("CHAINFLUENCE_TON__FEE_BPS", "250")
+
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+
+    assert settings.database.url == "postgresql+asyncpg://x@h/db"
+    assert settings.auth.operators == [1, 2]
+    assert settings.ton.fee_bps == 250
+    assert settings.mode is Mode.sandbox
+
+
+def test_sandbox_defaults_run_without_configuration() -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+
+    assert settings.is_sandbox
+    assert settings.database.is_sqlite
+    assert settings.bot_token == SANDBOX_BOT_TOKEN
+
+
+def test_complete_production_settings_are_accepted() -> None:
+    settings = Settings(_env_file=None, **PRODUCTION)  # type: ignore[arg-type]
+
+    assert settings.production_problems() == []
+
+
+@pytest.mark.parametrize(
+    ("override", "problem"),
+    [
+        ({"database": {"url": "sqlite+aiosqlite:///x.db"}}, "must point at PostgreSQL"),
+        ({"auth": {}}, "JWT_SECRET is the sandbox default"),
+        ({"telegram": {}}, "BOT_TOKEN is not set"),
+        ({"ton": {**PRODUCTION["ton"], "network": "sandbox"}}, "NETWORK is sandbox"),
+        ({"ton": {**PRODUCTION["ton"], "network": "mainnet"}}, "mainnet needs"),
+        ({"ton": {"network": "testnet", "fee_recipient": "0:" + "ab" * 32}}, "API_URL is not set"),
+        ({"ton": {**PRODUCTION["ton"], "fee_recipient": None}}, "FEE_RECIPIENT is not set"),
+    ],
+)
+def test_production_refuses_each_sandbox_default(override: dict[str, object], problem: str) -> None:
+    values = {**PRODUCTION, **override}
+
+    with pytest.raises(ValidationError) as refused:
+        Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+    assert problem in str(refused.value)
+    assert "production mode refuses sandbox defaults" in str(refused.value)
+
+
+def test_a_short_jwt_secret_is_refused() -> None:
+    with pytest.raises(ValidationError, match="at least 32 bytes"):
+        Settings(_env_file=None, auth={"jwt_secret": "short"})  # type: ignore[call-arg]
