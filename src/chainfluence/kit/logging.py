@@ -37,9 +37,9 @@ def configure_logging(*, json: bool, level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # uvicorn's own access log would duplicate ours, with query strings; HTTP clients log full
-    # URLs at INFO, which may carry keys.
+    # URLs at INFO, which may carry keys; aiosqlite's debug lines carry statement parameters.
     logging.getLogger("uvicorn.access").disabled = True
-    for noisy in ("httpx", "httpcore"):
+    for noisy in ("httpx", "httpcore", "aiosqlite"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
