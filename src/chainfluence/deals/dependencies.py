@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from chainfluence.auth.dependencies import CurrentUser
+from chainfluence.channels import repository as channels
 from chainfluence.deals import repository
 from chainfluence.deals.exceptions import DealNotFound
 from chainfluence.dependencies import DBSession, SettingsDep
@@ -21,11 +22,16 @@ def is_party(deal: Deal, user_id: int) -> bool:
 async def get_party_deal(
     deal_id: IntId, user: CurrentUser, session: DBSession, settings: SettingsDep
 ) -> Deal:
-    """The deal, for its advertiser, its publisher or an operator; 404 for anyone else."""
+    """The deal, for its advertiser, its publisher (the channel's owner or one of its managers)
+    or an operator; 404 for anyone else."""
     deal = await repository.get(session, deal_id)
-    if deal is None or not (is_party(deal, user.id) or settings.is_operator(user.id)):
+    if deal is None:
         raise DealNotFound()
-    return deal
+    if is_party(deal, user.id) or settings.is_operator(user.id):
+        return deal
+    if await channels.admin_row(session, deal.channel_id, user.id) is not None:
+        return deal
+    raise DealNotFound()
 
 
 PartyDeal = Annotated[Deal, Depends(get_party_deal)]

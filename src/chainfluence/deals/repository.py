@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chainfluence.models import Creative, Deal, DealStatus
+from chainfluence.models import ChannelAdmin, Creative, Deal, DealStatus
 from chainfluence.models.deals import FINAL_DEAL_STATUSES
 
 FINAL_STATUSES = FINAL_DEAL_STATUSES
@@ -33,15 +33,18 @@ async def get_for_update(session: AsyncSession, deal_id: int) -> Deal | None:
 def of_party(
     user_id: int, *, role: str | None = None, statuses: Collection[DealStatus] = ()
 ) -> Select[Deal]:
-    """A user's deals as advertiser, publisher (`role`) or either, newest first."""
+    """A user's deals as advertiser, publisher (`role`) or either, newest first.
+
+    The publisher side includes deals of channels the user manages for their owner.
+    """
+    managed = select(ChannelAdmin.channel_id).where(ChannelAdmin.user_id == user_id)
+    publisher_side = (Deal.publisher_id == user_id) | Deal.channel_id.in_(managed)
     if role == "advertiser":
         statement = select(Deal).where(Deal.advertiser_id == user_id)
     elif role == "publisher":
-        statement = select(Deal).where(Deal.publisher_id == user_id)
+        statement = select(Deal).where(publisher_side)
     else:
-        statement = select(Deal).where(
-            (Deal.advertiser_id == user_id) | (Deal.publisher_id == user_id)
-        )
+        statement = select(Deal).where((Deal.advertiser_id == user_id) | publisher_side)
     if statuses:
         statement = statement.where(Deal.status.in_(list(statuses)))
     return statement.order_by(Deal.id.desc())
