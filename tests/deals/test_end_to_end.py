@@ -78,8 +78,16 @@ async def test_happy_path_pays_the_publisher_and_the_timeline_tells_the_story(
         "POST", f"/v1/deals/{deal_id}/reviews", PUBLISHER_ID, expect=201, json={"rating": 4}
     )
     channel = await world.api("GET", f"/v1/channels/{world.channel.id}", PUBLISHER_ID)
+    channel_reviews = (await world.client.get(f"/v1/channels/{world.channel.id}/reviews")).json()
+    twice = await world.client.post(
+        f"/v1/deals/{deal_id}/reviews",
+        json={"rating": 1},
+        headers=await world.headers(ADVERTISER_ID),
+    )
     publisher_stats = await world.api("GET", "/v1/users/me/stats", PUBLISHER_ID)
     advertiser_profile = await world.api("GET", f"/v1/users/{ADVERTISER_ID}", PUBLISHER_ID)
+    assert [(r["rating"], r["comment"]) for r in channel_reviews] == [(5, "Posted on time.")]
+    assert twice.status_code == 409
     assert channel["rating"] == 5.0
     assert channel["reviewCount"] == 1
     assert publisher_stats["publisher"]["dealsCompleted"] == 1
