@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install serve test pytest lint fmt typecheck contracts contracts-check bench migration clean
+.PHONY: install serve demo test pytest lint fmt typecheck contracts contracts-check bench migration clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ install: $(STAMP)
 # The embedded sandbox: SQLite file, in-process jobs, local Telegram and TON emulators.
 serve: install
 	$(BIN)/chainfluence serve
+
+# One whole deal played and told step by step on a throwaway sandbox (exit 1 if a step fails).
+demo: install
+	$(BIN)/chainfluence demo
 
 # The whole suite, as CI runs it: lint, types, the contract artifact, and pytest on SQLite and
 # PostgreSQL (127.0.0.1:5432) with Redis (127.0.0.1:6379). Missing services fail the run.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -34,6 +35,9 @@ from chainfluence.telegram.webhook import router as telegram_router
 from chainfluence.uploads.router import router as uploads_router
 from chainfluence.users.router import router as users_router
 from chainfluence.wallets.router import router as wallets_router
+
+if TYPE_CHECKING:
+    from chainfluence.sandbox.services import SandboxServices
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +92,13 @@ def create_app(
     *,
     runtime: Runtime | None = None,
     consume_jobs: bool | None = None,
+    sandbox: SandboxServices | None = None,
 ) -> FastAPI:
     """The API. With `runtime` given the caller owns it (serve); otherwise the app builds its own.
 
     Jobs are consumed in this process when asked, or by default when there is no Redis (there is
-    then no separate worker to run them).
+    then no separate worker to run them). `sandbox`: the emulators `serve` started; in sandbox
+    mode their helper routes are mounted under /v1/sandbox (never in production).
     """
     settings = runtime.settings if runtime is not None else (settings or get_settings())
 
@@ -120,6 +126,11 @@ def create_app(
     )
     install_error_handlers(app)
     app.include_router(api_router())
+    if sandbox is not None and sandbox.running and settings.is_sandbox:
+        # Imported here: only a sandbox process loads the helpers (and the emulators they drive).
+        from chainfluence.sandbox.api import sandbox_router
+
+        app.include_router(sandbox_router(sandbox), prefix="/v1")
     app.include_router(telegram_router)
     _add_operational_routes(app)
     app.add_middleware(IpRateLimitMiddleware, fastapi_app=app)

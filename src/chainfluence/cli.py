@@ -1,4 +1,4 @@
-"""The `chainfluence` command line: serve, api, worker, db."""
+"""The `chainfluence` command line: serve, api, worker, demo, db."""
 
 from __future__ import annotations
 
@@ -45,6 +45,22 @@ def worker() -> None:
     from chainfluence.runner import run_worker
 
     asyncio.run(run_worker(get_settings()))
+
+
+@app.command()
+def demo(
+    price: Annotated[str, typer.Option(help="The deal's price in TON")] = "10",
+) -> None:
+    """Play one whole deal on a throwaway sandbox and tell it step by step (exit 1 on failure)."""
+    from chainfluence.kit.money import MoneyError, ton_to_nano
+    from chainfluence.sandbox.demo import run_demo
+
+    try:
+        if ton_to_nano(price) <= 0:
+            raise MoneyError("the price must be positive")
+    except MoneyError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--price") from None
+    raise typer.Exit(asyncio.run(run_demo(price=price, echo=typer.echo)))
 
 
 @db_app.command("upgrade")

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import AsyncIterator
 
 import typer
 import uvicorn
@@ -72,12 +73,26 @@ async def run_serve(settings: Settings, *, host: str | None, port: int | None) -
 
 
 async def _serve(sandbox: SandboxServices, *, host: str | None, port: int | None) -> None:
+    async with serving(sandbox, host=host, port=port) as url:
+        lines = [_banner(sandbox.settings, url), *sandbox.lines]
+        if sandbox.running and sandbox.settings.is_sandbox:
+            lines.append(f"  Helpers  : {url}/docs#/sandbox (log in, wallets, pay, move the clock)")
+        typer.echo("\n".join(lines))
+        await _wait_for_shutdown()
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    sandbox: SandboxServices, *, host: str | None, port: int | None
+) -> AsyncIterator[str]:
+    """What `serve` runs (API, jobs, watcher, bot polling) until the block exits; yields the
+    API's base URL. `port=0` picks a free port (`chainfluence demo`)."""
     settings = sandbox.settings
     runtime = build_runtime(settings)
     try:
         await _prepare_database(runtime)
         await runtime.start_consuming()
-        app = create_app(runtime=runtime)
+        app = create_app(runtime=runtime, sandbox=sandbox)
         async with (
             serve_in_background(
                 app,
@@ -87,8 +102,7 @@ async def _serve(sandbox: SandboxServices, *, host: str | None, port: int | None
             ) as url,
             polling(runtime),
         ):
-            typer.echo("\n".join([_banner(settings, url), *sandbox.lines]))
-            await _wait_for_shutdown()
+            yield url
     finally:
         await runtime.close()
 

@@ -1,9 +1,11 @@
 """The local stand-ins ``chainfluence serve`` starts in sandbox mode, in-process.
 
 For each external service the settings leave unconfigured in sandbox mode, start its emulator
-and hand back settings that point at it. Today: the TON chain (a toncenter-v2 endpoint on a
-loopback port, with the platform wallet funded, its state kept next to the SQLite database so a
-restart finds the same chain as the database remembers).
+and hand back settings that point at it: the TON chain (a toncenter-v2 endpoint on a loopback
+port, with the platform wallet funded, its state kept next to the SQLite database so a restart
+finds the same chain as the database remembers) and the Telegram Bot API (with a seeded demo
+world). The running emulators, the demo world and the sandbox wallets' keys stay on the services
+object for the sandbox helper routes (``chainfluence.sandbox.api``).
 """
 
 from __future__ import annotations
@@ -13,14 +15,19 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 from chainfluence.config import Settings, TonNetwork
 
-__all__ = ["SandboxServices", "sandbox_services"]
+if TYPE_CHECKING:
+    from chainfluence.sandbox.keyring import SandboxKeyring
+    from chainfluence.sandbox.telegram import BotAccount, DemoWorld, RunningEmulator
+    from chainfluence.sandbox.ton import RunningTonEmulator
+
+__all__ = ["SandboxServices", "sandbox_services", "state_file"]
 
 log = logging.getLogger(__name__)
 
@@ -32,16 +39,29 @@ PLATFORM_WALLET_FUNDS_NANO: Final = 1_000_000 * 10**9
 class SandboxServices:
     settings: Settings
     lines: list[str] = field(default_factory=list)  # for the start-up banner
+    # Set for each emulator that runs (sandbox mode with that service unconfigured).
+    telegram: RunningEmulator | None = None
+    bot: BotAccount | None = None
+    world: DemoWorld | None = None
+    ton: RunningTonEmulator | None = None
+    keyring: SandboxKeyring | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether any emulator runs, i.e. whether the sandbox helper routes have work to do."""
+        return self.telegram is not None or self.ton is not None
 
 
-def _chain_state_path(settings: Settings) -> Path | None:
+def state_file(settings: Settings, kind: str) -> Path | None:
+    """Where the sandbox keeps its ``kind`` state: next to the SQLite database file, so both
+    survive a restart together (and vanish together); None for other databases (memory only)."""
     if not settings.database.is_sqlite:
         return None
     database = make_url(settings.database.url).database
     if not database or database == ":memory:":
         return None
     path = Path(database)
-    return path.with_name(f"{path.stem}.ton-chain.json")
+    return path.with_name(f"{path.stem}.{kind}.json")
 
 
 async def _start_telegram(services: SandboxServices, stack: contextlib.AsyncExitStack) -> None:
@@ -73,6 +93,7 @@ async def _start_telegram(services: SandboxServices, stack: contextlib.AsyncExit
         }
     )
     services.settings = services.settings.model_copy(update={"telegram": telegram})
+    services.telegram, services.bot, services.world = emulator, bot, world
     services.lines.append(
         f"  Telegram : Bot API emulator at {emulator.base_url} (control API "
         f"{emulator.base_url}/docs); demo publisher {world.publisher_id}, advertiser "
@@ -87,12 +108,15 @@ async def sandbox_services(settings: Settings) -> AsyncIterator[SandboxServices]
     async with contextlib.AsyncExitStack() as stack:
         ton = settings.ton
         if settings.is_sandbox and ton.network is TonNetwork.sandbox and ton.api_url is None:
+            from chainfluence.sandbox.keyring import SandboxKeyring
             from chainfluence.sandbox.ton import TonChain, run_ton_emulator
             from chainfluence.ton.wallet import platform_wallet_for
 
-            state_path = _chain_state_path(settings)
+            state_path = state_file(settings, "ton-chain")
             chain = TonChain(state_path=state_path)
             emulator = await stack.enter_async_context(run_ton_emulator(chain))
+            services.ton = emulator
+            services.keyring = SandboxKeyring(state_file(settings, "sandbox-wallets"))
             wallet = platform_wallet_for(settings)
             if wallet is not None and chain.balance(wallet.address) == 0:
                 chain.fund(wallet.address, PLATFORM_WALLET_FUNDS_NANO)
