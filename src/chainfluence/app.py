@@ -24,6 +24,7 @@ from chainfluence.config import Settings, get_settings
 from chainfluence.deals.router import router as deals_router
 from chainfluence.escrow.router import router as escrow_router
 from chainfluence.kit.errors import TooManyRequests
+from chainfluence.kit.heap import startup_objects_frozen
 from chainfluence.kit.http import AccessLogMiddleware, client_ip, error_body, install_error_handlers
 from chainfluence.kit.pagination import TOTAL_COUNT_HEADER
 from chainfluence.notifications.router import router as notifications_router
@@ -113,7 +114,8 @@ def create_app(
         if own:
             await configure_webhook(current)
         try:
-            yield
+            with startup_objects_frozen():
+                yield
         finally:
             if own:
                 await current.close()
@@ -128,9 +130,9 @@ def create_app(
     app.include_router(api_router())
     if sandbox is not None and sandbox.running and settings.is_sandbox:
         # Imported here: only a sandbox process loads the helpers (and the emulators they drive).
-        from chainfluence.sandbox.api import sandbox_router
+        from chainfluence.sandbox.api import install_sandbox_routes
 
-        app.include_router(sandbox_router(sandbox), prefix="/v1")
+        install_sandbox_routes(app, sandbox)
     app.include_router(telegram_router)
     _add_operational_routes(app)
     app.add_middleware(IpRateLimitMiddleware, fastapi_app=app)

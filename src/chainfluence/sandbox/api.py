@@ -17,7 +17,7 @@ import asyncio
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, FastAPI, Request
 
 from chainfluence.deals import repository as deals
 from chainfluence.deals.exceptions import DealNotFound
@@ -57,32 +57,37 @@ from chainfluence.sandbox.ton_connect import MAINNET, TransactionRefused, send_t
 from chainfluence.sandbox.ton_connect import ton_proof_reply as build_ton_proof_reply
 from chainfluence.users.schemas import User
 
-__all__ = ["sandbox_router"]
+__all__ = ["install_sandbox_routes", "sandbox_router"]
 
 # Above what a wallet's own fees and the escrow's deployment cost, so a payment that passes this
 # check is not silently dropped by the wallet contract for want of gas.
 _FEES_MARGIN_NANO = 50_000_000
 _POLL_SECONDS = 0.2
 
-_WALKTHROUGH = """Play a whole deal with the demo world (publisher 7000000002 owns
-@crypto_daily_sandbox, where the bot is an admin; advertiser 7000000003):
+_WALKTHROUGH = """Sandbox only: act as the people of the local Telegram and as their wallet
+apps. With the demo world (publisher **7000000002** owns @crypto_daily_sandbox, channel id
+-1001000000001, where the bot is an admin; advertiser **7000000003**), a whole deal:
 
-1. `POST /v1/sandbox/users/7000000002/wallet` and `.../7000000003/wallet`: funded wallets,
-   linked with a real TON Connect ton_proof.
-2. `POST /v1/sandbox/login/7000000002`, then paste its `authorization` into "Authorize";
-   `PATCH /v1/users/me {"isPublisher": true}`; `POST /v1/channels {"username":
-   "crypto_daily_sandbox"}`; `PATCH /v1/channels/{id}` with a price for the `test` format.
-3. Log in as 7000000003 the same way; `PATCH /v1/users/me {"isAdvertiser": true}`;
-   `POST /v1/campaigns`.
-4. As the publisher, `POST /v1/campaigns/{id}/offers` (format `test`, `proposedDate` an hour
-   after `GET /v1/sandbox/clock`); as the advertiser, `POST /v1/offers/{id}/accept` → `dealId`.
-5. `POST /v1/sandbox/deals/{dealId}/pay`: the escrow is funded, the deal is `in_escrow`.
-6. As the publisher, `POST /v1/deals/{dealId}/creatives/1/approve`.
-7. `POST /v1/sandbox/clock/advance {"seconds": 3605}`: the bot publishes the post (`live`).
-8. `POST /v1/sandbox/clock/advance {"seconds": 310}`: the hold passes, the escrow pays the
-   publisher (`released`). Or first `POST /v1/sandbox/deals/{dealId}/post/delete` to see a refund.
+1. `POST /v1/sandbox/users/7000000002/wallet` with `{"amount": 0}` and
+   `POST /v1/sandbox/users/7000000003/wallet`: wallets on the local chain, proven with a real
+   TON Connect ton_proof (the advertiser's gets 100 TON).
+2. `POST /v1/sandbox/login/7000000002`; paste its `authorization` into "Authorize".
+   `PATCH /v1/users/me` `{"isPublisher": true}`; `POST /v1/channels`
+   `{"username": "crypto_daily_sandbox"}`; `PATCH /v1/channels/-1001000000001`
+   `{"category": "crypto", "pricing": [{"format": "test", "price": 10}]}`.
+3. Log in as 7000000003 the same way. `PATCH /v1/users/me` `{"isAdvertiser": true}`;
+   `POST /v1/campaigns` `{"title": "My launch", "category": "crypto", "creativeText": "Hello"}`.
+4. As the publisher: `POST /v1/campaigns/{id}/offers` `{"channelId": "-1001000000001",
+   "amount": "10", "format": "test", "proposedDate": <an hour after GET /v1/sandbox/clock>}`.
+   As the advertiser: `POST /v1/offers/{id}/accept`: the answer's `dealId`.
+5. `POST /v1/sandbox/deals/{dealId}/pay`: the escrow is funded; the deal is `in_escrow`.
+6. As the publisher: `POST /v1/deals/{dealId}/creatives/1/approve`.
+7. `POST /v1/sandbox/clock/advance` `{"seconds": 3605}`: the bot publishes the post (`live`).
+8. `POST /v1/sandbox/clock/advance` `{"seconds": 310}`: the hold passes and the escrow pays the
+   publisher (`released`). Or first `POST /v1/sandbox/deals/{dealId}/post/delete`: a refund.
 
-The app's loops act within a few seconds of each step; follow with `GET /v1/deals/{dealId}`.
+The app's loops act within seconds of each step: follow along with `GET /v1/deals/{dealId}` and
+`GET /v1/deals/{dealId}/timeline`. `chainfluence demo` plays the same story by itself.
 """
 
 
@@ -148,9 +153,10 @@ def sandbox_router(services: SandboxServices) -> APIRouter:
             user=User.model_validate(answer["user"]),
         )
 
-    @router.get("", response_model=schemas.SandboxWorld, description=_WALKTHROUGH)
+    @router.get("", response_model=schemas.SandboxWorld)
     async def world() -> schemas.SandboxWorld:
-        """The sandbox at a glance: its people, channels, wallets and emulators."""
+        """The sandbox at a glance: its people, channels, wallets, clock and emulators (whose
+        control pages act as any Telegram user, or fund any address)."""
         telegram_out = None
         if services.telegram is not None and services.bot is not None:
             state = services.telegram.state
@@ -377,6 +383,15 @@ def sandbox_router(services: SandboxServices) -> APIRouter:
         return _post_out(edited, owner)
 
     return router
+
+
+def install_sandbox_routes(app: FastAPI, services: SandboxServices) -> None:
+    """Mount the helpers under /v1/sandbox, their section first on the docs page."""
+    app.include_router(sandbox_router(services), prefix="/v1")
+    app.openapi_tags = [
+        {"name": "sandbox", "description": _WALKTHROUGH},
+        *(app.openapi_tags or []),
+    ]
 
 
 def _proof_domain(runtime: Runtime) -> str:
