@@ -117,12 +117,14 @@ def _plus_hour(iso: str) -> str:
     return (dt.datetime.fromisoformat(iso) + dt.timedelta(hours=1)).isoformat()
 
 
-def sandbox_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
+def sandbox_settings(
+    database_url: str, tmp_path: Path, *, bot_token: str | None = None, **overrides: Any
+) -> Settings:
     """What `serve` runs with (no bot token, no TON endpoint: both emulators), loops made fast."""
     return make_settings(
         database_url,
         tmp_path,
-        telegram={"bot_token": None},
+        telegram={"bot_token": bot_token},
         ton={
             "watch_interval_seconds": 0.05,
             "wallet_interval_seconds": 0.05,
@@ -443,6 +445,23 @@ async def test_world_shows_the_demo_people_channel_and_emulators(sandbox: Sandbo
         for operation in schema["paths"][path].values():
             assert operation["tags"] == ["sandbox"]
             assert operation.get("description") or operation.get("summary"), path
+
+
+async def test_helpers_of_an_emulator_that_does_not_run_say_so(
+    db: AsyncEngine, database_url: str, tmp_path: Path
+) -> None:
+    # A sandbox with a bot token configured talks to that bot's Telegram: no Telegram emulator.
+    settings = sandbox_settings(database_url, tmp_path, bot_token="1:configured")
+    async with running_sandbox(settings) as partial:
+        refused = await partial.call("POST", f"/v1/sandbox/login/{ADVERTISER}", expect=409)
+        wallet = await partial.call("POST", f"/v1/sandbox/users/{ADVERTISER}/wallet", expect=409)
+        world = await partial.call("GET", "/v1/sandbox")
+        await partial.call("POST", "/v1/sandbox/clock/advance", json={"seconds": 1})
+
+    assert refused["code"] == wallet["code"] == "sandbox_emulator_not_running"
+    assert "CHAINFLUENCE_TELEGRAM__BOT_TOKEN" in refused["message"]
+    assert world["telegram"] is None
+    assert world["ton"] is not None
 
 
 # --- production -----------------------------------------------------------------------------------

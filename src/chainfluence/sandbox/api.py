@@ -26,7 +26,7 @@ from chainfluence.kit import time as clock
 from chainfluence.kit.money import format_ton
 from chainfluence.kit.schemas import IntId, TgId
 from chainfluence.kit.ton_address import friendly, to_raw
-from chainfluence.models import DealStatus
+from chainfluence.models import Deal, DealStatus
 from chainfluence.runtime import Runtime
 from chainfluence.sandbox import schemas
 from chainfluence.sandbox.exceptions import (
@@ -399,7 +399,7 @@ def _proof_domain(runtime: Runtime) -> str:
     return runtime.settings.ton.ton_proof_domains[0]
 
 
-async def _deal(runtime: Runtime, deal_id: int) -> Any:
+async def _deal(runtime: Runtime, deal_id: int) -> Deal:
     async with runtime.session(write=False) as session:
         deal = await deals.get(session, deal_id)
     if deal is None:

@@ -29,9 +29,9 @@ class SandboxKey:
     """A person's sandbox wallet: an Ed25519 seed and the standard wallet code it runs."""
 
     user_id: int
-    seed: bytes
+    seed: bytes = field(repr=False)
     version: WalletVersion = WalletVersion.v5r1
-    wallet: OfflineWallet = field(init=False, repr=False)
+    wallet: OfflineWallet = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Mainnet's network id, as wallet apps default to: the local chain runs mainnet's config.
