@@ -146,7 +146,7 @@ async def explain(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
         for name, params in QUERIES:
-            filters = catalogue.filters(
+            filters = await catalogue.filters(
                 q=params.get("q"),
                 category=Category(params["category"]) if "category" in params else None,
                 min_subscribers=int(params["minSubscribers"])

@@ -148,10 +148,17 @@ async def test_pages_carry_the_total_count(
 ) -> None:
     first = await client.get("/v1/channels", params={"limit": 3})
     second = await client.get("/v1/channels", params={"limit": 3, "offset": 3})
+    past_the_end = await client.get("/v1/channels", params={"limit": 3, "offset": 10})
+    no_match = await client.get("/v1/channels", params={"q": "no such channel"})
 
     assert first.headers["X-Total-Count"] == "4"
     assert len(first.json()) == 3
     assert [c["id"] for c in second.json()] == [catalogue["charlie"]]
+    assert second.headers["X-Total-Count"] == "4"
+    assert past_the_end.json() == []
+    assert past_the_end.headers["X-Total-Count"] == "4"
+    assert no_match.json() == []
+    assert no_match.headers["X-Total-Count"] == "0"
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chainfluence.app import create_app
 from chainfluence.config import Settings
+from chainfluence.kit import migrate
+from chainfluence.kit import time as clock
+from chainfluence.kit.db import create_engine
 from chainfluence.sandbox import api as sandbox_api
 from chainfluence.sandbox.services import SandboxServices, sandbox_services, state_file
 from tests.conftest import make_settings, runtime_of
@@ -136,8 +139,12 @@ def sandbox_settings(
     )
 
 
+STATE_KINDS = ("ton-chain", "sandbox-wallets", "sandbox-clock")
+
+
 @contextlib.asynccontextmanager
-async def running_sandbox(settings: Settings) -> AsyncIterator[Sandbox]:
+async def running_sandbox(settings: Settings, *, forget: bool = True) -> AsyncIterator[Sandbox]:
+    """The app over the emulators, as `serve` runs it; `forget` drops their saved state after."""
     try:
         async with sandbox_services(settings) as services:
             app = create_app(services.settings, sandbox=services)
@@ -151,7 +158,7 @@ async def running_sandbox(settings: Settings) -> AsyncIterator[Sandbox]:
                     await runtime_of(client).queue.drain(timeout=30)
     finally:
         # The session's SQLite file is shared by the tests: so would the chain and keys be.
-        for kind in ("ton-chain", "sandbox-wallets"):
+        for kind in STATE_KINDS if forget else ():
             path = state_file(settings, kind)
             if path is not None:
                 path.unlink(missing_ok=True)
@@ -346,10 +353,14 @@ async def test_pay_refuses_what_the_wallet_cannot_cover(sandbox: Sandbox) -> Non
     assert (await sandbox.deal(deal_id))["depositedNano"] == "0"
 
 
-async def test_pay_for_an_unknown_deal_is_not_found(sandbox: Sandbox) -> None:
+async def test_pay_for_an_unknown_deal_or_of_nothing_is_refused(sandbox: Sandbox) -> None:
     missing = await sandbox.call("POST", "/v1/sandbox/deals/999/pay", expect=404)
+    nothing = await sandbox.call(
+        "POST", "/v1/sandbox/deals/999/pay", json={"amount": "0"}, expect=422
+    )
 
     assert missing["code"] == "deal_not_found"
+    assert nothing["code"] == "validation_error"
 
 
 # --- the clock ------------------------------------------------------------------------------------
@@ -374,6 +385,28 @@ async def test_clock_refuses_to_move_back_or_absurdly_far(sandbox: Sandbox, seco
     )
 
     assert refused["code"] == "validation_error"
+
+
+async def test_a_restarted_sandbox_keeps_its_time_wallets_and_chain(tmp_path: Path) -> None:
+    # What `serve` keeps under ./var/ next to its SQLite file: here a file of the test's own.
+    settings = sandbox_settings(f"sqlite+aiosqlite:///{tmp_path}/serve.sqlite3", tmp_path)
+    engine = create_engine(settings.database.url)
+    await migrate.upgrade(engine)
+    await engine.dispose()
+    async with running_sandbox(settings, forget=False) as first:
+        wallet = await first.call("POST", f"/v1/sandbox/users/{ADVERTISER}/wallet")
+        moved = await first.call("POST", "/v1/sandbox/clock/advance", json={"seconds": 86400})
+    clock.reset()  # a new process starts at real time
+
+    async with running_sandbox(settings) as restarted:
+        now = await restarted.call("GET", "/v1/sandbox/clock")
+        again = await restarted.call("GET", f"/v1/sandbox/users/{ADVERTISER}/wallet")
+        me = await restarted.call("GET", "/v1/users/me", as_user=ADVERTISER)
+
+    assert now["now"] >= moved["now"]
+    assert again["rawAddress"] == wallet["rawAddress"]
+    assert again["balanceNano"] == wallet["balanceNano"]
+    assert me["walletAddress"] == wallet["address"]
 
 
 # --- the channel owner ----------------------------------------------------------------------------

@@ -42,7 +42,7 @@ class Filters:
     sort: CatalogueSort = CatalogueSort.subscribers_desc
 
 
-def filters(
+async def filters(
     q: Annotated[
         str | None,
         Query(max_length=100, description="Substring of title, @username or description"),

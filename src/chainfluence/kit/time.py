@@ -24,6 +24,11 @@ def advance(delta: dt.timedelta) -> None:
     _offset += delta
 
 
+def offset() -> dt.timedelta:
+    """How far `advance()` has moved the clock ahead of real time."""
+    return _offset
+
+
 def reset() -> None:
     global _offset
     _offset = dt.timedelta(0)

@@ -29,6 +29,7 @@ from chainfluence.kit.ton_address import friendly, to_raw
 from chainfluence.models import Deal, DealStatus
 from chainfluence.runtime import Runtime
 from chainfluence.sandbox import schemas
+from chainfluence.sandbox.clock import save_offset
 from chainfluence.sandbox.exceptions import (
     DealNotPosted,
     EmulatorNotRunning,
@@ -336,9 +337,10 @@ def sandbox_router(services: SandboxServices) -> APIRouter:
         """Move time forward for the whole sandbox: the app, the Telegram emulator and the chain.
 
         Deadlines, scheduled posts and holds then fall due; the app's periodic sweeps act on
-        them within a few seconds. Time never moves back (restarting the sandbox resets it).
+        them within a few seconds. Time never moves back, not even when the sandbox restarts.
         """
         clock.advance(dt.timedelta(seconds=body.seconds))
+        save_offset(services.clock_path)
         return schemas.Clock(now=clock.utcnow())
 
     @router.post("/deals/{deal_id}/post/delete", response_model=schemas.ChannelPost)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
 from chainfluence.kit.money import NANO_PER_TON, NanoString, TonAmount, TonString
@@ -58,7 +60,7 @@ class LinkedWallet(SandboxWallet):
 
 
 class DealPaymentRequest(RequestSchema):
-    amount: TonAmount | None = Field(
+    amount: Annotated[TonAmount, Field(gt=0)] | None = Field(
         default=None,
         description="Send this many TON instead of the exact price (to play an under- or "
         "over-payment).",

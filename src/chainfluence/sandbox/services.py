@@ -45,6 +45,8 @@ class SandboxServices:
     world: DemoWorld | None = None
     ton: RunningTonEmulator | None = None
     keyring: SandboxKeyring | None = None
+    # Where the clock's offset is kept between restarts (see chainfluence.sandbox.clock).
+    clock_path: Path | None = None
 
     @property
     def running(self) -> bool:
@@ -105,6 +107,12 @@ async def _start_telegram(services: SandboxServices, stack: contextlib.AsyncExit
 async def sandbox_services(settings: Settings) -> AsyncIterator[SandboxServices]:
     """Start the emulators ``settings`` needs; yields settings pointing at them."""
     services = SandboxServices(settings=settings)
+    if settings.is_sandbox:
+        from chainfluence.sandbox.clock import restore_offset
+
+        # Before any emulator starts: they read the clock as they load their state.
+        services.clock_path = state_file(settings, "sandbox-clock")
+        restore_offset(services.clock_path)
     async with contextlib.AsyncExitStack() as stack:
         ton = settings.ton
         if settings.is_sandbox and ton.network is TonNetwork.sandbox and ton.api_url is None:
