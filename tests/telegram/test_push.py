@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from chainfluence.models import User
 from chainfluence.sandbox.telegram import BotAccount, TelegramEmulatorControl
 from chainfluence.sandbox.telegram.schemas import MessageOut
 from chainfluence.telegram.lifecycle import polling
@@ -38,6 +39,13 @@ async def _listed_owner(
         )
     chat = await channel_with_bot(control, owner.user)
     return owner, await list_channel(client, owner, chat)
+
+
+async def _bot_blocked(client: httpx.AsyncClient, owner: Publisher) -> bool:
+    async with runtime_of(client).session(write=False) as session:
+        user = await session.get(User, owner.user.id)
+        assert user is not None
+        return user.bot_blocked_at is not None
 
 
 def _push_texts(messages: list[MessageOut]) -> list[str]:
@@ -91,6 +99,8 @@ async def test_a_user_who_blocked_the_bot_gets_in_app_notifications_but_no_pushe
 ) -> None:
     owner, channel = await _listed_owner(client, control)
     await control.block_bot(owner.user.id)
+    # The bot learns of the block from a my_chat_member update; pushes stop once it is handled.
+    await eventually(lambda: _bot_blocked(client, owner), lambda blocked: blocked)
     await control.clear_calls()
 
     await control.demote_bot(int(channel["id"]), by_user_id=owner.user.id)
