@@ -87,10 +87,10 @@ def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (32, 24)) -> bytes:
 
 
 # --- Channels -----------------------------------------------------------------------------------
-# STAND-IN until POST /v1/channels (issue 3) can add channels through the API: the channel, its
-# prices and its Telegram admins are test setup here, written straight to the database. They are
-# not transitions under test. Replace with the channels API (and the Telegram emulator) when it
-# lands.
+# Test setup for tests about something other than listing a channel (matching, offers, escrow,
+# the refusal matrix): the channel, its figures, prices and Telegram admins are written straight
+# to the database so each test can pick exact subscribers and engagement. Listing a channel
+# through the API and the Telegram emulator is what tests/channels and tests/deals/world.py do.
 
 
 async def create_channel(
@@ -172,9 +172,10 @@ async def eventually(
 
 # --- Deals ---------------------------------------------------------------------------------------
 # A deal made through the product: the advertiser books the channel (POST /v1/channels/{id}/offers)
-# and the channel's side accepts (POST /v1/offers/{id}/accept). STAND-IN: `status` other than
-# pending is written straight to the row, for states whose transitions are not reachable over
-# HTTP yet (deposits, publishing); replace it with those flows when they land.
+# and the channel's side accepts (POST /v1/offers/{id}/accept). `status` other than pending is
+# then written straight to the row: only the refusal matrix (tests/deals/test_state_machine.py)
+# uses it, to stand a deal in every status; the flows that reach those statuses are tested end
+# to end in tests/deals/test_end_to_end.py.
 
 
 async def create_deal(

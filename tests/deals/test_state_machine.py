@@ -2,8 +2,8 @@
 changes nothing; and the party routes refuse the same way over HTTP.
 
 Deals in each status are made through the offers API and then put in that status directly
-(STAND-IN: these tests are about refusals, and reaching every status through the whole flow is
-what tests/deals/test_end_to_end.py does).
+(these tests are about refusals; reaching every status through the whole flow is what
+tests/deals/test_end_to_end.py does).
 """
 
 from __future__ import annotations
