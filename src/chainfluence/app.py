@@ -24,7 +24,6 @@ from chainfluence.config import Settings, get_settings
 from chainfluence.deals.router import router as deals_router
 from chainfluence.escrow.router import router as escrow_router
 from chainfluence.kit.errors import TooManyRequests
-from chainfluence.kit.heap import startup_objects_frozen
 from chainfluence.kit.http import AccessLogMiddleware, client_ip, error_body, install_error_handlers
 from chainfluence.kit.pagination import TOTAL_COUNT_HEADER
 from chainfluence.notifications.router import router as notifications_router
@@ -114,8 +113,7 @@ def create_app(
         if own:
             await configure_webhook(current)
         try:
-            with startup_objects_frozen():
-                yield
+            yield
         finally:
             if own:
                 await current.close()

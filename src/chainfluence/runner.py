@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from chainfluence.app import create_app
 from chainfluence.config import Settings, get_settings
 from chainfluence.kit import migrate
+from chainfluence.kit.heap import freeze_startup_objects
 from chainfluence.kit.logging import configure_logging
 from chainfluence.kit.serving import serve_in_background
 from chainfluence.runtime import Runtime, build_runtime
@@ -28,7 +29,9 @@ def app_factory() -> FastAPI:
     """uvicorn's factory for `chainfluence api` (one runtime per worker process)."""
     settings = get_settings()
     configure_logging(json=settings.log_json, level=settings.log_level)
-    return create_app(settings)
+    app = create_app(settings)
+    freeze_startup_objects()
+    return app
 
 
 async def _wait_for_shutdown() -> None:
@@ -78,6 +81,7 @@ async def _serve(sandbox: SandboxServices, *, host: str | None, port: int | None
         if sandbox.running and sandbox.settings.is_sandbox:
             lines.append(f"  Helpers  : {url}/docs#/sandbox (log in, wallets, pay, move the clock)")
         typer.echo("\n".join(lines))
+        freeze_startup_objects()
         await _wait_for_shutdown()
 
 
@@ -130,6 +134,7 @@ async def run_worker(settings: Settings) -> None:
     try:
         await runtime.start_consuming()
         log.info("worker started")
+        freeze_startup_objects()
         await _wait_for_shutdown()
     finally:
         await runtime.close()

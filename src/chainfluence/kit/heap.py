@@ -4,25 +4,19 @@ Start-up leaves several hundred thousand long-lived objects (modules, ORM mapper
 schemas, routes, the runtime). CPython's cyclic collector walks all of them on every full
 collection, and request traffic triggers those often: under catalogue load the API spent about
 140 ms per full collection, fifteen times in ten seconds, a quarter of its CPU. Frozen objects
-are skipped by every collection; what requests create is still collected as usual.
+are skipped by every collection; what requests create later is still collected as usual.
+
+Only the commands that own their process call this (`serve`, `api`, `worker`), once, after
+start-up: a process that builds and drops apps (the tests, the demo) would freeze its garbage
+too, and with it whatever that garbage still holds (a SQLite connection's write lock).
 """
 
 from __future__ import annotations
 
-import contextlib
 import gc
-from collections.abc import Iterator
 
 
-@contextlib.contextmanager
-def startup_objects_frozen() -> Iterator[None]:
-    """Exclude everything alive now from garbage collection until the block exits.
-
-    Unfrozen on exit, so an application built and shut down per test leaks nothing; a cycle
-    that became garbage while frozen is collected after that.
-    """
+def freeze_startup_objects() -> None:
+    """Exclude everything alive now from garbage collection for the rest of the process."""
+    gc.collect()
     gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
