@@ -24,6 +24,7 @@ from chainfluence.config import Settings, get_settings
 from chainfluence.deals.router import router as deals_router
 from chainfluence.escrow.router import router as escrow_router
 from chainfluence.kit.errors import TooManyRequests
+from chainfluence.kit.heap import freeze_startup_objects
 from chainfluence.kit.http import AccessLogMiddleware, client_ip, error_body, install_error_handlers
 from chainfluence.kit.pagination import TOTAL_COUNT_HEADER
 from chainfluence.notifications.router import router as notifications_router
@@ -93,8 +94,12 @@ def create_app(
     runtime: Runtime | None = None,
     consume_jobs: bool | None = None,
     sandbox: SandboxServices | None = None,
+    owns_process: bool = False,
 ) -> FastAPI:
     """The API. With `runtime` given the caller owns it (serve); otherwise the app builds its own.
+
+    `owns_process`: the app is the process's whole life (`chainfluence api`), so once started it
+    freezes what start-up built out of the garbage collector's way (see `kit.heap`).
 
     Jobs are consumed in this process when asked, or by default when there is no Redis (there is
     then no separate worker to run them). `sandbox`: the emulators `serve` started; in sandbox
@@ -112,6 +117,8 @@ def create_app(
             await current.start_consuming()
         if own:
             await configure_webhook(current)
+        if owns_process:
+            freeze_startup_objects()
         try:
             yield
         finally:

@@ -29,9 +29,7 @@ def app_factory() -> FastAPI:
     """uvicorn's factory for `chainfluence api` (one runtime per worker process)."""
     settings = get_settings()
     configure_logging(json=settings.log_json, level=settings.log_level)
-    app = create_app(settings)
-    freeze_startup_objects()
-    return app
+    return create_app(settings, owns_process=True)
 
 
 async def _wait_for_shutdown() -> None:
