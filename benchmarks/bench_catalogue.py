@@ -139,9 +139,10 @@ QUERIES = [
 
 
 async def explain(database_url: str) -> None:
-    """EXPLAIN ANALYZE of each query as the API runs it (page and count)."""
+    """EXPLAIN ANALYZE of each query as the API runs it: one page with the total count."""
     from chainfluence.channels import catalogue
     from chainfluence.kit.money import ton_to_nano
+    from chainfluence.kit.pagination import PageParams, page_query
 
     engine = create_engine(database_url)
     try:
@@ -157,12 +158,12 @@ async def explain(database_url: str) -> None:
                 max_price=ton_to_nano(params["maxPrice"]) if "maxPrice" in params else None,
                 sort=catalogue.CatalogueSort(params.get("sort", "-subscribers")),
             )
-            statement = catalogue.statement(filters).limit(50)
+            statement = page_query(catalogue.statement(filters), PageParams(limit=50, offset=0))
             compiled = statement.compile(engine.sync_engine, compile_kwargs={"literal_binds": True})
             async with engine.connect() as conn:
                 plan = (await conn.execute(text(f"EXPLAIN ANALYZE {compiled}"))).scalars().all()
             timing = [line for line in plan if "Execution Time" in line]
-            scans = [line.strip() for line in plan if "Scan" in line][:3]
+            scans = [line.strip() for line in plan if "Scan" in line][:4]
             print(f"  {name}: {timing[0].strip()}; {' | '.join(scans)}")
     finally:
         await engine.dispose()

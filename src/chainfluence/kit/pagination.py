@@ -29,26 +29,32 @@ async def _page_params(
 Page = Annotated[PageParams, Depends(_page_params)]
 
 
+def count_query(statement: Select[Any]) -> Select[int]:
+    """How many rows `statement` yields, whatever its order and loader options."""
+    return select(func.count()).select_from(statement.order_by(None).options().subquery())
+
+
+def page_query(statement: Select[Any], page: PageParams) -> Select[Any]:
+    """One page of `statement`, each row carrying the total count as its last column.
+
+    The count rides along as an uncorrelated scalar subquery, which the database evaluates once:
+    one round trip and one statement instead of two.
+    """
+    total = count_query(statement).correlate(None).scalar_subquery()
+    return statement.add_columns(total).limit(page.limit).offset(page.offset)
+
+
 async def paginate(
     session: AsyncSession, statement: Select[Any], page: PageParams
 ) -> tuple[list[Any], int]:
-    """Run `statement` for one page and count all its rows.
-
-    The count rides along in the page's own query as an uncorrelated scalar subquery, which the
-    database evaluates once: one round trip and one statement instead of two. A page past the
-    end has no row to carry it and is counted on its own.
-    """
-    count_statement = select(func.count()).select_from(
-        statement.order_by(None).options().subquery()
-    )
-    total = count_statement.correlate(None).scalar_subquery()
-    page_statement = statement.add_columns(total).limit(page.limit).offset(page.offset)
-    rows = (await session.execute(page_statement)).all()
+    """Run `statement` for one page and count all its rows (see `page_query`). A page past the
+    end has no row to carry the count, so it is counted on its own."""
+    rows = (await session.execute(page_query(statement, page))).all()
     if rows:
         return [row[0] for row in rows], int(rows[0][-1])
     if page.offset == 0:
         return [], 0
-    return [], int((await session.execute(count_statement)).scalar_one())
+    return [], int((await session.execute(count_query(statement))).scalar_one())
 
 
 def set_total(response: Response, total: int) -> None:
