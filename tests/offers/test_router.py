@@ -108,9 +108,10 @@ async def test_booking_reaches_the_channel_owner(client: httpx.AsyncClient) -> N
         ({"amount": 10**12}, 422, "validation_error"),
         ({"format": "5/50"}, 422, "validation_error"),
         ({"proposedDate": "yesterday"}, 422, "validation_error"),
-        ({"proposedDate": today_plus(-1)}, 422, "invalid_offer"),
+        # Dates are computed when the test runs (see below), not when it is collected.
+        ({"proposedDate": lambda: today_plus(-1)}, 422, "invalid_offer"),
         ({"proposedDate": "2001-01-01T00:00:00Z"}, 422, "invalid_offer"),
-        ({"proposedDate": today_plus(31)}, 422, "invalid_offer"),  # after the deadline
+        ({"proposedDate": lambda: today_plus(31)}, 422, "invalid_offer"),  # after the deadline
         ({"format": "eternal"}, 422, "format_not_offered"),
         ({"format": "3/72"}, 422, "format_not_offered"),  # listed but disabled
         ({"format": "test"}, 422, "invalid_offer"),  # sold, but not a format the campaign wants
@@ -125,7 +126,7 @@ async def test_invalid_application_is_refused_and_stores_nothing(
         client, prices={"2/48": "10", "1/24": "6", "3/72": ("15", False), "test": "1"}
     )
 
-    response = await world.apply(**overrides)
+    response = await world.apply(**{k: v() if callable(v) else v for k, v in overrides.items()})
 
     assert (response.status_code, response.json()["code"]) == (status, code), response.text
     mine = await client.get("/v1/offers/mine", headers=world.publisher)

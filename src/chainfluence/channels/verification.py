@@ -9,6 +9,7 @@ step. Telegram is asked directly; nothing here trusts our own copy for those dec
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiogram import Bot
 from aiogram.types import ChatFullInfo
@@ -32,6 +33,9 @@ from chainfluence.kit.time import utcnow
 from chainfluence.models import Channel
 from chainfluence.telegram import chats
 from chainfluence.telegram.chats import Administrator, ChatUnreachable, MemberRights, TelegramDown
+
+if TYPE_CHECKING:
+    from chainfluence.runtime import Runtime
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +152,27 @@ async def require_channel_manager(
         if not is_manager_row(channel, user_id, admin is not None):
             raise NotChannelManager()
         return channel
+    person = await ask_telegram_for_manager(bot, channel, user_id)
+    await _record_manager(session, channel.id, user_id, person)
+    return channel
+
+
+async def confirm_channel_manager(runtime: Runtime, *, user_id: int, channel_id: int) -> None:
+    """`require_channel_manager(..., fresh=True)` for jobs, without holding a transaction open
+    while Telegram answers: the channel is read, Telegram asked, and the admin row refreshed,
+    each step on its own (on SQLite a write transaction would block every other writer)."""
+    async with runtime.session(write=False) as session:
+        channel = await repository.get(session, channel_id)
+        if channel is None:
+            raise ChannelNotFound()
+        session.expunge(channel)
+    person = await ask_telegram_for_manager(runtime.bot, channel, user_id)
+    async with runtime.session() as session:
+        await _record_manager(session, channel_id, user_id, person)
+
+
+async def ask_telegram_for_manager(bot: Bot | None, channel: Channel, user_id: int) -> MemberRights:
+    """Telegram's answer now: the bot still holds its rights and `user_id` administers `channel`."""
     bot = _need_bot(bot)
     await check_bot_rights(bot, channel)
     try:
@@ -158,10 +183,16 @@ async def require_channel_manager(
         raise TelegramUnavailable() from None
     if not person.is_admin:
         raise NotChannelManager("act for this channel (you are no longer its administrator)")
-    existing = await repository.admin_row(session, channel.id, user_id)
+    return person
+
+
+async def _record_manager(
+    session: AsyncSession, channel_id: int, user_id: int, person: MemberRights
+) -> None:
+    existing = await repository.admin_row(session, channel_id, user_id)
     await repository.upsert_admin(
         session,
-        channel.id,
+        channel_id,
         {
             "user_id": user_id,
             "username": existing.username if existing else None,
@@ -173,4 +204,3 @@ async def require_channel_manager(
             "synced_at": utcnow(),
         },
     )
-    return channel

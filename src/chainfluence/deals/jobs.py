@@ -21,7 +21,7 @@ from chainfluence.channels.exceptions import (
     NotChannelManager,
     TelegramUnavailable,
 )
-from chainfluence.channels.verification import require_channel_manager
+from chainfluence.channels.verification import confirm_channel_manager
 from chainfluence.deals import repository, schedule, timeline
 from chainfluence.deals.lifecycle import RELEASE_JOB, notify_operators, order
 from chainfluence.deals.publishing import publish_deal
@@ -202,10 +202,7 @@ async def _release_problem(
     still manage the channel the ad ran in, and that address must still be their proven wallet.
     """
     try:
-        async with runtime.session() as session:
-            await require_channel_manager(
-                session, runtime.bot, user_id=publisher_id, channel=channel_id, fresh=True
-            )
+        await confirm_channel_manager(runtime, user_id=publisher_id, channel_id=channel_id)
     except (NotChannelManager, ChannelGone, BotLostRights, ChannelNotFound) as exc:
         return f"Release on hold: {exc.message}"
     async with runtime.session(write=False) as session:

@@ -30,7 +30,7 @@ from chainfluence.channels.exceptions import (
     NotChannelManager,
     TelegramUnavailable,
 )
-from chainfluence.channels.verification import require_channel_manager
+from chainfluence.channels.verification import confirm_channel_manager
 from chainfluence.deals import creatives, repository, schedule, timeline
 from chainfluence.deals.exceptions import DealNotFound
 from chainfluence.deals.state_machine import SYSTEM, Action, Actor, check, transition
@@ -189,10 +189,7 @@ async def publish_deal(runtime: Runtime, deal_id: int, actor: Actor) -> Deal:
     settings = runtime.settings
 
     try:
-        async with runtime.session() as session:
-            await require_channel_manager(
-                session, bot, user_id=publisher_id, channel=channel_id, fresh=True
-            )
+        await confirm_channel_manager(runtime, user_id=publisher_id, channel_id=channel_id)
     except (NotChannelManager, ChannelGone, BotLostRights, ChannelNotFound) as exc:
         await _failed(runtime, deal_id, exc.message)
         raise PublishFailed(exc.message) from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from typing import Any
 
 from chainfluence.jobs.queue import Executor
@@ -78,12 +78,18 @@ class InProcessQueue:
                 self._active_keys.discard(dedup_key)
 
     async def _execute(self, name: str, payload: dict[str, Any], attempt: int) -> None:
+        with self._unit_of_work():
+            await self._executor.run(name, payload, attempt=attempt)
+
+    @contextlib.contextmanager
+    def _unit_of_work(self) -> Iterator[None]:
+        """Mark the current task as doing work that `close` lets finish."""
         task = asyncio.current_task()
         assert task is not None
         self._executing.add(task)
         self._idle.clear()
         try:
-            await self._executor.run(name, payload, attempt=attempt)
+            yield
         finally:
             self._executing.discard(task)
             if not self._executing:
@@ -102,10 +108,11 @@ class InProcessQueue:
             # First run one interval after start: a process starting up (or a test's app) is not
             # swept at once by every sweep together.
             await asyncio.sleep(interval)
-            try:
-                await handler(self._executor.runtime)
-            except Exception:
-                log.exception("sweep %s failed", name)
+            with self._unit_of_work():
+                try:
+                    await handler(self._executor.runtime)
+                except Exception:
+                    log.exception("sweep %s failed", name)
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait until no job is queued or running (tests; sweeps are not waited for)."""
@@ -117,12 +124,14 @@ class InProcessQueue:
             await asyncio.sleep(0.01)
 
     async def close(self, grace: float = 5.0) -> None:
-        """Stop: jobs under way get `grace` seconds to finish their unit of work (a job cut
-        off mid-transaction would only be redone, but may hold a SQLite lock meanwhile);
-        queued, delayed and retrying ones are dropped — sweeps find their work again."""
+        """Stop: jobs and sweeps under way get `grace` seconds to finish their unit of work (cut
+        off mid-transaction it would only be redone, but on SQLite a connection cancelled while
+        waiting for the write lock may keep that lock); queued, delayed and retrying jobs are
+        dropped — sweeps find their work again."""
         self._closed = True
-        for task in [*self._sweeps, *(t for t in self._jobs if t not in self._executing)]:
-            task.cancel()
+        for task in [*self._sweeps, *self._jobs]:
+            if task not in self._executing:
+                task.cancel()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), timeout=grace)
         tasks = [*self._jobs, *self._sweeps]

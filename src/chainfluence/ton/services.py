@@ -37,16 +37,29 @@ class ChainServices:
     watch_interval: float
     wallet_interval: float
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> None:
         """Run the watcher and the wallet sender in this process (consumers only)."""
         if self._tasks:
             return
-        self._tasks.append(asyncio.create_task(self.watcher.run_forever(self.watch_interval)))
+        self._stop.clear()
+        self._tasks.append(
+            asyncio.create_task(self.watcher.run_forever(self.watch_interval, self._stop))
+        )
         if self.wallet is not None:
-            self._tasks.append(asyncio.create_task(self.wallet.run_forever(self.wallet_interval)))
+            self._tasks.append(
+                asyncio.create_task(self.wallet.run_forever(self.wallet_interval, self._stop))
+            )
 
-    async def close(self) -> None:
+    async def close(self, grace: float = 5.0) -> None:
+        """Stop the loops: a cycle under way gets `grace` seconds to finish its transaction
+        (cut off, it would only be redone; but on SQLite a connection cancelled while waiting for
+        the write lock can keep that lock after the loop is gone)."""
+        self._stop.set()
+        if self._tasks:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*self._tasks, return_exceptions=True), grace)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

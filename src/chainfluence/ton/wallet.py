@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -171,13 +172,16 @@ class PlatformWallet:
                 return None
             return await self._process()
 
-    async def run_forever(self, interval: float) -> None:
-        while True:
+    async def run_forever(self, interval: float, stop: asyncio.Event | None = None) -> None:
+        """Cycle every `interval` seconds until `stop` is set (a cycle under way finishes)."""
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
             try:
                 await self.process()
             except Exception:
                 log.exception("platform wallet pass failed")
-            await asyncio.sleep(interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)
 
     async def _process(self) -> PassStats:
         stats = PassStats()

@@ -119,8 +119,10 @@ class ChainWatcher:
                 stats.seconds = time.perf_counter() - started
             return stats
 
-    async def run_forever(self, interval: float) -> None:
-        while True:
+    async def run_forever(self, interval: float, stop: asyncio.Event | None = None) -> None:
+        """Cycle every `interval` seconds until `stop` is set (a cycle under way finishes)."""
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
             try:
                 stats = await self.run_cycle()
                 if stats is not None and stats.recorded:
@@ -133,7 +135,8 @@ class ChainWatcher:
                     )
             except Exception:
                 log.exception("chain watcher cycle failed")
-            await asyncio.sleep(interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)
 
     async def _mode(self) -> WatchMode:
         if self._resolved_mode is None:
