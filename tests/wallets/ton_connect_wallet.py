@@ -7,7 +7,6 @@ The proof is built here from the TON Connect spec (ton-proof-item-v2), independe
 from __future__ import annotations
 
 import base64
-import hashlib
 import secrets
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -20,6 +19,7 @@ from ton_core import NetworkGlobalID, PrivateKey, WalletV5Config, WalletV5Subwal
 from tonutils.contracts import WalletV4R2, WalletV5R1
 
 from chainfluence.kit.time import utcnow
+from chainfluence.sandbox.ton_connect import ton_proof_digest
 
 MAINNET = -239
 TESTNET = -3
@@ -73,20 +73,9 @@ class TonConnectWallet:
         self, *, payload: str, domain: str, timestamp: int, address: Address | None = None
     ) -> str:
         """TON Connect's ton_proof signature, base64, as a wallet makes it."""
-        address = address or self.address
-        domain_bytes = domain.encode()
-        message = (
-            b"ton-proof-item-v2/"
-            + address.wc.to_bytes(4, "big", signed=True)
-            + address.hash_part
-            + len(domain_bytes).to_bytes(4, "little")
-            + domain_bytes
-            + timestamp.to_bytes(8, "little")
-            + payload.encode()
+        digest = ton_proof_digest(
+            address or self.address, payload=payload, domain=domain, timestamp=timestamp
         )
-        digest = hashlib.sha256(
-            b"\xff\xff" + b"ton-connect" + hashlib.sha256(message).digest()
-        ).digest()
         return base64.b64encode(self.key.sign(digest).signature).decode()
 
     def link_body(

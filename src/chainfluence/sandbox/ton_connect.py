@@ -25,7 +25,13 @@ from chainfluence.sandbox.ton.chain import MessageRejectedError
 from chainfluence.sandbox.tvm import AccountStatus
 from chainfluence.ton.signing import OutgoingMessage
 
-__all__ = ["MAINNET", "TransactionRefused", "send_transaction", "ton_proof_reply"]
+__all__ = [
+    "MAINNET",
+    "TransactionRefused",
+    "send_transaction",
+    "ton_proof_digest",
+    "ton_proof_reply",
+]
 
 MAINNET = "-239"  # TON Connect's CHAIN id; the local chain runs mainnet's config
 
@@ -34,8 +40,8 @@ class TransactionRefused(Exception):
     """What a wallet app would show instead of sending: an expired or malformed request."""
 
 
-def _proof_signature(key: SandboxKey, *, payload: str, domain: str, timestamp: int) -> str:
-    address = key.wallet.address
+def ton_proof_digest(address: Address, *, payload: str, domain: str, timestamp: int) -> bytes:
+    """What a wallet signs for a ton_proof: the TON Connect spec's ``ton-proof-item-v2`` hash."""
     domain_bytes = domain.encode()
     message = (
         b"ton-proof-item-v2/"
@@ -46,8 +52,14 @@ def _proof_signature(key: SandboxKey, *, payload: str, domain: str, timestamp: i
         + timestamp.to_bytes(8, "little")
         + payload.encode()
     )
-    digest = hashlib.sha256(b"\xff\xff" + b"ton-connect" + hashlib.sha256(message).digest())
-    return base64.b64encode(key.sign(digest.digest())).decode()
+    return hashlib.sha256(b"\xff\xff" + b"ton-connect" + hashlib.sha256(message).digest()).digest()
+
+
+def _proof_signature(key: SandboxKey, *, payload: str, domain: str, timestamp: int) -> str:
+    digest = ton_proof_digest(
+        key.wallet.address, payload=payload, domain=domain, timestamp=timestamp
+    )
+    return base64.b64encode(key.sign(digest)).decode()
 
 
 def ton_proof_reply(key: SandboxKey, *, payload: str, domain: str) -> dict[str, Any]:

@@ -34,7 +34,7 @@ async def client(ton_endpoint: RunningTonEmulator) -> AsyncIterator[TonClient]:
 
 
 async def test_account_states_of_nothing_uninit_and_active(
-    client: TonClient, ton_chain: TonChain, alice: SandboxWallet
+    client: TonClient, chain: TonChain, alice: SandboxWallet
 ) -> None:
     target = nowhere("t")
     await alice.transfer(target, TON)
@@ -47,8 +47,8 @@ async def test_account_states_of_nothing_uninit_and_active(
     assert (uninit.status, uninit.balance_nano) == ("uninit", TON)
     assert active.is_active
     assert active.balance_nano == alice.balance_nano
-    assert active.last_lt == ton_chain.account(alice.address).last_trans_lt
-    assert active.last_hash == ton_chain.transactions(alice.address)[-1].tx.hash
+    assert active.last_lt == chain.account(alice.address).last_trans_lt
+    assert active.last_hash == chain.transactions(alice.address)[-1].tx.hash
     assert await client.get_seqno(alice.raw_address) == 1
     assert await client.get_seqno(raw_address(target)) == 0
 
@@ -79,12 +79,12 @@ async def test_escrow_get_method_decodes_through_the_api(
 
 
 async def test_transactions_page_back_to_the_cursor_oldest_first(
-    client: TonClient, ton_chain: TonChain
+    client: TonClient, chain: TonChain
 ) -> None:
     target = nowhere("busy")
     for i in range(1, 131):
-        ton_chain.fund(target, i)
-    every = [s.tx for s in ton_chain.transactions(target)]
+        chain.fund(target, i)
+    every = [s.tx for s in chain.transactions(target)]
 
     everything = await client.get_transactions(raw_address(target))
     calls = client.calls
@@ -110,7 +110,7 @@ async def test_replayed_external_message_is_refused_like_toncenter_refuses_it(
 
 
 async def test_blocks_through_the_client_walk_back_to_every_transaction(
-    client: TonClient, ton_chain: TonChain, alice: SandboxWallet
+    client: TonClient, chain: TonChain, alice: SandboxWallet
 ) -> None:
     target = nowhere("walk")
     await alice.transfer(target, TON, bounce=False)
@@ -123,10 +123,10 @@ async def test_blocks_through_the_client_walk_back_to_every_transaction(
     in_previous = await client.block_transactions(previous)
 
     assert init.seqno == 1
-    assert tip.seqno == ton_chain.last_master_seqno
+    assert tip.seqno == chain.last_master_seqno
     assert [tx.account for tx in in_tip] == [raw_address(target)]
     assert [tx.account for tx in in_previous] == [alice.raw_address]
-    assert in_previous[0].hash == ton_chain.transactions(alice.address)[-1].tx.hash
+    assert in_previous[0].hash == chain.transactions(alice.address)[-1].tx.hash
 
 
 @pytest.mark.parametrize(
@@ -152,7 +152,7 @@ async def test_errors_have_toncenter_shape(
 
 
 async def test_tonutils_toncenter_client_and_wallet_work_unchanged(
-    ton_endpoint: RunningTonEmulator, ton_chain: TonChain
+    ton_endpoint: RunningTonEmulator, chain: TonChain
 ) -> None:
     client = ToncenterClient(
         NetworkGlobalID.MAINNET, base_url=ton_endpoint.api_url, rps_limit=1000, rps_period=1
@@ -160,7 +160,7 @@ async def test_tonutils_toncenter_client_and_wallet_work_unchanged(
     await client.connect()
     try:
         wallet, _public, _private, _words = WalletV5R1.create(client, mnemonic_length=24)
-        ton_chain.fund(wallet.address.to_str(is_user_friendly=False), 5 * TON)
+        chain.fund(wallet.address.to_str(is_user_friendly=False), 5 * TON)
         target = nowhere("tonutils")
 
         await wallet.transfer(raw_address(target), TON, body="from tonutils")
@@ -171,8 +171,8 @@ async def test_tonutils_toncenter_client_and_wallet_work_unchanged(
     finally:
         await client.close()
 
-    assert ton_chain.balance(target) == TON
-    assert ton_chain.transactions(target)[0].tx.in_msg.comment == "from tonutils"  # type: ignore[union-attr]
+    assert chain.balance(target) == TON
+    assert chain.transactions(target)[0].tx.in_msg.comment == "from tonutils"  # type: ignore[union-attr]
     assert info.state.value == "active"
     assert seqno == 1
     assert len(transactions) == 2
@@ -180,7 +180,7 @@ async def test_tonutils_toncenter_client_and_wallet_work_unchanged(
 
 
 async def test_control_api_pays_a_ton_connect_message_from_a_sandbox_wallet(
-    ton_endpoint: RunningTonEmulator, ton_chain: TonChain
+    ton_endpoint: RunningTonEmulator, chain: TonChain
 ) -> None:
     terms = EscrowTerms(
         deal_id=9,
@@ -211,7 +211,7 @@ async def test_control_api_pays_a_ton_connect_message_from_a_sandbox_wallet(
 
     assert paid.status_code == 200, paid.text
     assert account["status"] == "active"
-    (deposit,) = ton_chain.transactions(address)
+    (deposit,) = chain.transactions(address)
     assert deposit.tx.in_msg is not None
     assert deposit.tx.in_msg.comment == "deal 9"
     assert deposit.tx.in_msg.value_nano == 3 * TON

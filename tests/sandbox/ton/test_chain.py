@@ -26,42 +26,42 @@ def nowhere(label: str) -> Address:
 
 @pytest.mark.parametrize("version", list(WalletVersion))
 async def test_wallet_transfer_with_comment_reaches_a_new_address_exactly(
-    ton_chain: TonChain, version: WalletVersion
+    chain: TonChain, version: WalletVersion
 ) -> None:
-    wallet = SandboxWallet.create(ton_chain, balance_nano=10 * TON, version=version)
+    wallet = SandboxWallet.create(chain, balance_nano=10 * TON, version=version)
     target = nowhere("target")
 
     await wallet.transfer(target, 3 * TON, comment="hello")
 
-    assert ton_chain.balance(target) == 3 * TON
-    assert ton_chain.account(target).status is AccountStatus.UNINIT
+    assert chain.balance(target) == 3 * TON
+    assert chain.account(target).status is AccountStatus.UNINIT
     assert wallet.seqno() == 1
-    (received,) = ton_chain.transactions(target)
+    (received,) = chain.transactions(target)
     assert received.tx.in_msg is not None
     assert received.tx.in_msg.comment == "hello"
     assert received.tx.in_msg.source == wallet.raw_address
     # Funding, deploy-and-send: the sender paid 3 TON plus fees, nothing else.
-    fees = sum(s.tx.total_fees_nano for s in ton_chain.transactions(wallet.address))
+    fees = sum(s.tx.total_fees_nano for s in chain.transactions(wallet.address))
     forwarded = sum(
-        m.fwd_fee_nano for s in ton_chain.transactions(wallet.address) for m in s.tx.out_msgs
+        m.fwd_fee_nano for s in chain.transactions(wallet.address) for m in s.tx.out_msgs
     )
     assert wallet.balance_nano == 10 * TON - 3 * TON - fees - forwarded
 
 
 async def test_replayed_message_is_rejected_by_the_wallet_code(
-    ton_chain: TonChain, alice: SandboxWallet
+    chain: TonChain, alice: SandboxWallet
 ) -> None:
     signed = await alice.sign([OutgoingMessage(destination=nowhere("a"), value_nano=TON)])
-    ton_chain.send_external(signed.cell)
+    chain.send_external(signed.cell)
 
     with pytest.raises(MessageRejectedError):
-        ton_chain.send_external(signed.cell)
+        chain.send_external(signed.cell)
 
     assert alice.seqno() == 1
 
 
 async def test_message_signed_with_another_key_is_rejected(
-    ton_chain: TonChain, alice: SandboxWallet
+    chain: TonChain, alice: SandboxWallet
 ) -> None:
     await alice.transfer(nowhere("deploy"), TON)
     impostor = OfflineWallet(private_key=secrets.token_bytes(32))
@@ -74,22 +74,22 @@ async def test_message_signed_with_another_key_is_rejected(
     body = MessageAny.deserialize(forged.cell.begin_parse()).body
 
     with pytest.raises(MessageRejectedError):
-        ton_chain.send_external(ExternalMessage(dest=alice.address, body=body).to_cell())
+        chain.send_external(ExternalMessage(dest=alice.address, body=body).to_cell())
 
     assert alice.seqno() == 1
 
 
-async def test_expired_message_is_rejected(ton_chain: TonChain, alice: SandboxWallet) -> None:
+async def test_expired_message_is_rejected(chain: TonChain, alice: SandboxWallet) -> None:
     signed = await alice.sign([OutgoingMessage(destination=nowhere("a"), value_nano=TON)])
 
     advance(dt.timedelta(minutes=2))
 
     with pytest.raises(MessageRejectedError):
-        ton_chain.send_external(signed.cell)
+        chain.send_external(signed.cell)
 
 
 async def test_bounceable_transfer_to_nothing_comes_back_less_fees(
-    ton_chain: TonChain, alice: SandboxWallet
+    chain: TonChain, alice: SandboxWallet
 ) -> None:
     await alice.transfer(nowhere("b"), TON)  # deploys alice
     before = alice.balance_nano
@@ -97,59 +97,59 @@ async def test_bounceable_transfer_to_nothing_comes_back_less_fees(
 
     await alice.transfer(target, TON, bounce=True)
 
-    assert ton_chain.account(target).status is AccountStatus.NONEXIST
-    (bounced,) = ton_chain.transactions(target)
+    assert chain.account(target).status is AccountStatus.NONEXIST
+    (bounced,) = chain.transactions(target)
     assert bounced.tx.bounced_back
     assert before - 2 * TON // 100 < alice.balance_nano < before
 
 
 async def test_messages_wait_in_the_mempool_until_mined_and_duplicates_apply_once(
-    ton_chain: TonChain, alice: SandboxWallet
+    chain: TonChain, alice: SandboxWallet
 ) -> None:
-    ton_chain.auto_mine = False
+    chain.auto_mine = False
     target = nowhere("later")
     signed = await alice.sign([OutgoingMessage(destination=target, value_nano=TON, bounce=False)])
 
-    ton_chain.send_external(signed.cell)
-    ton_chain.send_external(signed.cell)
-    assert ton_chain.balance(target) == 0
-    assert ton_chain.pending_messages == 2
-    ton_chain.mine()
+    chain.send_external(signed.cell)
+    chain.send_external(signed.cell)
+    assert chain.balance(target) == 0
+    assert chain.pending_messages == 2
+    chain.mine()
 
-    assert ton_chain.balance(target) == TON
-    assert ton_chain.pending_messages == 0
-    assert len(ton_chain.transactions(alice.address)) == 2  # the funding, one transfer
+    assert chain.balance(target) == TON
+    assert chain.pending_messages == 0
+    assert len(chain.transactions(alice.address)) == 2  # the funding, one transfer
 
 
 async def test_each_hop_lands_in_a_later_shard_block_and_blocks_link_up(
-    ton_chain: TonChain, alice: SandboxWallet
+    chain: TonChain, alice: SandboxWallet
 ) -> None:
-    before = ton_chain.last_master_block
+    before = chain.last_master_block
     target = nowhere("hop")
 
     await alice.transfer(target, TON, bounce=False)
 
-    master = ton_chain.last_master_block
+    master = chain.last_master_block
     assert master.id.seqno == before.id.seqno + 1
     assert master.prev == before.id
     (tip,) = master.shards
-    wallet_tx = ton_chain.transactions(alice.address)[-1]
-    target_tx = ton_chain.transactions(target)[-1]
+    wallet_tx = chain.transactions(alice.address)[-1]
+    target_tx = chain.transactions(target)[-1]
     assert target_tx.block == tip
     assert wallet_tx.block.seqno == tip.seqno - 1
-    shard = ton_chain.shard_block(0, tip.shard, tip.seqno)
+    shard = chain.shard_block(0, tip.shard, tip.seqno)
     assert shard is not None
     assert shard.prev == wallet_tx.block
     assert wallet_tx.tx.lt < target_tx.tx.in_msg.created_lt < target_tx.tx.lt  # type: ignore[union-attr]
     assert bytes.fromhex(target_tx.tx.hash) == target_tx.tx.cell.hash
 
 
-async def test_chain_time_is_the_project_clock(ton_chain: TonChain, alice: SandboxWallet) -> None:
+async def test_chain_time_is_the_project_clock(chain: TonChain, alice: SandboxWallet) -> None:
     advance(dt.timedelta(days=3))
 
     await alice.transfer(nowhere("c"), TON)
 
-    latest = ton_chain.transactions(alice.address)[-1]
+    latest = chain.transactions(alice.address)[-1]
     assert abs(latest.tx.utime - int(utcnow().timestamp())) <= 1
 
 
