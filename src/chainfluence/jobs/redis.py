@@ -8,6 +8,7 @@ from typing import Any
 
 from bullmq import Job, Queue, Worker
 from bullmq.custom_errors import UnrecoverableError
+from redis.asyncio.connection import SSLConnection, UnixDomainSocketConnection, parse_url
 
 from chainfluence.jobs.queue import Executor
 from chainfluence.jobs.registry import PermanentJobError, periodic_specs
@@ -15,6 +16,29 @@ from chainfluence.jobs.registry import PermanentJobError, periodic_specs
 log = logging.getLogger(__name__)
 
 SWEEP_JOB = "jobs.run_sweep"
+
+# A BullMQ worker waits for work with BZPOPMIN for up to 10 s (bullmq's maximum block timeout).
+# redis-py 8 gives every client a 5 s socket read timeout by default (it used to be none): the
+# read then times out before Redis answers, redis-py retries the same command, and an idle worker
+# never wakes for a delayed job or a scheduler's next run. Its connections therefore get a read
+# timeout above the longest block; a dead connection is still noticed within it.
+BLOCKING_READ_TIMEOUT_SECONDS = 30.0
+
+
+def bullmq_connection(redis_url: str) -> dict[str, Any]:
+    """BullMQ's redis-py options for `redis_url`, with a read timeout its blocking waits fit in."""
+    options: dict[str, Any] = dict(parse_url(redis_url))
+    connection_class = options.pop("connection_class", None)
+    if connection_class is SSLConnection:
+        options["ssl"] = True
+    elif connection_class is UnixDomainSocketConnection:
+        options["unix_socket_path"] = options.pop("path")
+    options["socket_timeout"] = max(
+        float(options.get("socket_timeout") or 0), BLOCKING_READ_TIMEOUT_SECONDS
+    )
+    options.setdefault("socket_connect_timeout", 5.0)
+    options["socket_keepalive"] = True
+    return options
 
 
 class BullMQQueue:
@@ -35,12 +59,12 @@ class BullMQQueue:
         prefix: str = "chainfluence",
     ) -> None:
         self._executor = executor
-        self._redis_url = redis_url
         self._name = queue_name
         self._prefix = prefix
         self._concurrency = concurrency
         self._sweep_interval = sweep_interval
-        self._queue = Queue(queue_name, {"connection": redis_url, "prefix": prefix})
+        self._connection = bullmq_connection(redis_url)
+        self._queue = Queue(queue_name, {"connection": self._connection, "prefix": prefix})
         self._worker: Worker | None = None
 
     def _options(self, name: str, *, delay: float, dedup_key: str | None) -> dict[str, Any]:
@@ -99,7 +123,7 @@ class BullMQQueue:
             self._name,
             self._process,
             {
-                "connection": self._redis_url,
+                "connection": self._connection,
                 "prefix": self._prefix,
                 "concurrency": self._concurrency,
             },
