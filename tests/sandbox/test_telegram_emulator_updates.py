@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from chainfluence.kit.serving import serve_in_background
-from chainfluence.sandbox.telegram import BotAccount, TelegramEmulatorControl
+from chainfluence.sandbox.telegram import BotAccount, RunningEmulator, TelegramEmulatorControl
 from chainfluence.sandbox.telegram.schemas import ChatOut, UserOut
 
 T = TypeVar("T")
@@ -119,6 +119,22 @@ async def test_allowed_updates_keeps_other_types_out_of_the_queue(
     updates = await bot.get_updates(allowed_updates=[])
     assert [u.channel_post.text for u in updates if u.channel_post] == ["seen"]
     assert all(u.message is None for u in updates)
+
+
+async def test_a_fresh_world_forgets_the_allowed_updates_an_earlier_test_chose(
+    bot: Bot, bot_account: BotAccount, control: TelegramEmulatorControl, emulator: RunningEmulator
+) -> None:
+    await bot.get_updates(allowed_updates=["channel_post"])
+
+    emulator.state.reset()
+    owner = await control.create_user("Olga")
+    group = await control.create_group("Buyers club", owner_id=owner.id)
+    await control.add_member(group.id, bot_account.id)
+
+    updates = await bot.get_updates()
+    assert [u.my_chat_member.new_chat_member.status for u in updates if u.my_chat_member] == [
+        "member"
+    ]
 
 
 # --- what the bot is told ---------------------------------------------------------------------

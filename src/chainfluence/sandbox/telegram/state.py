@@ -540,7 +540,7 @@ class EmulatorState:
         """Forget the world but keep the bots (their tokens stay valid), as a fresh test needs."""
         for bot in self.bots.values():
             bot.webhook.reset()
-            bot.updates.clear()
+            bot.updates.reset()
             bot.private_chats.clear()
             bot.commands.clear()
             bot.menu_buttons.clear()

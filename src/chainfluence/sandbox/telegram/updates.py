@@ -107,7 +107,13 @@ class UpdateQueue:
             self._items.popleft()
 
     def clear(self) -> None:
+        """Drop queued updates (drop_pending_updates); the bot's allowed_updates stay."""
         self._items.clear()
+
+    def reset(self) -> None:
+        """Drop queued updates and forget the bot's allowed_updates, as for a fresh world."""
+        self._items.clear()
+        self.allowed = DEFAULT_ALLOWED
 
     @property
     def next_update_id(self) -> int:
