@@ -3,15 +3,32 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# The resolver that writes the lock files, pinned so a refresh is reproducible too.
+UV_VERSION := 0.13.9
+LOCK_VENV  := .venv-lock
+UV_COMPILE := $(LOCK_VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 \
+	--generate-hashes --custom-compile-command "make lock" pyproject.toml requirements/build.in
 
-.PHONY: install serve demo test pytest lint fmt typecheck contracts contracts-check bench migration clean
+.PHONY: install lock serve demo test pytest lint fmt typecheck contracts contracts-check bench migration clean
 
-$(STAMP): pyproject.toml
+# Installs exactly the locked versions (every file checked against its hash), then the project
+# itself without resolving anything. The image installs requirements/service.txt the same way.
+$(STAMP): pyproject.toml requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Re-resolve the lock files from pyproject.toml's ranges (newest versions that fit): run it after
+# changing a dependency, review the diff, run the tests, commit pyproject and both locks together.
+# dev.txt is constrained by service.txt, so a package has the same version in both.
+lock:
+	test -x $(LOCK_VENV)/bin/uv || ($(PYTHON) -m venv $(LOCK_VENV) && \
+		$(LOCK_VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION))
+	$(UV_COMPILE) -o requirements/service.txt
+	$(UV_COMPILE) --extra dev -c requirements/service.txt -o requirements/dev.txt
 
 # The embedded sandbox: SQLite file, in-process jobs, local Telegram and TON emulators.
 serve: install
@@ -56,4 +73,4 @@ migration: install
 	$(BIN)/ruff format src/chainfluence/migrations/versions
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var
+	rm -rf $(VENV) $(LOCK_VENV) .mypy_cache .ruff_cache .pytest_cache var
