@@ -3,7 +3,9 @@ changes nothing; and the party routes refuse the same way over HTTP.
 
 Deals in each status are made through the offers API and then put in that status directly
 (these tests are about refusals; reaching every status through the whole flow is what
-tests/deals/test_end_to_end.py does).
+tests/deals/test_end_to_end.py does, and every allowed party move is driven over HTTP in
+tests/deals/test_party_moves.py). The expected answers come from the hand-written table in
+tests/deals/table_spec.py, never from the product's own `RULES`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import pytest
 from sqlalchemy import func, select
 
 from chainfluence.deals.state_machine import (
-    RULES,
     Action,
     Actor,
     InvalidTransition,
@@ -25,6 +26,7 @@ from chainfluence.deals.state_machine import (
 )
 from chainfluence.models import Deal, DealEvent, DealStatus
 from tests.conftest import runtime_of
+from tests.deals.table_spec import SPEC, allows
 from tests.factories import create_channel, create_deal, login
 
 ADVERTISER, PUBLISHER, STRANGER, OPERATOR = 6101, 6102, 6103, 900001
@@ -73,21 +75,20 @@ async def test_every_move_outside_the_table_is_refused_and_changes_nothing(
     refused = {"409": 0, "403": 0}
 
     for status, action, role in itertools.product(DealStatus, Action, Role):
-        rule = RULES.get((status, action))
-        if rule is not None and role in rule.roles:
-            continue  # allowed: the flows exercise these
+        if allows(status.value, action.value, role.value):
+            continue  # allowed: tests/deals/test_party_moves.py and the flows make these
         deal_id = deals[status]
         before = await _snapshot(client, deal_id)
-        expected = InvalidTransition if rule is None else TransitionForbidden
+        wrong_status = (status.value, action.value) not in SPEC
+        expected = InvalidTransition if wrong_status else TransitionForbidden
         with pytest.raises(expected):
             async with runtime_of(client).session() as session:
                 await transition(session, deal_id, action, ACTORS[role])
-        refused["409" if rule is None else "403"] += 1
+        refused["409" if wrong_status else "403"] += 1
         assert await _snapshot(client, deal_id) == before, (status, action, role)
 
-    allowed = sum(len(rule.roles) for rule in RULES.values())
-    assert refused["409"] + refused["403"] + allowed == len(DealStatus) * len(Action) * len(Role)
-    assert refused["403"] > 0
+    # 11 statuses × 16 actions × 5 roles; the spec has 38 (status, action) rows, 46 allowed cells.
+    assert refused == {"409": (11 * 16 - 38) * 5, "403": 38 * 5 - 46}
 
 
 PARTY_ROUTES = {
@@ -103,8 +104,7 @@ ROUTE_ACTIONS = {"cancel": Action.cancel, "reject": Action.decline, "dispute": A
 def _allowed(status: DealStatus, route: str, role: Role) -> bool:
     # The advertiser's cancel of a funded deal holds only until a creative is approved; these
     # deals have none approved, so the table alone decides.
-    rule = RULES.get((status, ROUTE_ACTIONS[route]))
-    return rule is not None and role in rule.roles
+    return allows(status.value, ROUTE_ACTIONS[route].value, role.value)
 
 
 async def test_party_routes_refuse_what_the_table_refuses(client: httpx.AsyncClient) -> None:
@@ -126,13 +126,8 @@ async def test_party_routes_refuse_what_the_table_refuses(client: httpx.AsyncCli
         if who == "stranger":
             assert response.status_code == 404, (status, route, response.text)
         else:
-            rule = RULES.get(
-                (
-                    status,
-                    {"cancel": Action.cancel, "reject": Action.decline}.get(route, Action.dispute),
-                )
-            )
-            assert response.status_code == (409 if rule is None else 403), (
+            wrong_status = (status.value, ROUTE_ACTIONS[route].value) not in SPEC
+            assert response.status_code == (409 if wrong_status else 403), (
                 status,
                 route,
                 who,

@@ -228,6 +228,14 @@ class World:
         await self.pass_time(dt.timedelta(hours=1, seconds=5))
         return await self.until(deal_id, "live")
 
+    def received(self, address: Address | str) -> int:
+        """Nanotons that messages brought to `address` (its balance less storage rent and fees)."""
+        return sum(
+            stored.tx.in_msg.value_nano
+            for stored in self.chain.transactions(address)
+            if stored.tx.in_msg is not None
+        )
+
     def payouts(self, escrow: str, op: EscrowOp) -> int:
         """How many times the escrow executed `op` successfully on chain."""
         count = 0
