@@ -112,6 +112,8 @@ def create_app(
         own = runtime is None
         current = runtime if runtime is not None else build_runtime(settings)
         app.state.runtime = current
+        if own:
+            await current.follow_sandbox_clock()
         consume = consume_jobs if consume_jobs is not None else settings.redis.url is None
         if own and consume:
             await current.start_consuming()

@@ -1,11 +1,12 @@
-"""The `chainfluence` command line: serve, api, worker, demo, db."""
+"""The `chainfluence` command line: serve, api, worker, demo, db, sandbox."""
 
 from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -14,6 +15,21 @@ from chainfluence.config import get_settings
 app = typer.Typer(help="Chainfluence: Telegram channel ads with TON escrow.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+sandbox_app = typer.Typer(
+    help="The local emulators as their own processes (sandbox mode; no network needed).",
+    no_args_is_help=True,
+)
+app.add_typer(sandbox_app, name="sandbox")
+
+HostOption = Annotated[str, typer.Option(help="Bind address")]
+PublicUrlOption = Annotated[
+    str | None,
+    typer.Option(help="The URL other processes reach it at (default: http://HOST:PORT)"),
+]
+EnvFileOption = Annotated[
+    Path | None,
+    typer.Option(help="Also write the settings for api/worker to this file (once serving)"),
+]
 
 
 @app.command()
@@ -61,6 +77,81 @@ def demo(
     except MoneyError as exc:
         raise typer.BadParameter(str(exc), param_hint="--price") from None
     raise typer.Exit(asyncio.run(run_demo(price=price, echo=typer.echo)))
+
+
+def _run_sandbox(coroutine: Coroutine[Any, Any, None]) -> None:
+    from chainfluence.sandbox.processes import SandboxRefused
+
+    try:
+        asyncio.run(coroutine)
+    except SandboxRefused as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
+@sandbox_app.command("telegram")
+def sandbox_telegram(
+    host: HostOption = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8081,
+    public_url: PublicUrlOption = None,
+    env_file: EnvFileOption = None,
+) -> None:
+    """The Telegram Bot API emulator, with the sandbox bot and the demo world."""
+    from chainfluence.sandbox.processes import run_telegram_service
+
+    _run_sandbox(
+        run_telegram_service(
+            get_settings(), host=host, port=port, public_url=public_url, env_file=env_file
+        )
+    )
+
+
+@sandbox_app.command("ton")
+def sandbox_ton(
+    host: HostOption = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8082,
+    public_url: PublicUrlOption = None,
+    env_file: EnvFileOption = None,
+    state: Annotated[Path | None, typer.Option(help="Keep the chain in this file")] = None,
+) -> None:
+    """The local TON chain (a toncenter v2 endpoint), with the platform wallet funded."""
+    from chainfluence.sandbox.processes import run_ton_service
+
+    _run_sandbox(
+        run_ton_service(
+            get_settings(),
+            host=host,
+            port=port,
+            public_url=public_url,
+            env_file=env_file,
+            state=state,
+        )
+    )
+
+
+@sandbox_app.command("up")
+def sandbox_up(
+    host: HostOption = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8090,
+    public_url: PublicUrlOption = None,
+    api_url: Annotated[
+        str, typer.Option(help="The API the helpers act through (a replica or a balancer)")
+    ] = "http://127.0.0.1:8000",
+    env_file: EnvFileOption = None,
+) -> None:
+    """Both emulators, the sandbox helper routes and the sandbox clock, on one port."""
+    from chainfluence.sandbox.processes import run_sandbox_up
+
+    _run_sandbox(
+        run_sandbox_up(
+            get_settings(),
+            host=host,
+            port=port,
+            public_url=public_url,
+            api_url=api_url,
+            env_file=env_file,
+        )
+    )
 
 
 @db_app.command("upgrade")

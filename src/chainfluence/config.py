@@ -192,6 +192,16 @@ class DealSettings(BaseModel):
     sweep_interval_seconds: float = Field(default=10, gt=0)
 
 
+class SandboxSettings(BaseModel):
+    """Sandbox only: the emulators run as their own process (`chainfluence sandbox up`)."""
+
+    # That process's base URL: an `api` or `worker` follows its clock (moved by
+    # `POST /v1/sandbox/clock/advance`) so every process shares one time. Refused in production.
+    url: str | None = None
+    # How often the clock is read from it.
+    clock_poll_seconds: float = Field(default=0.25, gt=0, le=10)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CHAINFLUENCE_",
@@ -215,6 +225,7 @@ class Settings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
     deals: DealSettings = Field(default_factory=DealSettings)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
 
     @property
     def is_sandbox(self) -> bool:
@@ -268,6 +279,8 @@ class Settings(BaseSettings):
             problems.append("CHAINFLUENCE_TON__API_URL is not set")
         if self.ton.fee_recipient is None:
             problems.append("CHAINFLUENCE_TON__FEE_RECIPIENT is not set")
+        if self.sandbox.url is not None:
+            problems.append("CHAINFLUENCE_SANDBOX__URL (the emulators' clock) is sandbox only")
         return problems
 
 

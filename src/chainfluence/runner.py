@@ -130,6 +130,7 @@ async def run_worker(settings: Settings) -> None:
         )
     runtime = build_runtime(settings)
     try:
+        await runtime.follow_sandbox_clock()
         await runtime.start_consuming()
         log.info("worker started")
         freeze_startup_objects()

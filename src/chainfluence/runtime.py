@@ -20,6 +20,7 @@ from chainfluence.jobs.inprocess import InProcessQueue
 from chainfluence.jobs.queue import QUEUE_INFO_KEY, Executor, JobQueue
 from chainfluence.jobs.redis import BullMQQueue
 from chainfluence.jobs.registry import load_handlers
+from chainfluence.kit.clock_follower import ClockFollower
 from chainfluence.kit.db import create_engine, create_sessionmaker, session_scope
 from chainfluence.kit.ratelimit import RateLimiter
 from chainfluence.notifications.push import PushSender
@@ -49,6 +50,8 @@ class Runtime:
     # TON client, chain watcher and platform wallet; None when no TON endpoint is configured.
     chain: ChainServices | None = None
     consuming: bool = False
+    # Sandbox with the emulators in their own process: that process's clock, followed.
+    clock_follower: ClockFollower | None = None
 
     @contextlib.asynccontextmanager
     async def session(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
@@ -57,6 +60,16 @@ class Runtime:
             self.sessionmaker, write=write, info={QUEUE_INFO_KEY: self.queue}
         ) as session:
             yield session
+
+    async def follow_sandbox_clock(self) -> None:
+        """Sandbox only: share the clock of `chainfluence sandbox up` (CHAINFLUENCE_SANDBOX__URL);
+        a no-op otherwise. Call before serving or consuming."""
+        sandbox = self.settings.sandbox
+        if not self.settings.is_sandbox or sandbox.url is None or self.clock_follower is not None:
+            return
+        follower = ClockFollower(sandbox.url, interval=sandbox.clock_poll_seconds)
+        await follower.start()
+        self.clock_follower = follower
 
     async def start_consuming(self) -> None:
         """Run jobs and sweeps in this process (serve, worker)."""
@@ -67,6 +80,8 @@ class Runtime:
 
     async def close(self) -> None:
         await self.queue.close()
+        if self.clock_follower is not None:
+            await self.clock_follower.close()
         if self.chain is not None:
             await self.chain.close()
         if self.bot is not None:

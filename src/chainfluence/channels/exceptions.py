@@ -173,6 +173,21 @@ class TelegramUnavailable(ServiceUnavailable):
         super().__init__("Telegram is not answering right now; please try again in a minute.")
 
 
+class TelegramBotNotConfigured(TelegramUnavailable):
+    """Not a passing outage, but callers that retry on one treat it the same way."""
+
+    code = "telegram_bot_not_configured"
+
+    def __init__(self) -> None:
+        ServiceUnavailable.__init__(
+            self,
+            "No Telegram bot is configured, so channels cannot be checked: set "
+            "CHAINFLUENCE_TELEGRAM__BOT_TOKEN (in sandbox mode, `chainfluence serve` runs its own "
+            "Telegram emulator, and `chainfluence sandbox up` prints the settings that point "
+            "`chainfluence api` and `worker` at one).",
+        )
+
+
 _RIGHT_NAMES = {
     "can_post_messages": "post messages",
     "can_edit_messages": "edit messages of others",

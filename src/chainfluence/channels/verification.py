@@ -26,6 +26,7 @@ from chainfluence.channels.exceptions import (
     NotAChannel,
     NotChannelAdmin,
     NotChannelManager,
+    TelegramBotNotConfigured,
     TelegramChatNotFound,
     TelegramUnavailable,
 )
@@ -49,7 +50,7 @@ class VerifiedChannel:
 
 def _need_bot(bot: Bot | None) -> Bot:
     if bot is None:
-        raise TelegramUnavailable()
+        raise TelegramBotNotConfigured()
     return bot
 
 

@@ -87,7 +87,11 @@ class BotNotConfigured(ServiceUnavailable):
     code = "bot_not_configured"
 
     def __init__(self) -> None:
-        super().__init__("No Telegram bot is configured, so nothing can be published.")
+        super().__init__(
+            "No Telegram bot is configured, so nothing can be published: set "
+            "CHAINFLUENCE_TELEGRAM__BOT_TOKEN (in sandbox mode, the settings `chainfluence "
+            "sandbox up` prints)."
+        )
 
 
 def _bot(runtime: Runtime) -> Bot:

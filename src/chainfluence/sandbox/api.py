@@ -18,16 +18,15 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, FastAPI, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chainfluence.deals import repository as deals
 from chainfluence.deals.exceptions import DealNotFound
-from chainfluence.dependencies import RuntimeDep
 from chainfluence.kit import time as clock
 from chainfluence.kit.money import format_ton
 from chainfluence.kit.schemas import IntId, TgId
 from chainfluence.kit.ton_address import friendly, to_raw
 from chainfluence.models import Deal, DealStatus
-from chainfluence.runtime import Runtime
 from chainfluence.sandbox import schemas
 from chainfluence.sandbox.clock import save_offset
 from chainfluence.sandbox.exceptions import (
@@ -111,6 +110,17 @@ def sandbox_router(services: SandboxServices) -> APIRouter:
         if services.ton is None or services.keyring is None:
             raise EmulatorNotRunning("TON chain", "CHAINFLUENCE_TON__API_URL")
         return services.ton.chain, services.keyring
+
+    def own_api(request: Request) -> OwnApi:
+        # Under `sandbox up` the API is other processes; under `serve` it is this app.
+        if services.api_url is not None:
+            return OwnApi(base_url=services.api_url)
+        return OwnApi(request.app)
+
+    async def deal_of(request: Request, deal_id: int) -> Deal:
+        if services.sessionmaker is not None:
+            return await _deal(services.sessionmaker, deal_id)
+        return await _deal(request.app.state.runtime.sessionmaker, deal_id)
 
     def wallet_fields(chain: TonChain, key: SandboxKey) -> dict[str, Any]:
         account = chain.account(key.raw_address)
@@ -223,7 +233,7 @@ def sandbox_router(services: SandboxServices) -> APIRouter:
         Telegram does not know them yet) and it is exchanged at the real `POST /v1/auth/login`,
         so the access token is a real one. Paste `authorization` into the docs' "Authorize".
         """
-        async with OwnApi(request.app) as api:
+        async with own_api(request) as api:
             return await login_as(api, user_id, profile)
 
     @router.get("/users/{user_id}/wallet", response_model=schemas.SandboxWallet)
@@ -239,7 +249,6 @@ def sandbox_router(services: SandboxServices) -> APIRouter:
     async def link_wallet(
         user_id: TgId,
         request: Request,
-        runtime: RuntimeDep,
         body: Annotated[schemas.WalletRequest | None, Body()] = None,
     ) -> schemas.LinkedWallet:
         """Give the user a wallet on the local chain, fund it, and link it with TON Connect.
@@ -255,7 +264,7 @@ def sandbox_router(services: SandboxServices) -> APIRouter:
             raise WalletAppRefused(
                 f"the sandbox mints at most {format_ton(schemas.MAX_WALLET_FUNDS_NANO)} TON at once"
             )
-        async with OwnApi(request.app) as api:
+        async with own_api(request) as api:
             token = (await login_as(api, user_id)).access_token
             key = keyring.get_or_create(user_id)
             if body.amount > 0:
@@ -264,7 +273,7 @@ def sandbox_router(services: SandboxServices) -> APIRouter:
             reply = build_ton_proof_reply(
                 key,
                 payload=challenge["payload"],
-                domain=_proof_domain(runtime),
+                domain=_proof_domain(services),
             )
             user = await api.call("POST", "/v1/users/me/wallet", token=token, json=reply)
         return schemas.LinkedWallet(
@@ -277,7 +286,6 @@ def sandbox_router(services: SandboxServices) -> APIRouter:
     async def pay_deal(
         deal_id: IntId,
         request: Request,
-        runtime: RuntimeDep,
         body: Annotated[schemas.DealPaymentRequest | None, Body()] = None,
     ) -> schemas.DealPayment:
         """Pay the deal's escrow from the advertiser's sandbox wallet, as their wallet app would.
@@ -289,8 +297,8 @@ def sandbox_router(services: SandboxServices) -> APIRouter:
         """
         body = body or schemas.DealPaymentRequest()
         chain, keyring = ton()
-        advertiser_id = (await _deal(runtime, deal_id)).advertiser_id
-        async with OwnApi(request.app) as api:
+        advertiser_id = (await deal_of(request, deal_id)).advertiser_id
+        async with own_api(request) as api:
             token = (await login_as(api, advertiser_id)).access_token
             payment = await api.call("POST", f"/v1/deals/{deal_id}/payment", token=token)
             transaction = payment["transaction"]
@@ -330,7 +338,7 @@ def sandbox_router(services: SandboxServices) -> APIRouter:
     @router.get("/clock", response_model=schemas.Clock)
     async def get_clock() -> schemas.Clock:
         """The sandbox's current time (use it to pick an offer's `proposedDate`)."""
-        return schemas.Clock(now=clock.utcnow())
+        return _clock()
 
     @router.post("/clock/advance", response_model=schemas.Clock)
     async def advance_clock(body: schemas.ClockAdvance) -> schemas.Clock:
@@ -341,17 +349,17 @@ def sandbox_router(services: SandboxServices) -> APIRouter:
         """
         clock.advance(dt.timedelta(seconds=body.seconds))
         save_offset(services.clock_path)
-        return schemas.Clock(now=clock.utcnow())
+        return _clock()
 
     @router.post("/deals/{deal_id}/post/delete", response_model=schemas.ChannelPost)
-    async def delete_deal_post(deal_id: IntId, runtime: RuntimeDep) -> schemas.ChannelPost:
+    async def delete_deal_post(deal_id: IntId, request: Request) -> schemas.ChannelPost:
         """As the channel's owner, delete the deal's ad post in Telegram.
 
         Telegram tells bots nothing about deletions: the app finds out at its next probe of the
         post (at the latest when the hold ends) and refunds the advertiser.
         """
         state = telegram()[0]
-        chat, message_ids, owner = await _deal_post(runtime, deal_id, state)
+        chat, message_ids, owner = _deal_post(await deal_of(request, deal_id), state)
         try:
             for message_id in message_ids:
                 delete_post(state, chat, message_id, by_user_id=owner)
@@ -361,14 +369,14 @@ def sandbox_router(services: SandboxServices) -> APIRouter:
 
     @router.post("/deals/{deal_id}/post/edit", response_model=schemas.ChannelPost)
     async def edit_deal_post(
-        deal_id: IntId, body: schemas.PostEdit, runtime: RuntimeDep
+        deal_id: IntId, body: schemas.PostEdit, request: Request
     ) -> schemas.ChannelPost:
         """As the channel's owner, edit the text (or caption) of the deal's ad post.
 
         The bot receives the `edited_channel_post` update, and the deal goes to the refund path.
         """
         state = telegram()[0]
-        chat, message_ids, owner = await _deal_post(runtime, deal_id, state)
+        chat, message_ids, owner = _deal_post(await deal_of(request, deal_id), state)
         message = chat.messages.get(message_ids[0])
         photo = message is not None and message.photo_file_id is not None
         try:
@@ -396,24 +404,26 @@ def install_sandbox_routes(app: FastAPI, services: SandboxServices) -> None:
     ]
 
 
-def _proof_domain(runtime: Runtime) -> str:
+def _proof_domain(services: SandboxServices) -> str:
     # The first domain the deployment accepts, as the Mini App's manifest would name it.
-    return runtime.settings.ton.ton_proof_domains[0]
+    return services.settings.ton.ton_proof_domains[0]
 
 
-async def _deal(runtime: Runtime, deal_id: int) -> Deal:
-    async with runtime.session(write=False) as session:
+def _clock() -> schemas.Clock:
+    return schemas.Clock(now=clock.utcnow(), offset_seconds=clock.offset().total_seconds())
+
+
+async def _deal(sessionmaker: async_sessionmaker[AsyncSession], deal_id: int) -> Deal:
+    """Read only: which people a helper acts as (the deal's advertiser, its channel's owner)."""
+    async with sessionmaker() as session:
         deal = await deals.get(session, deal_id)
     if deal is None:
         raise DealNotFound()
     return deal
 
 
-async def _deal_post(
-    runtime: Runtime, deal_id: int, state: EmulatorState
-) -> tuple[Chat, list[int], int]:
+def _deal_post(deal: Deal, state: EmulatorState) -> tuple[Chat, list[int], int]:
     """The deal's channel, its post's message ids, and the channel's owner in Telegram."""
-    deal = await _deal(runtime, deal_id)
     message_ids = list(deal.post_message_ids or []) or (
         [deal.post_message_id] if deal.post_message_id is not None else []
     )

@@ -1,4 +1,4 @@
-"""Our own public API, called in-process the way a client calls it over HTTP.
+"""Our own public API, called the way a client calls it over HTTP (in-process under `serve`).
 
 The sandbox helpers act *as people*: they log in with initData, ask for a ton_proof challenge,
 link a wallet, ask for a payment request. Going through the real routes (middleware, validation,
@@ -19,10 +19,15 @@ __all__ = ["OwnApi"]
 
 
 class OwnApi:
-    def __init__(self, app: Any) -> None:
-        self._client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://sandbox.internal"
-        )
+    def __init__(self, app: Any = None, *, base_url: str | None = None) -> None:
+        """In-process through ``app`` (`chainfluence serve`), or over HTTP at ``base_url``
+        (`chainfluence sandbox up`, where the API runs as other processes)."""
+        if base_url is not None:
+            self._client = httpx.AsyncClient(base_url=base_url, timeout=30)
+        else:
+            self._client = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://sandbox.internal"
+            )
 
     async def __aenter__(self) -> OwnApi:
         return self

@@ -93,6 +93,10 @@ class ClockAdvance(RequestSchema):
 
 class Clock(Schema):
     now: UtcDateTime = Field(description="The sandbox's time (the app, Telegram and the chain).")
+    offset_seconds: float = Field(
+        description="How far the sandbox's time is ahead of real time (processes that follow "
+        "this sandbox's clock apply it)."
+    )
 
 
 class PostEdit(RequestSchema):

@@ -19,20 +19,30 @@ from typing import TYPE_CHECKING, Final
 
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from chainfluence.config import Settings, TonNetwork
+from chainfluence.config import Settings, TelegramSettings, TonNetwork
 
 if TYPE_CHECKING:
     from chainfluence.sandbox.keyring import SandboxKeyring
-    from chainfluence.sandbox.telegram import BotAccount, DemoWorld, RunningEmulator
-    from chainfluence.sandbox.ton import RunningTonEmulator
+    from chainfluence.sandbox.telegram import BotAccount, DemoWorld, EmulatorState, RunningEmulator
+    from chainfluence.sandbox.ton import RunningTonEmulator, TonChain
 
-__all__ = ["SandboxServices", "sandbox_services", "state_file"]
+__all__ = [
+    "SandboxServices",
+    "fund_platform_wallet",
+    "populate_telegram",
+    "sandbox_services",
+    "state_file",
+]
 
 log = logging.getLogger(__name__)
 
 # What the emulator mints to the sandbox platform wallet: enough gas for any number of payouts.
 PLATFORM_WALLET_FUNDS_NANO: Final = 1_000_000 * 10**9
+DEMO_PEOPLE: Final = (
+    "demo publisher 7000000002, advertiser 7000000003, channel @crypto_daily_sandbox"
+)
 
 
 @dataclass
@@ -47,6 +57,10 @@ class SandboxServices:
     keyring: SandboxKeyring | None = None
     # Where the clock's offset is kept between restarts (see chainfluence.sandbox.clock).
     clock_path: Path | None = None
+    # `chainfluence sandbox up`: the helpers act through the API at this URL (other processes)
+    # and read deals with this sessionmaker; under `serve` both are the serving app's own.
+    api_url: str | None = None
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None
 
     @property
     def running(self) -> bool:
@@ -68,12 +82,28 @@ def state_file(settings: Settings, kind: str) -> Path | None:
 
 async def _start_telegram(services: SandboxServices, stack: contextlib.AsyncExitStack) -> None:
     """The Bot API emulator with a demo world, the sandbox bot, and a service chat for probes."""
-    from chainfluence.config import SANDBOX_BOT_TOKEN
-    from chainfluence.sandbox.telegram import ChatType, run_telegram_emulator, seed_demo
-    from chainfluence.sandbox.telegram.actions import add_member
+    from chainfluence.sandbox.telegram import run_telegram_emulator
 
     emulator = await stack.enter_async_context(run_telegram_emulator())
-    state = emulator.state
+    telegram = populate_telegram(services, emulator.state, emulator.base_url)
+    services.settings = services.settings.model_copy(update={"telegram": telegram})
+    services.telegram = emulator
+    services.lines.append(
+        f"  Telegram : Bot API emulator at {emulator.base_url} (control API "
+        f"{emulator.base_url}/docs); {DEMO_PEOPLE}"
+    )
+
+
+def populate_telegram(
+    services: SandboxServices, state: EmulatorState, base_url: str
+) -> TelegramSettings:
+    """Seed the emulator's world: the sandbox bot, the demo people and channels, and a service
+    chat for post probes. Sets ``services.bot`` and ``services.world``; returns the Telegram
+    settings that point an app at this emulator (served at ``base_url``)."""
+    from chainfluence.config import SANDBOX_BOT_TOKEN
+    from chainfluence.sandbox.telegram import ChatType, seed_demo
+    from chainfluence.sandbox.telegram.actions import add_member
+
     bot = state.add_bot(
         username="chainfluence_sandbox_bot", first_name="Chainfluence", token=SANDBOX_BOT_TOKEN
     )
@@ -84,23 +114,26 @@ async def _start_telegram(services: SandboxServices, stack: contextlib.AsyncExit
     )
     add_member(state, service_chat, bot.id, by_user_id=operator.id)
     bot.updates.clear()
-    telegram = services.settings.telegram.model_copy(
+    services.bot, services.world = bot, world
+    return services.settings.telegram.model_copy(
         update={
             "bot_token": SecretStr(SANDBOX_BOT_TOKEN),
             "bot_username": "chainfluence_sandbox_bot",
-            "api_base_url": emulator.base_url,
-            "emulator_url": emulator.base_url,
+            "api_base_url": base_url,
+            "emulator_url": base_url,
             "service_chat_id": service_chat.id,
             "mini_app_url": "https://t.me/chainfluence_sandbox_bot/app",
         }
     )
-    services.settings = services.settings.model_copy(update={"telegram": telegram})
-    services.telegram, services.bot, services.world = emulator, bot, world
-    services.lines.append(
-        f"  Telegram : Bot API emulator at {emulator.base_url} (control API "
-        f"{emulator.base_url}/docs); demo publisher {world.publisher_id}, advertiser "
-        f"{world.advertiser_id}, channel @crypto_daily_sandbox"
-    )
+
+
+def fund_platform_wallet(settings: Settings, chain: TonChain) -> None:
+    """Mint gas to the platform wallet ``settings`` name, unless it has some already."""
+    from chainfluence.ton.wallet import platform_wallet_for
+
+    wallet = platform_wallet_for(settings)
+    if wallet is not None and chain.balance(wallet.address) == 0:
+        chain.fund(wallet.address, PLATFORM_WALLET_FUNDS_NANO)
 
 
 @contextlib.asynccontextmanager
@@ -118,16 +151,13 @@ async def sandbox_services(settings: Settings) -> AsyncIterator[SandboxServices]
         if settings.is_sandbox and ton.network is TonNetwork.sandbox and ton.api_url is None:
             from chainfluence.sandbox.keyring import SandboxKeyring
             from chainfluence.sandbox.ton import TonChain, run_ton_emulator
-            from chainfluence.ton.wallet import platform_wallet_for
 
             state_path = state_file(settings, "ton-chain")
             chain = TonChain(state_path=state_path)
             emulator = await stack.enter_async_context(run_ton_emulator(chain))
             services.ton = emulator
             services.keyring = SandboxKeyring(state_file(settings, "sandbox-wallets"))
-            wallet = platform_wallet_for(settings)
-            if wallet is not None and chain.balance(wallet.address) == 0:
-                chain.fund(wallet.address, PLATFORM_WALLET_FUNDS_NANO)
+            fund_platform_wallet(settings, chain)
             services.settings = services.settings.model_copy(
                 update={"ton": ton.model_copy(update={"api_url": emulator.api_url})}
             )
