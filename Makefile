@@ -13,10 +13,12 @@ UV_COMPILE := $(LOCK_VENV)/bin/uv pip compile --quiet --universal --python-versi
 
 # Installs exactly the locked versions (every file checked against its hash), then the project
 # itself without resolving anything. The image installs requirements/service.txt the same way.
-$(STAMP): pyproject.toml requirements/dev.txt
+# It also brings the TVM the sandbox and the tests run (node; contracts/package-lock.json).
+$(STAMP): pyproject.toml requirements/dev.txt contracts/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	cd contracts && npm ci --no-audit --no-fund
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -13,6 +13,7 @@ from chainfluence.sandbox.tvm import (
     ExternalMessageRejectedError,
     GetMethodError,
     InternalMessage,
+    emulator_default_config,
     emulator_version,
     load_mainnet_config,
 )
@@ -25,7 +26,7 @@ from chainfluence.ton.escrow import (
 )
 from tests.ton.escrow_harness import NOW, PARTIES, TON, make_terms, party
 
-ABOVE_32_BITS = 2**32 + 123_456_789  # ~4.42 TON: truncated by pytvm's own 32-bit declarations
+ABOVE_32_BITS = 2**32 + 123_456_789  # ~4.42 TON: more than a 32-bit integer holds
 
 
 def escrow_account(balance_nano: int) -> AccountState:
@@ -39,8 +40,19 @@ def escrow_account(balance_nano: int) -> AccountState:
     )
 
 
-def test_bundled_library_and_mainnet_config_load() -> None:
-    assert emulator_version()["emulatorLibCommitHash"]
+def test_emulator_is_the_pinned_sandbox_release() -> None:
+    version = emulator_version()
+
+    assert version["sandbox"] == "0.41.0"
+    assert len(version["commit_hash"]) == 40
+    assert version["commit_date"].startswith("2025-12-05")
+
+
+def test_committed_mainnet_config_is_the_emulators_own() -> None:
+    seqno, config = emulator_default_config()
+
+    assert seqno == 52_956_904
+    assert load_mainnet_config().hash == config.hash
     assert load_mainnet_config() is load_mainnet_config()
 
 

@@ -1,38 +1,36 @@
 """Run TON transactions and get-methods in the real TVM, offline.
 
-A thin typed layer over the emulator library bundled with ``pytvm`` 0.0.14 (the TON node's own
-``libemulator``). It knows nothing about particular contracts: give it an account (code, data,
-balance, last transaction lt) and a message, and it returns the account after the transaction, the
-transaction itself with its fees, and the messages it sent; or run a get-method against an account.
-The contract tests and the local TON chain emulator are built on it.
+A thin typed layer over TON's own emulator (the node's ``emulator`` library) as the pinned
+``@ton/sandbox`` ships it, compiled to WebAssembly (version: ``emulator_version()``). It runs in one
+long-lived node process per Python process (``contracts/tvm-server.mjs``, JSON lines over a pipe),
+started on first use and ended when Python exits; ``make install`` installs it (``npm ci`` in
+``contracts/``). Nothing of it is in the production install: only the sandbox and the tests use it.
 
-Two defects of pytvm 0.0.14 are worked around here, without touching site-packages:
-
-* ``EmulatorEngineC.default()`` imports ``pkg_resources``, which current setuptools no longer ships,
-  so the engine is built from the path of the bundled shared library instead;
-* its ctypes declarations pass balances, amounts and logical times as 32-bit ``c_uint``, which
-  silently truncates anything above 4,294,967,295 nanotons (~4.29 TON). The argument types are
-  redeclared as the 64-bit integers of ``emulator-extern.h`` on the loaded library object. The JSON
-  strings the library returns are ``strdup``-allocated; they are copied and freed instead of leaked.
-
-The emulator handles are not thread-safe: use one ``Emulator`` per thread.
+It knows nothing about particular contracts: give it an account (code, data, balance, last
+transaction lt) and a message, and it returns the account after the transaction, the transaction
+itself with its fees, and the messages it sent; or run a get-method against an account. The contract
+tests and the local TON chain emulator are built on it. Amounts and logical times cross the pipe
+as decimal strings, so nothing is truncated. Requests are serialised by a lock: ``Emulator``
+objects may be shared between threads, but they wait for each other.
 """
 
 from __future__ import annotations
 
+import atexit
 import base64
-import ctypes
-import ctypes.util
 import enum
 import json
+import os
+import shutil
+import subprocess
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Final, TypeAlias
+from typing import IO, Any, Final, TypeAlias
 
-import pytvm.engine
 from pytoniq_core.boc.address import Address
 from pytoniq_core.boc.builder import Builder
 from pytoniq_core.boc.cell import Cell
@@ -48,7 +46,6 @@ from pytoniq_core.tlb.transaction import (
     Transaction,
 )
 from pytoniq_core.tlb.vm_stack import VmStack
-from pytvm.engine import EmulatorEngineC
 
 __all__ = [
     "EMPTY_CELL",
@@ -65,6 +62,7 @@ __all__ = [
     "OutMessage",
     "StackValue",
     "TransactionResult",
+    "emulator_default_config",
     "emulator_version",
     "load_mainnet_config",
     "method_id",
@@ -77,7 +75,6 @@ StackValue: TypeAlias = Any
 EMPTY_CELL: Final = Builder().end_cell()
 _ZERO_HASH: Final = bytes(32)
 _DEFAULT_GAS_LIMIT: Final = 1_000_000  # get-methods; generous, as liteservers allow
-_RAND_SEED: Final = b"0" * 64  # 256-bit seed as hex; fixed so runs are reproducible
 
 
 class EmulationError(RuntimeError):
@@ -102,75 +99,139 @@ class GetMethodError(EmulationError):
         self.vm_log = vm_log
 
 
-# ---- the shared library -------------------------------------------------------------------------
+# ---- the emulator process -----------------------------------------------------------------------
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c"))
-_libc.free.argtypes = [ctypes.c_void_p]
-_libc.free.restype = None
-
-_STRING_RESULTS: Final = (
-    "emulator_version",
-    "transaction_emulator_emulate_transaction",
-    "transaction_emulator_emulate_tick_tock_transaction",
-    "tvm_emulator_run_get_method",
-    "tvm_emulator_send_external_message",
-    "tvm_emulator_send_internal_message",
-)
+_SERVER_ENV: Final = "CHAINFLUENCE_TVM_SERVER"  # tvm-server.mjs elsewhere than in this checkout
+_NODE_ENV: Final = "CHAINFLUENCE_NODE"  # the node executable, if not `node` on PATH
 
 
-def _take_string(result: int | None, func: Any, _args: tuple[Any, ...]) -> bytes:
-    if not result:
-        raise EmulationError(f"{func.__name__} returned no result")
-    try:
-        return ctypes.string_at(result)
-    finally:
-        _libc.free(result)
+def _server_script() -> Path:
+    configured = os.environ.get(_SERVER_ENV)
+    if configured:
+        return Path(configured)
+    # src/chainfluence/sandbox/tvm.py -> the checkout's contracts/ (the sandbox is a dev tool)
+    return Path(__file__).resolve().parents[3] / "contracts" / "tvm-server.mjs"
 
 
-def _declare_signatures(lib: ctypes.CDLL) -> None:
-    """Redeclare what pytvm 0.0.14 declares too narrowly (see the module docstring)."""
-    c_void_p, c_char_p = ctypes.c_void_p, ctypes.c_char_p
-    lib.transaction_emulator_set_unixtime.argtypes = [c_void_p, ctypes.c_uint32]
-    lib.transaction_emulator_set_lt.argtypes = [c_void_p, ctypes.c_uint64]
-    lib.tvm_emulator_set_c7.argtypes = [
-        c_void_p,
-        c_char_p,  # address
-        ctypes.c_uint32,  # unixtime
-        ctypes.c_uint64,  # balance
-        c_char_p,  # rand seed, hex
-        c_char_p,  # config, base64 BOC
-    ]
-    lib.tvm_emulator_set_gas_limit.argtypes = [c_void_p, ctypes.c_int64]
-    lib.tvm_emulator_send_internal_message.argtypes = [c_void_p, c_char_p, ctypes.c_uint64]
-    for name in _STRING_RESULTS:
-        function = getattr(lib, name)
-        function.restype = c_void_p
-        function.errcheck = _take_string
+class _TvmProcess:
+    """The node process running the emulator; started lazily, restarted in a forked child."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[str] | None = None
+        self._pid = 0  # the Python process that started it
+        self._next_id = 0
+        self._configs: dict[str, int] = {}
+
+    def _start(self) -> subprocess.Popen[str]:
+        script = _server_script()
+        node = os.environ.get(_NODE_ENV) or shutil.which("node")
+        if node is None:
+            raise EmulationError("the TVM emulator needs node on PATH (see `make install`)")
+        if not (script.parent / "node_modules" / "@ton" / "sandbox").is_dir():
+            raise EmulationError(
+                f"the TVM emulator is not installed in {script.parent}: run `make install`"
+            )
+        process = subprocess.Popen(  # noqa: S603 - our own script, no shell
+            [node, str(script)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=script.parent,
+            text=True,
+            encoding="utf-8",
+        )
+        self._process, self._pid, self._configs = process, os.getpid(), {}
+        return process
+
+    def _running(self) -> subprocess.Popen[str]:
+        process = self._process
+        if process is None or self._pid != os.getpid() or process.poll() is not None:
+            process = self._start()
+        return process
+
+    def request(self, op: str, **fields: Any) -> dict[str, Any]:
+        with self._lock:
+            return self._exchange(self._running(), op, fields)
+
+    def config_request(self, config_b64: str, op: str, **fields: Any) -> dict[str, Any]:
+        """A request under a blockchain config, registered with the process once."""
+        with self._lock:
+            process = self._running()
+            config_id = self._configs.get(config_b64)
+            if config_id is None:
+                reply = self._exchange(process, "config", {"config": config_b64})
+                config_id = self._configs[config_b64] = int(reply["config_id"])
+            return self._exchange(process, op, {**fields, "config_id": config_id})
+
+    def _exchange(
+        self, process: subprocess.Popen[str], op: str, fields: dict[str, Any]
+    ) -> dict[str, Any]:
+        stdin: IO[str] | None = process.stdin
+        stdout: IO[str] | None = process.stdout
+        assert stdin is not None
+        assert stdout is not None
+        self._next_id += 1
+        request_id = self._next_id
+        try:
+            stdin.write(json.dumps({"id": request_id, "op": op, **fields}) + "\n")
+            stdin.flush()
+            line = stdout.readline()
+        except OSError as error:
+            self._process = None
+            raise EmulationError(f"the TVM emulator process failed: {error}") from error
+        if not line:
+            self._process = None
+            raise EmulationError(
+                f"the TVM emulator process exited (code {process.wait()}); see its stderr"
+            )
+        reply: dict[str, Any] = json.loads(line)
+        if reply.get("id") != request_id:
+            self._process = None
+            process.kill()
+            raise EmulationError(f"the TVM emulator answered out of turn: {line[:200]!r}")
+        if not reply.get("ok"):
+            raise EmulationError(f"the TVM emulator refused {op!r}: {reply.get('error')}")
+        return reply
+
+    def close(self) -> None:
+        process = self._process
+        if process is None or self._pid != os.getpid():
+            return
+        self._process = None
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
 
 
-def _open_engine() -> Any:
-    engine_dir = Path(pytvm.engine.__file__).parent
-    libraries = sorted(engine_dir.glob("libemulator*"))
-    if not libraries:
-        raise ImportError(f"pytvm ships no emulator library in {engine_dir}")
-    engine = EmulatorEngineC(str(libraries[0]))
-    _declare_signatures(engine.lib)
-    engine.emulator_set_verbosity_level(0)  # the C++ side logs to stderr otherwise
-    return engine
-
-
-_ENGINE: Final = _open_engine()
+_PROCESS: Final = _TvmProcess()
+atexit.register(_PROCESS.close)
 
 
 def emulator_version() -> dict[str, str]:
-    """The TON commit the bundled emulator library was built from."""
-    version: dict[str, str] = json.loads(_ENGINE.lib.emulator_version())
-    return version
+    """The ``@ton/sandbox`` release and the TON commit (hash, date) its emulator was built from."""
+    reply = _PROCESS.request("version")
+    return {key: str(reply[key]) for key in ("sandbox", "commit_hash", "commit_date")}
+
+
+def emulator_default_config() -> tuple[int, Cell]:
+    """The mainnet config ``@ton/sandbox`` ships, with the masterchain seqno it was taken at."""
+    reply = _PROCESS.request("default_config")
+    return int(reply["seqno"]), _cell_from_b64(str(reply["config"]))
 
 
 @cache
 def load_mainnet_config() -> Cell:
-    """The mainnet blockchain config shipped in ``chainfluence/sandbox/data`` (realistic fees)."""
+    """The mainnet blockchain config in ``chainfluence/sandbox/data`` (realistic fees).
+
+    Mainnet's config at masterchain block 52,956,904: the one ``@ton/sandbox`` 0.41.0 ships
+    (``emulator_default_config()``; a test keeps the two equal).
+    """
     data = resources.files("chainfluence.sandbox").joinpath("data", "mainnet-config.boc")
     return Cell.one_from_boc(data.read_bytes())
 
@@ -191,8 +252,8 @@ def _raw_address(address: Address) -> str:
     return raw
 
 
-def _b64(cell: Cell) -> bytes:
-    return base64.b64encode(_boc(cell))
+def _b64(cell: Cell) -> str:
+    return base64.b64encode(_boc(cell)).decode()
 
 
 def _cell_from_b64(value: str) -> Cell:
@@ -584,16 +645,7 @@ class Emulator:
         self.config = config if config is not None else load_mainnet_config()
         self._config_b64 = _b64(self.config)
         self._vm_log_verbosity = vm_log_verbosity
-        self._handle = _ENGINE.transaction_emulator_create(self._config_b64, vm_log_verbosity)
-        if not self._handle:
-            raise EmulationError("the emulator rejected the blockchain config")
-        _ENGINE.transaction_emulator_set_ignore_chksig(self._handle, ignore_chksig)
-        _ENGINE.transaction_emulator_set_rand_seed(self._handle, _RAND_SEED)
-
-    def __del__(self) -> None:
-        handle = getattr(self, "_handle", None)
-        if handle:
-            _ENGINE.transaction_emulator_destroy(handle)
+        self._ignore_chksig = ignore_chksig
 
     def execute(
         self,
@@ -616,12 +668,19 @@ class Emulator:
             if isinstance(parsed.info, InternalMsgInfo):
                 created_lt = parsed.info.created_lt
             lt = max(account.last_trans_lt, created_lt) + 1
-        if not _ENGINE.transaction_emulator_set_unixtime(self._handle, now):
+        if not 0 <= now < 2**32:
             raise EmulationError(f"bad unix time {now}")
-        if not _ENGINE.transaction_emulator_set_lt(self._handle, lt):
+        if not 0 <= lt < 2**64:
             raise EmulationError(f"bad logical time {lt}")
-        raw: dict[str, Any] = _ENGINE.transaction_emulator_emulate_transaction(
-            self._handle, _b64(account.shard_account), _b64(message_cell)
+        raw = _PROCESS.config_request(
+            self._config_b64,
+            "transaction",
+            shard_account=_b64(account.shard_account),
+            message=_b64(message_cell),
+            now=now,
+            lt=str(lt),
+            ignore_chksig=self._ignore_chksig,
+            verbosity=self._vm_log_verbosity,
         )
         vm_log = str(raw.get("vm_log") or "")
         if not raw["success"]:
@@ -646,22 +705,20 @@ class Emulator:
         if account.status is not AccountStatus.ACTIVE or account.code is None:
             raise EmulationError(f"{account.address} is {account.status}, not active")
         data = account.data if account.data is not None else EMPTY_CELL
-        handle = _ENGINE.tvm_emulator_create(_b64(account.code), _b64(data), self._vm_log_verbosity)
-        if not handle:
-            raise EmulationError("the emulator rejected the account's code or data")
-        try:
-            address = _raw_address(account.address).encode()
-            if not _ENGINE.tvm_emulator_set_c7(
-                handle, address, now, account.balance_nano, _RAND_SEED, self._config_b64
-            ):
-                raise EmulationError("the emulator rejected the get-method context")
-            _ENGINE.tvm_emulator_set_gas_limit(handle, gas_limit)
-            numeric_id = method_id(method) if isinstance(method, str) else method
-            raw: dict[str, Any] = _ENGINE.tvm_emulator_run_get_method(
-                handle, numeric_id, _b64(VmStack.serialize(list(stack)))
-            )
-        finally:
-            _ENGINE.tvm_emulator_destroy(handle)
+        numeric_id = method_id(method) if isinstance(method, str) else method
+        raw = _PROCESS.config_request(
+            self._config_b64,
+            "get_method",
+            code=_b64(account.code),
+            data=_b64(data),
+            address=_raw_address(account.address),
+            method_id=numeric_id,
+            stack=_b64(VmStack.serialize(list(stack))),
+            now=now,
+            balance=str(account.balance_nano),
+            gas_limit=str(gas_limit),
+            verbosity=self._vm_log_verbosity,
+        )
         if not raw["success"]:
             raise EmulationError(str(raw.get("error", "get-method emulation failed")))
         vm_log = str(raw.get("vm_log") or "")
