@@ -54,7 +54,7 @@ async def test_owner_sets_category_description_language_and_pricing(
     # Replacing the list removes formats left out.
     again = await client.patch(
         f"/v1/channels/{channel['id']}",
-        json={"pricing": [{"format": "test", "price": 0, "enabled": True, "description": None}]},
+        json={"pricing": [{"format": "test", "price": 1, "enabled": True, "description": None}]},
         headers=owner.headers,
     )
     assert [p["format"] for p in again.json()["pricing"]] == ["test"]

@@ -19,7 +19,7 @@ from chainfluence.formats import AdFormat
 from chainfluence.kit.dialect import dialect_name
 from chainfluence.kit.money import TonAmount
 from chainfluence.kit.pagination import Page, paginate, set_total
-from chainfluence.kit.schemas import IntId, Message, TgId
+from chainfluence.kit.schemas import IntId, Message, QueryText, TgId
 from chainfluence.kit.time import utcnow
 from chainfluence.models import CampaignStatus
 
@@ -32,7 +32,7 @@ async def list_campaigns(
     page: Page,
     response: Response,
     q: Annotated[
-        str | None, Query(max_length=100, description="Text in title or description")
+        QueryText | None, Query(max_length=100, description="Text in title or description")
     ] = None,
     category: Annotated[CategoryIn | None, Query()] = None,
     status: Annotated[CampaignStatus, Query()] = CampaignStatus.active,

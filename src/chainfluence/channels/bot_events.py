@@ -13,6 +13,7 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence.channels import repository
+from chainfluence.kit.text import clean_text
 from chainfluence.kit.time import utcnow
 from chainfluence.models import Channel, NotificationType, RelatedType
 from chainfluence.notifications.service import notify
@@ -53,7 +54,7 @@ async def on_bot_status(
         {
             "chat_id": chat_id,
             "chat_type": chat_type,
-            "title": title,
+            "title": clean_text(title) if title else title,
             "username": username,
             "status": rights.status,
             "can_post_messages": rights.can_post_messages,

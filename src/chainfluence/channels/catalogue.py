@@ -23,6 +23,7 @@ from chainfluence.channels.schemas import CatalogueSort
 from chainfluence.formats import AdFormat
 from chainfluence.kit.dialect import contains_text
 from chainfluence.kit.money import TonAmount
+from chainfluence.kit.schemas import Count, QueryText
 from chainfluence.models import Channel, ChannelPrice
 
 
@@ -44,23 +45,26 @@ class Filters:
 
 async def filters(
     q: Annotated[
-        str | None,
+        QueryText | None,
         Query(max_length=100, description="Substring of title, @username or description"),
     ] = None,
     category: Category | None = None,
-    language: Annotated[str | None, Query(max_length=8)] = None,
-    min_subscribers: Annotated[int | None, Query(alias="minSubscribers", ge=0)] = None,
-    max_subscribers: Annotated[int | None, Query(alias="maxSubscribers", ge=0)] = None,
-    min_avg_views: Annotated[int | None, Query(alias="minAvgViews", ge=0)] = None,
+    language: Annotated[QueryText | None, Query(max_length=8)] = None,
+    min_subscribers: Annotated[Count | None, Query(alias="minSubscribers")] = None,
+    max_subscribers: Annotated[Count | None, Query(alias="maxSubscribers")] = None,
+    min_avg_views: Annotated[Count | None, Query(alias="minAvgViews")] = None,
     min_er: Annotated[
-        float | None, Query(alias="minEr", ge=0, description="Fraction, 0.1 = 10 %")
+        float | None,
+        Query(alias="minEr", ge=0, allow_inf_nan=False, description="Fraction, 0.1 = 10 %"),
     ] = None,
     format: Annotated[
         AdFormat | None, Query(description="Offers this format; price and CPM are its own")
     ] = None,
     min_price: Annotated[TonAmount | None, Query(alias="minPrice", description="TON")] = None,
     max_price: Annotated[TonAmount | None, Query(alias="maxPrice", description="TON")] = None,
-    min_rating: Annotated[float | None, Query(alias="minRating", ge=0, le=5)] = None,
+    min_rating: Annotated[
+        float | None, Query(alias="minRating", ge=0, le=5, allow_inf_nan=False)
+    ] = None,
     sort: Annotated[CatalogueSort, Query(description="Prefix - for descending")] = (
         CatalogueSort.subscribers_desc
     ),

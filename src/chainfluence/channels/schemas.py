@@ -10,8 +10,8 @@ from pydantic import Field, field_validator, model_validator
 
 from chainfluence.categories import Category
 from chainfluence.formats import AdFormat
-from chainfluence.kit.money import TonAmount, TonNumber
-from chainfluence.kit.schemas import RequestSchema, Schema, TgId, UtcDateTime
+from chainfluence.kit.money import PositiveTon, TonNumber
+from chainfluence.kit.schemas import Bool, RequestSchema, Schema, TgId, UtcDateTime
 
 # Telegram usernames: 5-32 characters (a few old ones have 4), letters, digits, underscores.
 _USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{2,31}$")
@@ -85,8 +85,8 @@ class ChannelCreate(RequestSchema):
 
 class PriceIn(RequestSchema):
     format: AdFormat
-    price: TonAmount
-    enabled: bool = True
+    price: PositiveTon
+    enabled: Bool = True
     description: str | None = Field(default=None, max_length=500)
 
 
@@ -96,7 +96,7 @@ class ChannelUpdate(RequestSchema):
     language: str | None = None
     # The complete price list: formats left out are removed.
     pricing: list[PriceIn] | None = Field(default=None, max_length=len(AdFormat))
-    is_active: bool | None = None
+    is_active: Bool | None = None
 
     @field_validator("language")
     @classmethod

@@ -27,6 +27,7 @@ from chainfluence.channels.verification import (
 )
 from chainfluence.formats import AdFormat
 from chainfluence.kit.dialect import upsert
+from chainfluence.kit.text import clean_text
 from chainfluence.kit.time import utcnow
 from chainfluence.models import Channel, ChannelPrice, User
 from chainfluence.telegram.chats import Administrator
@@ -69,7 +70,7 @@ async def add_channel(
     verified = await verify_for_listing(bot, reference=telegram_reference(body), user_id=user.id)
     chat = verified.chat
     now = utcnow()
-    title = chat.title or str(chat.id)
+    title = clean_text(chat.title or "") or str(chat.id)
     # Insert-or-nothing first, so two people listing the same channel at once meet on one row.
     statement = upsert(
         session,
@@ -79,7 +80,7 @@ async def add_channel(
             "owner_id": user.id,
             "title": title,
             "username": chat.username,
-            "description": chat.description,
+            "description": clean_text(chat.description) if chat.description else None,
             "is_verified": True,
             "is_active": True,
             "rating_sum": 0,

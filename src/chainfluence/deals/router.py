@@ -24,6 +24,7 @@ from chainfluence.deals.exceptions import NotADealParty
 from chainfluence.deals.state_machine import Actor, Role, TransitionForbidden
 from chainfluence.dependencies import DBSession, RuntimeDep, SettingsDep, runs_own_units
 from chainfluence.kit.pagination import Page, paginate, set_total
+from chainfluence.kit.schemas import Count
 from chainfluence.models import Channel, Deal, DealStatus
 
 router = APIRouter(prefix="/deals", tags=["deals"])
@@ -94,7 +95,7 @@ async def submit_creative(
 
 @router.post("/{deal_id}/creatives/{version}/approve", response_model=creative_schemas.Creative)
 async def approve_creative(
-    version: int,
+    version: Count,
     deal: PartyDeal,
     user: CurrentUser,
     session: DBSession,
@@ -110,7 +111,7 @@ async def approve_creative(
     response_model=creative_schemas.Creative,
 )
 async def request_creative_changes(
-    version: int,
+    version: Count,
     body: creative_schemas.ChangeRequest,
     deal: PartyDeal,
     user: CurrentUser,

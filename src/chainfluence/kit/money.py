@@ -6,10 +6,11 @@ outputs are rendered from integers.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 NANO_PER_TON = 10**9
 # Far above any real price, far below BIGINT's limit: anything larger is a typo or an attack.
@@ -80,9 +81,24 @@ def _float_text(value: float) -> Decimal:
     return exact
 
 
+# What a person writes for a TON amount: ASCII digits, optionally a dot and 1-9 decimals.
+# Python's Decimal would also take "1_0", "1e3", " 10 ", other scripts' digits and "NaN".
+_TON_TEXT = re.compile(r"[0-9]{1,40}(?:\.[0-9]{1,9})?")
+
+
 def _parse_ton(value: Any) -> int:
+    if isinstance(value, bool):
+        raise MoneyError("an amount must be a decimal number of TON")
     if isinstance(value, float):
         value = _float_text(value)
+    elif isinstance(value, str):
+        if value.startswith("-") and _TON_TEXT.fullmatch(value[1:]):
+            raise MoneyError("an amount cannot be negative")
+        if not _TON_TEXT.fullmatch(value):
+            raise MoneyError(
+                'an amount is written like "12.5": digits 0-9, optionally a dot and up to 9 '
+                "decimals"
+            )
     if not isinstance(value, str | int | Decimal):
         raise MoneyError("an amount must be a decimal number of TON")
     return ton_to_nano(value)
@@ -94,16 +110,21 @@ TonAmount = Annotated[
     BeforeValidator(_parse_ton),
     WithJsonSchema(
         {
-            "anyOf": [{"type": "string", "pattern": r"^\d+(\.\d{1,9})?$"}, {"type": "number"}],
+            "anyOf": [
+                {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,9})?$"},
+                {"type": "number", "minimum": 0, "maximum": MAX_TON},
+            ],
             "examples": ["12.5"],
         }
     ),
 ]
+# A price or amount someone pays: more than zero.
+PositiveTon = Annotated[TonAmount, Field(gt=0)]
 # Output: nanotons rendered as a TON decimal string ("12.5").
 TonString = Annotated[
     int,
     PlainSerializer(format_ton, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d{1,9})?$", "examples": ["12.5"]}),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,9})?$", "examples": ["12.5"]}),
 ]
 # Output: nanotons rendered as a TON JSON number (12.5), where the Mini App reads a number.
 TonNumber = Annotated[
@@ -115,5 +136,5 @@ TonNumber = Annotated[
 NanoString = Annotated[
     int,
     PlainSerializer(str, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^-?\d+$", "examples": ["12500000000"]}),
+    WithJsonSchema({"type": "string", "pattern": r"^-?[0-9]+$", "examples": ["12500000000"]}),
 ]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from chainfluence.auth.dependencies import CurrentUser
 from chainfluence.dependencies import DBSession
 from chainfluence.kit.pagination import Page, paginate, set_total
-from chainfluence.kit.schemas import IntId
+from chainfluence.kit.schemas import IntId, QueryBool
 from chainfluence.notifications import repository, schemas, service
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
@@ -21,7 +21,7 @@ async def list_notifications(
     session: DBSession,
     page: Page,
     response: Response,
-    unread: Annotated[bool, Query(description="Only unread ones")] = False,
+    unread: Annotated[QueryBool, Query(description="Only unread ones")] = False,
 ) -> list[schemas.Notification]:
     rows, total = await paginate(session, repository.inbox(user.id, unread_only=unread), page)
     set_total(response, total)

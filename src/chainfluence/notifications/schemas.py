@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chainfluence.kit.schemas import RequestSchema, Schema, UtcDateTime
+from chainfluence.kit.schemas import Bool, RequestSchema, Schema, UtcDateTime
 from chainfluence.models import NotificationType, RelatedType
 
 
@@ -20,7 +20,7 @@ class Notification(Schema):
 
 
 class NotificationUpdate(RequestSchema):
-    read: bool
+    read: Bool
 
 
 class Count(Schema):

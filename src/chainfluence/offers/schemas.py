@@ -11,7 +11,7 @@ from pydantic import BeforeValidator, Field, PlainSerializer, TypeAdapter, WithJ
 
 from chainfluence.campaigns.schemas import CampaignSummary
 from chainfluence.formats import AdFormat
-from chainfluence.kit.money import NanoString, TonAmount, TonString
+from chainfluence.kit.money import NanoString, PositiveTon, TonString
 from chainfluence.kit.schemas import IntId, RequestSchema, Schema, TgId, UtcDateTime
 from chainfluence.kit.time import UTC
 from chainfluence.models import OfferDirection, OfferStatus
@@ -60,7 +60,6 @@ ProposedDate = Annotated[
     ),
     PlainSerializer(lambda value: value.at.isoformat(), return_type=str),
 ]
-PositiveTon = Annotated[TonAmount, Field(gt=0)]
 OfferMessage = Annotated[str, Field(max_length=MESSAGE_MAX)]
 
 

@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse
 
 from chainfluence.auth.dependencies import CurrentUser
 from chainfluence.dependencies import DBSession, SettingsDep
+from chainfluence.kit.schemas import QueryText
 from chainfluence.models import Upload
 from chainfluence.uploads import schemas, service
 from chainfluence.uploads.exceptions import UploadNotFound
@@ -42,7 +43,7 @@ async def upload_file(
 @router.get(
     "/{file_id}", response_class=FileResponse, responses={200: {"content": {"image/*": {}}}}
 )
-async def get_file(file_id: str, session: DBSession, settings: SettingsDep) -> FileResponse:
+async def get_file(file_id: QueryText, session: DBSession, settings: SettingsDep) -> FileResponse:
     upload = await service.get(session, file_id)
     path = service.storage_path(settings.uploads, upload.id)
     if not path.is_file():

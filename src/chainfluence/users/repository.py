@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence.auth.init_data import TelegramIdentity
 from chainfluence.kit.dialect import upsert
+from chainfluence.kit.text import clean_text
 from chainfluence.kit.time import utcnow
 from chainfluence.models import Campaign, Channel, Deal, DealStatus, User, Wallet
 
@@ -31,6 +32,9 @@ async def _upsert(
     concurrent first contacts of the same person yield one row. `member_since` and the roles
     are written only by the insert."""
     now = utcnow()
+    # Names come from Telegram (initData, updates): stored, never refused, but cleaned of what
+    # the databases cannot hold or people should not see (see kit.text).
+    values = {k: clean_text(v) if isinstance(v, str) else v for k, v in values.items()}
     row = {
         "id": user_id,
         "is_publisher": False,

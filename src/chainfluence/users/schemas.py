@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from chainfluence.kit.money import NanoString, TonString
-from chainfluence.kit.schemas import RequestSchema, Schema, TgId, UtcDateTime
+from chainfluence.kit.schemas import Bool, RequestSchema, Schema, TgId, UtcDateTime
 
 
 class User(Schema):
@@ -42,8 +42,8 @@ class PublicUser(Schema):
 
 
 class UserUpdate(RequestSchema):
-    is_publisher: bool | None = None
-    is_advertiser: bool | None = None
+    is_publisher: Bool | None = None
+    is_advertiser: Bool | None = None
 
 
 class PublisherStats(Schema):

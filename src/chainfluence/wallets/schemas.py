@@ -9,7 +9,14 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from chainfluence.kit.schemas import RequestSchema, Schema, UtcDateTime
+from chainfluence.kit.schemas import (
+    INT64_MAX,
+    INT64_MIN,
+    RequestSchema,
+    Schema,
+    UtcDateTime,
+    parse_int,
+)
 
 _HEX_KEY = re.compile(r"^[0-9a-fA-F]{64}$")
 
@@ -17,15 +24,6 @@ _HEX_KEY = re.compile(r"^[0-9a-fA-F]{64}$")
 class TonProofChallenge(Schema):
     payload: str = Field(description="Pass as `tonProof` in TON Connect's connect request.")
     expires_at: UtcDateTime
-
-
-def _parse_int(value: Any) -> int:
-    # TON Connect's wire format has decimal strings where its SDKs hand out numbers.
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    raise ValueError("must be an integer (a number or a decimal string)")
 
 
 def _parse_signature(value: Any) -> bytes:
@@ -49,8 +47,16 @@ def _parse_public_key(value: Any) -> bytes:
 
 WireInt = Annotated[
     int,
-    BeforeValidator(_parse_int),
-    WithJsonSchema({"anyOf": [{"type": "integer"}, {"type": "string", "pattern": r"^-?\d+$"}]}),
+    # TON Connect's wire format has decimal strings where its SDKs hand out numbers.
+    BeforeValidator(parse_int),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": INT64_MIN, "maximum": INT64_MAX},
+                {"type": "string", "pattern": r"^-?[0-9]{1,18}$"},
+            ]
+        }
+    ),
 ]
 Signature = Annotated[
     bytes,
