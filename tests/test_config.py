@@ -55,6 +55,7 @@ def test_complete_production_settings_are_accepted() -> None:
         ({"ton": {**PRODUCTION["ton"], "network": "mainnet"}}, "mainnet needs"),
         ({"ton": {"network": "testnet", "fee_recipient": "0:" + "ab" * 32}}, "API_URL is not set"),
         ({"ton": {**PRODUCTION["ton"], "fee_recipient": None}}, "FEE_RECIPIENT is not set"),
+        ({"fault_point": "payout_broadcast"}, "FAULT_POINT is for crash tests only"),
     ],
 )
 def test_production_refuses_each_sandbox_default(override: dict[str, object], problem: str) -> None:

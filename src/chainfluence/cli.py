@@ -38,9 +38,12 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port")] = None,
 ) -> None:
     """Everything in one process: API, bot, jobs, chain watcher (the sandbox with no config)."""
+    from chainfluence.kit import faults
     from chainfluence.runner import run_serve
 
-    asyncio.run(run_serve(get_settings(), host=host, port=port))
+    settings = get_settings()
+    faults.arm(settings.fault_point)
+    asyncio.run(run_serve(settings, host=host, port=port))
 
 
 @app.command()
@@ -58,9 +61,12 @@ def api(
 @app.command()
 def worker() -> None:
     """Job consumer: BullMQ jobs, periodic sweeps and the chain watcher."""
+    from chainfluence.kit import faults
     from chainfluence.runner import run_worker
 
-    asyncio.run(run_worker(get_settings()))
+    settings = get_settings()
+    faults.arm(settings.fault_point)
+    asyncio.run(run_worker(settings))
 
 
 @app.command()

@@ -15,6 +15,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from chainfluence.kit.faults import FaultPoint
+
 SANDBOX_JWT_SECRET = "chainfluence-sandbox-jwt-secret-not-for-production"  # noqa: S105
 SANDBOX_DATABASE_URL = "sqlite+aiosqlite:///./var/chainfluence.sqlite3"
 # The bot the local Telegram emulator runs when no real token is configured.
@@ -226,6 +228,8 @@ class Settings(BaseSettings):
     jobs: JobSettings = Field(default_factory=JobSettings)
     deals: DealSettings = Field(default_factory=DealSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    # Crash tests only: the process SIGKILLs itself at this point (chainfluence.kit.faults).
+    fault_point: FaultPoint | None = None
 
     @property
     def is_sandbox(self) -> bool:
@@ -281,6 +285,8 @@ class Settings(BaseSettings):
             problems.append("CHAINFLUENCE_TON__FEE_RECIPIENT is not set")
         if self.sandbox.url is not None:
             problems.append("CHAINFLUENCE_SANDBOX__URL (the emulators' clock) is sandbox only")
+        if self.fault_point is not None:
+            problems.append("CHAINFLUENCE_FAULT_POINT is for crash tests only")
         return problems
 
 

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from chainfluence.app import create_app
 from chainfluence.config import Settings, get_settings
-from chainfluence.kit import migrate
+from chainfluence.kit import faults, migrate
 from chainfluence.kit.heap import freeze_startup_objects
 from chainfluence.kit.logging import configure_logging
 from chainfluence.kit.serving import serve_in_background
@@ -29,6 +29,7 @@ def app_factory() -> FastAPI:
     """uvicorn's factory for `chainfluence api` (one runtime per worker process)."""
     settings = get_settings()
     configure_logging(json=settings.log_json, level=settings.log_level)
+    faults.arm(settings.fault_point)
     return create_app(settings, owns_process=True)
 
 

@@ -34,7 +34,9 @@ from chainfluence.channels.verification import confirm_channel_manager
 from chainfluence.deals import creatives, repository, schedule, timeline
 from chainfluence.deals.exceptions import DealNotFound
 from chainfluence.deals.state_machine import SYSTEM, Action, Actor, check, transition
+from chainfluence.kit import faults
 from chainfluence.kit.errors import Conflict, ServiceUnavailable
+from chainfluence.kit.faults import FaultPoint
 from chainfluence.kit.time import utcnow
 from chainfluence.models import (
     ChannelPost,
@@ -226,6 +228,7 @@ async def publish_deal(runtime: Runtime, deal_id: int, actor: Actor) -> Deal:
             )
             raise PublishFailed("Telegram did not confirm the post; it is being checked.") from None
 
+    faults.reached(FaultPoint.publishing)
     async with runtime.session() as session:
         return await _went_live(runtime, session, deal_id, published, actor, after_message_id)
 

@@ -53,6 +53,8 @@ from aiogram.types import (
 )
 
 from chainfluence.config import UploadSettings
+from chainfluence.kit import faults
+from chainfluence.kit.faults import FaultPoint
 from chainfluence.kit.time import as_utc
 from chainfluence.telegram.chats import MemberRights
 from chainfluence.telegram.chats import bot_rights as _bot_rights
@@ -298,6 +300,7 @@ async def probe_post(
         if copy is None:
             return Probe(deleted=True, message_ids=list(message_ids))
         copies.append(copy)
+        faults.reached(FaultPoint.probe)
     return Probe(
         deleted=False,
         fingerprint=fingerprint(copies),

@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chainfluence.kit import faults
+from chainfluence.kit.faults import FaultPoint
 from chainfluence.kit.time import from_unix
 from chainfluence.models import ChainTxKind
 from chainfluence.ton import actions, repository
@@ -140,6 +142,7 @@ async def record(
     if not inserted:
         return False
     if deposit is not None:
+        faults.reached(FaultPoint.deposit_recorded)
         await sink.deposit(session, deposit)
     elif classified.payout_kind is not None:
         event = _payout_event(escrow, tx, classified.payout_kind)

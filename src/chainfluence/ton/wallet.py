@@ -37,6 +37,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ton_core import NetworkGlobalID
 
 from chainfluence.config import SANDBOX_PLATFORM_MNEMONIC, Settings, TonNetwork
+from chainfluence.kit import faults
+from chainfluence.kit.faults import FaultPoint
 from chainfluence.kit.time import from_unix, utcnow
 from chainfluence.models import EscrowAction, EscrowActionKind, EscrowActionStatus
 from chainfluence.ton import repository
@@ -378,6 +380,7 @@ class PlatformWallet:
             # Recorded as sent: the next pass rebroadcasts it while it is valid, or signs anew.
             log.warning("broadcast of seqno %d failed: %s", seqno, exc)
             return
+        faults.reached(FaultPoint.payout_broadcast)
         async with self.session() as session:
             await repository.mark_broadcast(session, [o.id for o, _, _ in ready], seqno)
 
