@@ -25,7 +25,14 @@ from chainfluence.deals.router import router as deals_router
 from chainfluence.escrow.router import router as escrow_router
 from chainfluence.kit.errors import TooManyRequests
 from chainfluence.kit.heap import freeze_startup_objects
-from chainfluence.kit.http import AccessLogMiddleware, client_ip, error_body, install_error_handlers
+from chainfluence.kit.http import (
+    REQUEST_ID_HEADER,
+    AccessLogMiddleware,
+    RequestLimitsMiddleware,
+    client_ip,
+    error_body,
+    install_error_handlers,
+)
 from chainfluence.kit.pagination import TOTAL_COUNT_HEADER
 from chainfluence.notifications.router import router as notifications_router
 from chainfluence.offers.router import router as offers_router
@@ -144,12 +151,20 @@ def create_app(
     _add_operational_routes(app)
     app.add_middleware(IpRateLimitMiddleware, fastapi_app=app)
     app.add_middleware(
+        RequestLimitsMiddleware,
+        max_body_bytes=settings.http.max_body_bytes,
+        max_header_bytes=settings.http.max_header_bytes,
+        upload_paths=frozenset({"/v1/uploads"}),
+        # The multipart envelope around the file: boundaries, part headers.
+        upload_bytes=settings.uploads.max_bytes + 64 * 1024,
+    )
+    app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.http.cors_origins,
         allow_credentials=True,
         allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type"],
-        expose_headers=[TOTAL_COUNT_HEADER, "Retry-After"],
+        expose_headers=[TOTAL_COUNT_HEADER, "Retry-After", REQUEST_ID_HEADER],
         max_age=600,
     )
     app.add_middleware(AccessLogMiddleware)

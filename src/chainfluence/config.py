@@ -162,6 +162,10 @@ class HttpSettings(BaseModel):
     )
     # Trust X-Forwarded-For from these proxies (for per-IP limits behind a load balancer).
     trusted_proxies: list[str] = Field(default_factory=list)
+    # Requests larger than these are refused (413 / 431) before their body is read; uploads
+    # have their own limit (uploads.max_bytes).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)
 
 
 class JobSettings(BaseModel):
@@ -213,7 +217,8 @@ class Settings(BaseSettings):
     )
 
     mode: Mode = Mode.sandbox
-    log_json: bool = False
+    # JSON log lines; unset: JSON in production, readable lines in the sandbox.
+    log_json: bool | None = None
     log_level: str = "INFO"
     public_url: str = "http://127.0.0.1:8000"
 
@@ -251,6 +256,10 @@ class Settings(BaseSettings):
 
     def is_operator(self, user_id: int) -> bool:
         return user_id in self.auth.operators
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_json if self.log_json is not None else self.mode is Mode.production
 
     @model_validator(mode="after")
     def _production_refuses_sandbox_defaults(self) -> Settings:

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 def app_factory() -> FastAPI:
     """uvicorn's factory for `chainfluence api` (one runtime per worker process)."""
     settings = get_settings()
-    configure_logging(json=settings.log_json, level=settings.log_level)
+    configure_logging(json=settings.json_logs, level=settings.log_level)
     faults.arm(settings.fault_point)
     return create_app(settings, owns_process=True)
 
@@ -69,7 +69,7 @@ def _banner(settings: Settings, url: str) -> str:
 
 
 async def run_serve(settings: Settings, *, host: str | None, port: int | None) -> None:
-    configure_logging(json=settings.log_json, level=settings.log_level)
+    configure_logging(json=settings.json_logs, level=settings.log_level)
     async with sandbox_services(settings) as sandbox:
         await _serve(sandbox, host=host, port=port)
 
@@ -124,7 +124,7 @@ def run_api(settings: Settings, *, host: str | None, port: int | None, workers: 
 
 
 async def run_worker(settings: Settings) -> None:
-    configure_logging(json=settings.log_json, level=settings.log_level)
+    configure_logging(json=settings.json_logs, level=settings.log_level)
     if not settings.redis.url:
         raise SystemExit(
             "`chainfluence worker` consumes the Redis queue: set CHAINFLUENCE_REDIS__URL."

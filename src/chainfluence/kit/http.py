@@ -1,12 +1,16 @@
-"""HTTP plumbing: the error body, request logging and metrics, client addresses."""
+"""HTTP plumbing: the error body, request logging and metrics, request ids and limits, the
+answer to an unexpected exception, client addresses."""
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+import re
+import secrets
 import time
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -36,7 +40,10 @@ _STATUS_CODES = {
     415: "unsupported_media_type",
     422: "validation_error",
     429: "rate_limited",
+    431: "headers_too_large",
 }
+REQUEST_ID_HEADER = "X-Request-ID"
+_CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 
 
 def error_body(message: str, code: str, **extra: Any) -> dict[str, Any]:
@@ -92,13 +99,8 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body(message, code), status_code=exc.status_code, headers=exc.headers
         )
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(
-            error_body("Something went wrong on our side; please try again.", "internal_error"),
-            status_code=500,
-        )
+    # Unexpected exceptions are answered by `AccessLogMiddleware`, outside the framework's
+    # error middleware (which would log the traceback a second time and re-raise it).
 
 
 def client_ip(scope: Scope, trusted_proxies: list[str]) -> str:
@@ -119,9 +121,32 @@ def client_ip(scope: Scope, trusted_proxies: list[str]) -> str:
     return peer
 
 
+def _request_id(scope: Scope) -> str:
+    """The caller's X-Request-ID when it looks like one (a proxy's), else a new one."""
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id":
+            text: str = value.decode("latin-1")
+            if _CLIENT_REQUEST_ID.fullmatch(text):
+                return text
+            break
+    return secrets.token_hex(8)
+
+
+def internal_error_body(request_id: str) -> dict[str, Any]:
+    return error_body(
+        "Something went wrong on our side; please try again. If it keeps happening, quote "
+        f"request id {request_id}.",
+        "internal_error",
+        requestId=request_id,
+    )
+
+
 class AccessLogMiddleware:
-    """One structured log line and metrics per request. Never logs headers, bodies or queries,
-    which may carry initData or tokens."""
+    """Request ids, one structured log line and metrics per request, and the answer to an
+    unexpected exception: a 500 with the error body and the request id, sent at once, its
+    traceback logged once (plain, bounded and redacted: see `kit.logging`).
+
+    Never logs headers, bodies or queries, which may carry initData or tokens."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -132,27 +157,124 @@ class AccessLogMiddleware:
             return
         started = time.perf_counter()
         status = 500
+        response_started = False
+        request_id = _request_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = int(message["status"])
+                response_started = True
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (REQUEST_ID_HEADER.lower().encode(), request_id.encode()),
+                ]
             await send(message)
 
+        method = scope["method"]
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                await self.app(scope, receive, send_wrapper)
+            except Exception:
+                route = getattr(scope.get("route"), "path", None) or scope.get("path", "")
+                log.exception("unhandled error on %s %s", method, route)
+                if not response_started:
+                    response = JSONResponse(internal_error_body(request_id), status_code=500)
+                    await response(scope, receive, send_wrapper)
+            finally:
+                elapsed = time.perf_counter() - started
+                route = scope.get("route")
+                template = getattr(route, "path", None) or "unmatched"
+                REQUESTS.labels(method, template, str(status)).inc()
+                LATENCY.labels(method, template).observe(elapsed)
+                log.info(
+                    "%s %s %d %.1fms",
+                    method,
+                    template,
+                    status,
+                    elapsed * 1000,
+                    extra={"user_id": scope.get("state", {}).get("user_id")},
+                )
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class RequestLimitsMiddleware:
+    """Refuses oversized requests before their body is read: headers beyond `max_header_bytes`
+    (431), a body beyond `max_body_bytes` (413) — by its Content-Length at once, or while it
+    streams in. Uploads (`upload_paths`) may carry `upload_bytes`."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        max_header_bytes: int,
+        upload_paths: frozenset[str] = frozenset(),
+        upload_bytes: int = 0,
+    ) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.max_header_bytes = max_header_bytes
+        self.upload_paths = upload_paths
+        self.upload_bytes = upload_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = scope.get("headers", [])
+        if sum(len(name) + len(value) + 4 for name, value in headers) > self.max_header_bytes:
+            await self._refuse(scope, receive, send, 431, "The request's headers are too large.")
+            return
+        limit = self.upload_bytes if scope["path"] in self.upload_paths else self.max_body_bytes
+        for name, value in headers:
+            if name == b"content-length":
+                if not value.isdigit():
+                    await self._refuse(scope, receive, send, 400, "Invalid Content-Length.")
+                    return
+                if int(value) > limit:
+                    await self._refuse(scope, receive, send, 413, _too_large(limit))
+                    return
+        received = 0
+        too_large = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    # The framework turns a failed read into its own 400; `guarded_send`
+                    # answers 413 in its place.
+                    too_large = True
+                    raise _BodyTooLarge()
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if not too_large:
+                await send(message)
+            elif message["type"] == "http.response.start":
+                await self._refuse(scope, receive, send, 413, _too_large(limit))
+
         try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            method = scope["method"]
-            REQUESTS.labels(method, template, str(status)).inc()
-            LATENCY.labels(method, template).observe(elapsed)
-            log.info(
-                "%s %s %d %.1fms",
-                method,
-                template,
-                status,
-                elapsed * 1000,
-                extra={"user_id": scope.get("state", {}).get("user_id")},
-            )
+            await self.app(scope, limited_receive, guarded_send)
+        except _BodyTooLarge:
+            await self._refuse(scope, receive, send, 413, _too_large(limit))
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, text: str) -> None:
+        # The connection is closed after: the rest of the body is never read.
+        response = JSONResponse(
+            error_body(text, _STATUS_CODES[status]),
+            status_code=status,
+            headers={"Connection": "close"},
+        )
+        await response(scope, receive, send)
+
+
+def _too_large(limit: int) -> str:
+    return f"The request body is too large (at most {limit:,} bytes)."
