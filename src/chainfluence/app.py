@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -33,6 +33,7 @@ from chainfluence.kit.http import (
     error_body,
     install_error_handlers,
 )
+from chainfluence.kit.openapi import document_errors
 from chainfluence.kit.pagination import TOTAL_COUNT_HEADER
 from chainfluence.notifications.router import router as notifications_router
 from chainfluence.offers.router import router as offers_router
@@ -141,6 +142,7 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    _document_errors(app)
     app.include_router(api_router())
     if sandbox is not None and sandbox.running and settings.is_sandbox:
         # Imported here: only a sandbox process loads the helpers (and the emulators they drive).
@@ -171,12 +173,33 @@ def create_app(
     return app
 
 
+def _document_errors(app: FastAPI) -> None:
+    """/openapi.json lists every error response of every route (see `kit.openapi`)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_errors(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def _add_operational_routes(app: FastAPI) -> None:
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"])
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        responses={
+            503: {
+                "description": "The database or Redis is unreachable.",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        },
+    )
     async def readyz() -> JSONResponse:
         runtime: Runtime = app.state.runtime
         checks: dict[str, str] = {}

@@ -13,7 +13,11 @@ from chainfluence.users import service as users
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/login", response_model=LoginResponse)
+@router.post(
+    "/login",
+    response_model=LoginResponse,
+    responses={401: {"description": "The initData is invalid, expired or not signed for us."}},
+)
 async def login(
     body: LoginRequest, session: DBSession, runtime: RuntimeDep, request: Request
 ) -> LoginResponse:

@@ -42,7 +42,14 @@ async def my_channels(
     return await service.to_schemas(session, rows)
 
 
-@router.post("", response_model=schemas.Channel, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=schemas.Channel,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"model": schemas.Channel, "description": "You already list it: it is returned."}
+    },
+)
 async def add_channel(
     body: schemas.ChannelCreate,
     user: CurrentUser,

@@ -13,12 +13,12 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any
 
+from annotated_types import Ge, Le
 from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    Field,
     PlainSerializer,
     StrictBool,
     WithJsonSchema,
@@ -123,7 +123,7 @@ IntId = Annotated[
     ),
 ]
 # A count or size given in a query or path (subscribers, a version): 0 to int64, ASCII digits.
-Count = Annotated[int, BeforeValidator(parse_int), Field(ge=0, le=INT64_MAX)]
+Count = Annotated[int, Ge(0), Le(INT64_MAX), BeforeValidator(parse_int)]
 
 
 def _parse_bool(value: Any) -> bool:
