@@ -1,0 +1,86 @@
+"""One whole deal on the production job runner: BullMQ on the real Redis, PostgreSQL, and the
+production timings — sweeps every 15 s (jobs) and 10 s (deals), the chain watcher every 3 s, the
+platform wallet every 5 s, a 2 s retry backoff — instead of the rest of the suite's 0.05 s loops.
+
+The project clock still jumps over the scheduled hour and the hold (as the other deal tests do);
+what follows each jump is left to the runner: a due deal waits for the next sweep, its job goes
+through Redis, and the payout through the wallet's and the watcher's real periods.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+
+import pytest
+
+from chainfluence.config import DealSettings, JobSettings
+from chainfluence.jobs.redis import BullMQQueue
+from chainfluence.runtime import build_runtime
+from chainfluence.ton.escrow import EscrowOp
+from tests.conftest import runtime_of
+from tests.deals.world import TON, World, running
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_deal_on_bullmq_and_postgresql_at_production_timings(
+    stopped_world: World, redis_url: str
+) -> None:
+    world = stopped_world
+    settings = world.settings
+    assert settings.database.url.startswith("postgresql")
+    world.settings = settings.model_copy(
+        update={
+            "redis": settings.redis.model_copy(update={"url": redis_url}),
+            "jobs": JobSettings(queue_name=f"deal-{uuid.uuid4().hex[:10]}"),
+            "ton": settings.ton.model_copy(
+                update={
+                    "watch_interval_seconds": 3.0,
+                    "wallet_interval_seconds": 5.0,
+                    "delivery_timeout_seconds": 180,
+                }
+            ),
+            "deals": DealSettings(test_hold_seconds=300, probes_per_hold=2),
+        }
+    )
+    # The production shape: an API that only enqueues, and a worker that consumes the queue,
+    # runs the sweeps, the chain watcher and the platform wallet.
+    worker = build_runtime(world.settings)
+    async with running(world, drain=False) as live_world:
+        queue = worker.queue
+        assert isinstance(queue, BullMQQueue)
+        assert not runtime_of(live_world.client).consuming
+        try:
+            await worker.start_consuming()
+            deal_id = await world.make_deal(amount="10")
+            request = await world.pay(deal_id)
+            started = time.monotonic()
+            funded = await world.until(deal_id, "in_escrow", timeout=30)
+            waits = {"deposit → in_escrow": time.monotonic() - started}
+            await world.agree_creative(deal_id)
+            await world.pass_time(dt.timedelta(hours=1, seconds=5), settle=0)
+            started = time.monotonic()
+            live = await world.until(deal_id, "live", timeout=60)
+            waits["scheduled time → live"] = time.monotonic() - started
+            await world.pass_time(dt.timedelta(seconds=310), settle=0)
+            started = time.monotonic()
+            released = await world.until(deal_id, "released", timeout=120)
+            waits["hold over → released"] = time.monotonic() - started
+        finally:
+            await queue.obliterate()
+            await worker.close()
+
+    print("\n" + "\n".join(f"{step}: {seconds:.1f} s" for step, seconds in waits.items()))
+    fee = int(released["platformFeeNano"])
+    events = [e["event"] for e in released["timeline"]]
+    assert funded["depositedNano"] == str(10 * TON)
+    assert live["postId"] is not None
+    assert events.count("publish") == 1
+    assert events.count("release_confirmed") == 1
+    assert world.payouts(request["rawAddress"], EscrowOp.RELEASE) == 1
+    assert world.received(world.publisher_key.address) == 10 * TON - fee
+    assert world.received(world.fee_recipient) == fee
+    assert len(await world.control.messages(world.channel.id, sent_by_bot=True)) == 1
