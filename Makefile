@@ -9,7 +9,7 @@ LOCK_VENV  := .venv-lock
 UV_COMPILE := $(LOCK_VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 \
 	--generate-hashes --custom-compile-command "make lock" pyproject.toml requirements/build.in
 
-.PHONY: install lock serve demo test pytest lint fmt typecheck contracts contracts-check bench migration clean
+.PHONY: install lock serve demo test pytest lint fmt typecheck contracts contracts-check bench bench-areas migration clean
 
 # Installs exactly the locked versions (every file checked against its hash), then the project
 # itself without resolving anything. The image installs requirements/service.txt the same way.
@@ -65,8 +65,13 @@ contracts:
 contracts-check:
 	cd contracts && npm ci --no-audit --no-fund && node build.mjs --check
 
-# Benchmarks print figures; they are scripts, not tests.
+# Benchmarks print figures; they are scripts, not tests. `make bench`: the hot read paths against
+# a bare baseline app in one run, driven by wrk (see benchmarks/speed.py); PostgreSQL on
+# 127.0.0.1:5432 and Redis on 127.0.0.1:6379. The older per-area benchmarks: `make bench-areas`.
 bench: install
+	$(BIN)/python -m benchmarks.speed
+
+bench-areas: install
 	$(BIN)/python -m benchmarks
 
 # Autogenerate the next migration from the models: make migration m="add something"
