@@ -10,11 +10,12 @@ from chainfluence.config import SANDBOX_BOT_TOKEN, Mode, Settings
 PRODUCTION = {
     "mode": "production",
     "database": {"url": "postgresql+asyncpg://app@db.internal/chainfluence"},
-    "auth": {"jwt_secret": "a-real-secret-that-is-long-enough-0123456789"},
+    "redis": {"url": "redis://redis.internal:6379/0"},
+    "auth": {"jwt_secret": "a-real-secret-that-is-long-enough-0123456789", "operators": [42]},
     "telegram": {"bot_token": "123:real", "webhook_url": "https://api.example/telegram/webhook",
-                 "webhook_secret": "s3cret-token"},
+                 "webhook_secret": "s3cret-token", "service_chat_id": -1002000000001},
     "ton": {"network": "testnet", "api_url": "https://testnet.toncenter.com/api/v2",
-            "fee_recipient": "0:" + "ab" * 32},
+            "fee_recipient": "0:" + "ab" * 32, "wallet_mnemonic": " ".join(["word"] * 24)},
 }  # fmt: skip
 
 
@@ -49,13 +50,31 @@ def test_complete_production_settings_are_accepted() -> None:
     ("override", "problem"),
     [
         ({"database": {"url": "sqlite+aiosqlite:///x.db"}}, "must point at PostgreSQL"),
-        ({"auth": {}}, "JWT_SECRET is the sandbox default"),
-        ({"telegram": {}}, "BOT_TOKEN is not set"),
+        ({"auth": {"operators": [42]}}, "JWT_SECRET is the sandbox default"),
+        ({"telegram": {"service_chat_id": -1002000000001}}, "BOT_TOKEN is not set"),
         ({"ton": {**PRODUCTION["ton"], "network": "sandbox"}}, "NETWORK is sandbox"),
-        ({"ton": {**PRODUCTION["ton"], "network": "mainnet"}}, "mainnet needs"),
-        ({"ton": {"network": "testnet", "fee_recipient": "0:" + "ab" * 32}}, "API_URL is not set"),
+        (
+            {"ton": {**PRODUCTION["ton"], "network": "mainnet", "wallet_mnemonic": None}},
+            "mainnet needs CHAINFLUENCE_TON__WALLET_MNEMONIC",
+        ),
+        (
+            {"ton": {**PRODUCTION["ton"], "wallet_mnemonic": None}},
+            "testnet needs CHAINFLUENCE_TON__WALLET_MNEMONIC",
+        ),
+        ({"ton": {**PRODUCTION["ton"], "api_url": None}}, "API_URL is not set"),
         ({"ton": {**PRODUCTION["ton"], "fee_recipient": None}}, "FEE_RECIPIENT is not set"),
         ({"fault_point": "payout_broadcast"}, "FAULT_POINT is for crash tests only"),
+        (
+            {"ton": {**PRODUCTION["ton"], "fee_recipient": "-1:" + "ab" * 32}},
+            "FEE_RECIPIENT must be a basechain",
+        ),
+        ({"ton": {**PRODUCTION["ton"], "fee_recipient": "nowhere"}}, "is not a TON address"),
+        ({"redis": {}}, "CHAINFLUENCE_REDIS__URL is not set"),
+        ({"auth": {**PRODUCTION["auth"], "operators": []}}, "OPERATORS is empty"),
+        (
+            {"telegram": {**PRODUCTION["telegram"], "service_chat_id": None}},
+            "SERVICE_CHAT_ID is not set",
+        ),
     ],
 )
 def test_production_refuses_each_sandbox_default(override: dict[str, object], problem: str) -> None:

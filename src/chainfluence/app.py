@@ -10,9 +10,6 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
-from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import chainfluence
@@ -37,6 +34,7 @@ from chainfluence.kit.openapi import document_errors
 from chainfluence.kit.pagination import TOTAL_COUNT_HEADER
 from chainfluence.notifications.router import router as notifications_router
 from chainfluence.offers.router import router as offers_router
+from chainfluence.operations import add_operational_routes
 from chainfluence.reviews.router import router as reviews_router
 from chainfluence.runtime import Runtime, build_runtime
 from chainfluence.telegram.lifecycle import configure_webhook
@@ -150,7 +148,7 @@ def create_app(
 
         install_sandbox_routes(app, sandbox)
     app.include_router(telegram_router)
-    _add_operational_routes(app)
+    add_operational_routes(app)
     app.add_middleware(IpRateLimitMiddleware, fastapi_app=app)
     app.add_middleware(
         RequestLimitsMiddleware,
@@ -183,46 +181,3 @@ def _document_errors(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-def _add_operational_routes(app: FastAPI) -> None:
-    @app.get("/healthz", tags=["operations"])
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get(
-        "/readyz",
-        tags=["operations"],
-        responses={
-            503: {
-                "description": "The database or Redis is unreachable.",
-                "content": {"application/json": {"schema": {"type": "object"}}},
-            }
-        },
-    )
-    async def readyz() -> JSONResponse:
-        runtime: Runtime = app.state.runtime
-        checks: dict[str, str] = {}
-        try:
-            async with runtime.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-            checks["database"] = "ok"
-        except Exception:
-            log.exception("readiness: database unreachable")
-            checks["database"] = "unreachable"
-        if runtime.redis is not None:
-            try:
-                await runtime.redis.ping()
-                checks["redis"] = "ok"
-            except Exception:
-                log.exception("readiness: redis unreachable")
-                checks["redis"] = "unreachable"
-        ready = all(value == "ok" for value in checks.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "not_ready", "checks": checks},
-            status_code=200 if ready else 503,
-        )
-
-    @app.get("/metrics", tags=["operations"], include_in_schema=False)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from chainfluence.config import get_settings
+from chainfluence.config import Settings, describe_problems, get_settings
 
 app = typer.Typer(help="Chainfluence: Telegram channel ads with TON escrow.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
@@ -32,17 +32,39 @@ EnvFileOption = Annotated[
 ]
 
 
+def load_settings() -> Settings:
+    """The settings, or one message listing every problem (no traceback) and exit code 2."""
+    try:
+        return get_settings()
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        problems = describe_problems(exc)
+        typer.echo(
+            f"Chainfluence cannot start: the configuration has {len(problems)} problem(s) "
+            "(environment variables, or .env in the working directory):",
+            err=True,
+        )
+        for problem in problems:
+            typer.echo(f"  - {problem}", err=True)
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address")] = None,
     port: Annotated[int | None, typer.Option(help="Port")] = None,
 ) -> None:
     """Everything in one process: API, bot, jobs, chain watcher (the sandbox with no config)."""
+    settings = load_settings()
     from chainfluence.kit import faults
+    from chainfluence.operations import ensure_port_free
     from chainfluence.runner import run_serve
 
-    settings = get_settings()
     faults.arm(settings.fault_point)
+    ensure_port_free(
+        host or settings.http.host,
+        settings.http.port if port is None else port,
+        setting="--port or CHAINFLUENCE_HTTP__PORT",
+    )
     asyncio.run(run_serve(settings, host=host, port=port))
 
 
@@ -53,18 +75,36 @@ def api(
     workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
 ) -> None:
     """The stateless HTTP API (and the bot's webhook); jobs go to the Redis queue."""
+    # Settings and the port are checked before the application is imported (seconds).
+    settings = load_settings()
+    from chainfluence.operations import banner, ensure_port_free
+
+    host = host or settings.http.host
+    port = settings.http.port if port is None else port
+    typer.echo(banner("api", settings, listening=f"http://{host}:{port}"))
+    ensure_port_free(host, port, setting="--port or CHAINFLUENCE_HTTP__PORT")
     from chainfluence.runner import run_api
 
-    run_api(get_settings(), host=host, port=port, workers=workers)
+    run_api(settings, host=host, port=port, workers=workers)
 
 
 @app.command()
 def worker() -> None:
-    """Job consumer: BullMQ jobs, periodic sweeps and the chain watcher."""
+    """Job consumer: BullMQ jobs, periodic sweeps and the chain watcher; /healthz, /readyz and
+    /metrics on CHAINFLUENCE_WORKER__PORT."""
+    settings = load_settings()
+    if not settings.redis.url:
+        raise SystemExit(
+            "`chainfluence worker` consumes the Redis queue: set CHAINFLUENCE_REDIS__URL."
+        )
     from chainfluence.kit import faults
+    from chainfluence.operations import ensure_port_free
+
+    ensure_port_free(
+        settings.worker.host, settings.worker.port, setting="CHAINFLUENCE_WORKER__PORT"
+    )
     from chainfluence.runner import run_worker
 
-    settings = get_settings()
     faults.arm(settings.fault_point)
     asyncio.run(run_worker(settings))
 
@@ -107,7 +147,7 @@ def sandbox_telegram(
 
     _run_sandbox(
         run_telegram_service(
-            get_settings(), host=host, port=port, public_url=public_url, env_file=env_file
+            load_settings(), host=host, port=port, public_url=public_url, env_file=env_file
         )
     )
 
@@ -125,7 +165,7 @@ def sandbox_ton(
 
     _run_sandbox(
         run_ton_service(
-            get_settings(),
+            load_settings(),
             host=host,
             port=port,
             public_url=public_url,
@@ -150,7 +190,7 @@ def sandbox_up(
 
     _run_sandbox(
         run_sandbox_up(
-            get_settings(),
+            load_settings(),
             host=host,
             port=port,
             public_url=public_url,
@@ -167,7 +207,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     from chainfluence.kit.db import create_engine
 
     async def _run() -> None:
-        engine = create_engine(get_settings().database.url)
+        engine = create_engine(load_settings().database.url)
         try:
             await migrate.upgrade(engine, revision)
             typer.echo(f"database at {await migrate.current_revision(engine)}")
@@ -184,7 +224,7 @@ def db_current() -> None:
     from chainfluence.kit.db import create_engine
 
     async def _run() -> None:
-        engine = create_engine(get_settings().database.url)
+        engine = create_engine(load_settings().database.url)
         try:
             typer.echo(await migrate.current_revision(engine) or "empty")
         finally:

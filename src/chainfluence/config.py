@@ -12,10 +12,11 @@ import functools
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chainfluence.kit.faults import FaultPoint
+from chainfluence.kit.ton_address import to_raw
 
 SANDBOX_JWT_SECRET = "chainfluence-sandbox-jwt-secret-not-for-production"  # noqa: S105
 SANDBOX_DATABASE_URL = "sqlite+aiosqlite:///./var/chainfluence.sqlite3"
@@ -59,6 +60,9 @@ class RedisSettings(BaseModel):
 
 class AuthSettings(BaseModel):
     jwt_secret: SecretStr = SecretStr(SANDBOX_JWT_SECRET)
+    # Rotation: tokens signed with these are still accepted (new ones use `jwt_secret`); drop
+    # a previous secret once `jwt_ttl_seconds` have passed since it stopped signing.
+    jwt_previous_secrets: list[SecretStr] = Field(default_factory=list)
     jwt_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     init_data_max_age_seconds: int = Field(default=3600, ge=10)
     # Tolerated clock skew for initData dated slightly in the future.
@@ -74,6 +78,13 @@ class AuthSettings(BaseModel):
         if len(value.get_secret_value().encode()) < 32:
             raise ValueError("the JWT secret must be at least 32 bytes")
         return value
+
+    @field_validator("jwt_previous_secrets")
+    @classmethod
+    def _previous_secrets_long_enough(cls, values: list[SecretStr]) -> list[SecretStr]:
+        for value in values:
+            cls._secret_long_enough(value)
+        return values
 
 
 class TelegramSettings(BaseModel):
@@ -176,6 +187,17 @@ class JobSettings(BaseModel):
     sweep_interval_seconds: float = Field(default=15.0, gt=0)
 
 
+class WorkerSettings(BaseModel):
+    """`chainfluence worker`: its health port, and how long SIGTERM waits for work under way."""
+
+    # /healthz, /readyz and /metrics of the worker (0: any free port, printed at start-up).
+    host: str = "127.0.0.1"
+    port: int = Field(default=8001, ge=0, le=65535)
+    # After SIGTERM the worker takes no new job and lets the ones running finish this long;
+    # a job cut off after that is retried by another worker (handlers are idempotent).
+    grace_seconds: float = Field(default=30.0, gt=0)
+
+
 class DealSettings(BaseModel):
     """Deadlines and verification of the deal lifecycle (DESIGN §3, §5)."""
 
@@ -231,6 +253,7 @@ class Settings(BaseSettings):
     uploads: UploadSettings = Field(default_factory=UploadSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
     deals: DealSettings = Field(default_factory=DealSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     # Crash tests only: the process SIGKILLs itself at this point (chainfluence.kit.faults).
@@ -267,16 +290,25 @@ class Settings(BaseSettings):
             return self
         problems = self.production_problems()
         if problems:
-            raise ValueError("production mode refuses sandbox defaults: " + "; ".join(problems))
+            raise ProductionConfigError(problems)
         return self
 
     def production_problems(self) -> list[str]:
-        """Every setting still at a sandbox default that production must not run with."""
+        """Every setting production cannot run a deal without, or still at a sandbox default."""
         problems: list[str] = []
         if self.database.is_sqlite:
             problems.append("CHAINFLUENCE_DATABASE__URL must point at PostgreSQL")
+        if not self.redis.url:
+            problems.append(
+                "CHAINFLUENCE_REDIS__URL is not set (jobs, sweeps and the chain watcher run "
+                "in workers, on Redis)"
+            )
         if self.auth.jwt_secret.get_secret_value() == SANDBOX_JWT_SECRET:
             problems.append("CHAINFLUENCE_AUTH__JWT_SECRET is the sandbox default")
+        if not self.auth.operators:
+            problems.append(
+                "CHAINFLUENCE_AUTH__OPERATORS is empty (disputes need an operator to resolve them)"
+            )
         if self.telegram.bot_token is None and not (
             self.auth.init_data_validation is InitDataValidation.signature
             and self.telegram.bot_id is not None
@@ -284,19 +316,63 @@ class Settings(BaseSettings):
             problems.append("CHAINFLUENCE_TELEGRAM__BOT_TOKEN is not set")
         if self.telegram.webhook_url and self.telegram.webhook_secret is None:
             problems.append("a Telegram webhook needs CHAINFLUENCE_TELEGRAM__WEBHOOK_SECRET")
+        if self.telegram.service_chat_id is None:
+            problems.append(
+                "CHAINFLUENCE_TELEGRAM__SERVICE_CHAT_ID is not set (live posts cannot be checked "
+                "without it, so deals would never be released)"
+            )
         if self.ton.network is TonNetwork.sandbox:
             problems.append("CHAINFLUENCE_TON__NETWORK is sandbox")
-        if self.ton.network is TonNetwork.mainnet and self.ton.wallet_mnemonic is None:
-            problems.append("mainnet needs CHAINFLUENCE_TON__WALLET_MNEMONIC")
+        elif self.ton.wallet_mnemonic is None:
+            problems.append(
+                f"{self.ton.network} needs CHAINFLUENCE_TON__WALLET_MNEMONIC (the platform wallet "
+                "sends every payout and refund)"
+            )
         if self.ton.network is not TonNetwork.sandbox and self.ton.api_url is None:
             problems.append("CHAINFLUENCE_TON__API_URL is not set")
         if self.ton.fee_recipient is None:
             problems.append("CHAINFLUENCE_TON__FEE_RECIPIENT is not set")
+        elif (problem := _basechain_problem(self.ton.fee_recipient)) is not None:
+            problems.append(f"CHAINFLUENCE_TON__FEE_RECIPIENT {problem}")
         if self.sandbox.url is not None:
             problems.append("CHAINFLUENCE_SANDBOX__URL (the emulators' clock) is sandbox only")
         if self.fault_point is not None:
             problems.append("CHAINFLUENCE_FAULT_POINT is for crash tests only")
         return problems
+
+
+class ProductionConfigError(ValueError):
+    """Production settings that cannot run a deal; `problems` names each, one per line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("production mode refuses sandbox defaults: " + "; ".join(problems))
+
+
+def _basechain_problem(address: str) -> str | None:
+    try:
+        raw = to_raw(address)
+    except ValueError:
+        return f"is not a TON address: {address!r}"
+    if not raw.startswith("0:"):
+        return f"must be a basechain (workchain 0) address, not {address!r}"
+    return None
+
+
+def describe_problems(error: Exception) -> list[str]:
+    """Each problem of a refused configuration, as a line naming its environment variable."""
+    if not isinstance(error, ValidationError):
+        return [str(error)]
+    lines: list[str] = []
+    for item in error.errors():
+        cause = (item.get("ctx") or {}).get("error")
+        if isinstance(cause, ProductionConfigError):
+            lines.extend(cause.problems)
+            continue
+        name = "CHAINFLUENCE_" + "__".join(str(part).upper() for part in item["loc"])
+        message = str(cause) if cause is not None else item["msg"]
+        lines.append(f"{name}: {message}")
+    return lines
 
 
 @functools.cache

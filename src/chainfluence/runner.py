@@ -18,6 +18,7 @@ from chainfluence.kit import faults, migrate
 from chainfluence.kit.heap import freeze_startup_objects
 from chainfluence.kit.logging import configure_logging
 from chainfluence.kit.serving import serve_in_background
+from chainfluence.operations import banner, worker_app
 from chainfluence.runtime import Runtime, build_runtime
 from chainfluence.sandbox.services import SandboxServices, sandbox_services
 from chainfluence.telegram.lifecycle import polling
@@ -110,31 +111,52 @@ async def serving(
         await runtime.close()
 
 
-def run_api(settings: Settings, *, host: str | None, port: int | None, workers: int) -> None:
+def run_api(settings: Settings, *, host: str, port: int, workers: int) -> None:
     uvicorn.run(
         "chainfluence.runner:app_factory",
         factory=True,
-        host=host or settings.http.host,
-        port=settings.http.port if port is None else port,
+        host=host,
+        port=port,
         workers=workers,
         log_level=settings.log_level.lower(),
         access_log=False,
         proxy_headers=False,
+        # SIGTERM: stop accepting, let requests under way finish this long.
+        timeout_graceful_shutdown=int(settings.worker.grace_seconds),
     )
 
 
 async def run_worker(settings: Settings) -> None:
+    """Jobs, sweeps and the chain loops, plus /healthz /readyz /metrics on the worker's port.
+
+    SIGTERM or SIGINT: no new job is taken; jobs and chain cycles under way get
+    `worker.grace_seconds` to finish (a job cut off is retried by another worker)."""
     configure_logging(json=settings.json_logs, level=settings.log_level)
     if not settings.redis.url:
         raise SystemExit(
             "`chainfluence worker` consumes the Redis queue: set CHAINFLUENCE_REDIS__URL."
         )
+    worker = settings.worker
     runtime = build_runtime(settings)
+    closed = False
     try:
         await runtime.follow_sandbox_clock()
         await runtime.start_consuming()
-        log.info("worker started")
-        freeze_startup_objects()
-        await _wait_for_shutdown()
+        async with serve_in_background(
+            worker_app(runtime),
+            host=worker.host,
+            port=worker.port,
+            log_level=settings.log_level.lower(),
+        ) as url:
+            typer.echo(banner("worker", settings, listening=url))
+            freeze_startup_objects()
+            await _wait_for_shutdown()
+            log.info(
+                "worker stopping: no new jobs; up to %.0f s for those running", worker.grace_seconds
+            )
+            closed = True
+            await runtime.close(grace=worker.grace_seconds)
+            log.info("worker stopped")
     finally:
-        await runtime.close()
+        if not closed:
+            await runtime.close()

@@ -6,6 +6,7 @@ dependencies, job handlers and bot middlewares, so each opens its sessions the s
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -78,12 +79,14 @@ class Runtime:
             await self.chain.start()
         self.consuming = True
 
-    async def close(self) -> None:
-        await self.queue.close()
+    async def close(self, grace: float = 5.0) -> None:
+        """Stop taking work, let what runs finish within `grace` seconds, release everything."""
+        if self.chain is not None:
+            await asyncio.gather(self.queue.close(grace), self.chain.close(grace))
+        else:
+            await self.queue.close(grace)
         if self.clock_follower is not None:
             await self.clock_follower.close()
-        if self.chain is not None:
-            await self.chain.close()
         if self.bot is not None:
             await self.bot.session.close()
         for provider in self.stats_providers:

@@ -20,13 +20,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chainfluence.app import create_app
-from chainfluence.config import Settings
+from chainfluence.config import SANDBOX_PLATFORM_MNEMONIC, Settings
 from chainfluence.kit import migrate
 from chainfluence.kit import time as clock
 from chainfluence.kit.db import create_engine
 from chainfluence.sandbox import api as sandbox_api
 from chainfluence.sandbox.services import SandboxServices, sandbox_services, state_file
-from tests.conftest import make_settings, runtime_of
+from tests.conftest import REDIS_URL, make_settings, runtime_of
 from tests.factories import eventually
 from tests.wallets.ton_connect_wallet import TonConnectWallet, link_wallet
 
@@ -503,12 +503,14 @@ async def test_helpers_of_an_emulator_that_does_not_run_say_so(
 PRODUCTION: dict[str, Any] = {
     "mode": "production",
     "database": {"url": "postgresql+asyncpg://app@127.0.0.1:9/chainfluence"},
-    "auth": {"jwt_secret": "a-real-secret-that-is-long-enough-0123456789"},
-    "telegram": {"bot_token": "123:real"},
+    "redis": {"url": REDIS_URL},
+    "auth": {"jwt_secret": "a-real-secret-that-is-long-enough-0123456789", "operators": [42]},
+    "telegram": {"bot_token": "123:real", "service_chat_id": -1002000000001},
     "ton": {
         "network": "testnet",
         "api_url": "http://127.0.0.1:9/api/v2",
         "fee_recipient": "0:" + "ab" * 32,
+        "wallet_mnemonic": SANDBOX_PLATFORM_MNEMONIC,
     },
 }
 

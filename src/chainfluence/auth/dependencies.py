@@ -36,7 +36,9 @@ async def get_current_user(
     if scheme.lower() == "bearer" and credentials:
         try:
             user_id = read_access_token(
-                credentials, secret=settings.auth.jwt_secret.get_secret_value()
+                credentials,
+                secret=settings.auth.jwt_secret.get_secret_value(),
+                previous_secrets=[s.get_secret_value() for s in settings.auth.jwt_previous_secrets],
             )
         except InvalidToken as exc:
             raise InvalidAccessToken(str(exc)) from None

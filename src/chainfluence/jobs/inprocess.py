@@ -8,8 +8,9 @@ import logging
 from collections.abc import Coroutine, Iterator
 from typing import Any
 
-from chainfluence.jobs.queue import Executor
+from chainfluence.jobs.queue import Executor, observe_sweep
 from chainfluence.jobs.registry import PermanentJobError, periodic_specs
+from chainfluence.kit.loops import CycleLog
 
 log = logging.getLogger(__name__)
 
@@ -104,15 +105,18 @@ class InProcessQueue:
 
     async def _every(self, name: str, handler: Any, every: float | None) -> None:
         interval = every or self._sweep_interval
+        cycles = CycleLog(log, f"sweep {name}")
         while True:
             # First run one interval after start: a process starting up (or a test's app) is not
             # swept at once by every sweep together.
             await asyncio.sleep(interval)
             with self._unit_of_work():
                 try:
-                    await handler(self._executor.runtime)
-                except Exception:
-                    log.exception("sweep %s failed", name)
+                    await observe_sweep(name, handler(self._executor.runtime))
+                except Exception as exc:
+                    cycles.failed(exc)
+                else:
+                    cycles.succeeded()
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait until no job is queued or running (tests; sweeps are not waited for)."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import random
+import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence.jobs.registry import JobContext, PermanentJobError, get_job
@@ -19,6 +21,29 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 JOB_RUNS = Counter("chainfluence_job_runs_total", "Job executions", ["job", "outcome"])
+JOB_DURATION = Histogram(
+    "chainfluence_job_duration_seconds", "How long one job attempt or sweep ran", ["job"]
+)
+JOB_LATENCY = Histogram(
+    "chainfluence_job_latency_seconds",
+    "From when a job was due (queued, or its delay over) to when a worker started it",
+    ["job"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900),
+)
+
+
+async def observe_sweep(name: str, run: Awaitable[None]) -> None:
+    """Run one sweep, timed and counted like a job."""
+    started = time.perf_counter()
+    try:
+        await run
+    except Exception:
+        JOB_RUNS.labels(name, "error").inc()
+        raise
+    finally:
+        JOB_DURATION.labels(name).observe(time.perf_counter() - started)
+    JOB_RUNS.labels(name, "ok").inc()
+
 
 QUEUE_INFO_KEY = "chainfluence.job_queue"
 
@@ -39,7 +64,9 @@ class JobQueue(Protocol):
         """Start consuming jobs and running periodic sweeps (consumers only)."""
         ...
 
-    async def close(self) -> None: ...
+    async def close(self, grace: float = 5.0) -> None:
+        """Stop consuming; work under way gets `grace` seconds to finish."""
+        ...
 
 
 @dataclass
@@ -66,6 +93,7 @@ class Executor:
             attempt=attempt,
             max_attempts=self.attempts_for(name),
         )
+        started = time.perf_counter()
         try:
             await spec.handler(context, **payload)
         except PermanentJobError:
@@ -74,6 +102,8 @@ class Executor:
         except Exception:
             JOB_RUNS.labels(name, "error").inc()
             raise
+        finally:
+            JOB_DURATION.labels(name).observe(time.perf_counter() - started)
         JOB_RUNS.labels(name, "ok").inc()
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -10,8 +12,9 @@ from bullmq import Job, Queue, Worker
 from bullmq.custom_errors import UnrecoverableError
 from redis.asyncio.connection import SSLConnection, UnixDomainSocketConnection, parse_url
 
-from chainfluence.jobs.queue import Executor
+from chainfluence.jobs.queue import JOB_LATENCY, Executor, observe_sweep
 from chainfluence.jobs.registry import PermanentJobError, periodic_specs
+from chainfluence.kit.loops import is_outage, one_line
 
 log = logging.getLogger(__name__)
 
@@ -99,13 +102,29 @@ class BullMQQueue:
 
     async def _process(self, job: Job, _token: str) -> None:
         attempt = int(job.attemptsMade) + 1
+        name = str(job.data["name"]) if job.name == SWEEP_JOB else job.name
+        # A first attempt is due at its timestamp plus its delay (retries wait out a backoff).
+        due_ms = float(job.timestamp or 0) + float(job.delay or 0)
+        if due_ms and attempt == 1:
+            JOB_LATENCY.labels(name).observe(max(0.0, time.time() - due_ms / 1000))
         try:
             if job.name == SWEEP_JOB:
-                await _run_sweep(self._executor, str(job.data["name"]))
+                await observe_sweep(name, _run_sweep(self._executor, name))
                 return
             await self._executor.run(job.name, dict(job.data), attempt=attempt)
         except PermanentJobError as exc:
+            log.warning("job %s failed permanently: %s", name, one_line(exc))
             raise UnrecoverableError(str(exc)) from exc
+        except Exception as exc:
+            # One line per failed attempt; BullMQ retries it with backoff.
+            log.warning(
+                "job %s failed (attempt %d): %s",
+                name,
+                attempt,
+                one_line(exc),
+                exc_info=None if is_outage(exc) else exc,
+            )
+            raise
 
     async def start(self) -> None:
         if self._worker is not None:
@@ -139,10 +158,20 @@ class BullMQQueue:
         """Remove the queue and all its jobs (tests)."""
         await self._queue.obliterate(force=True)
 
-    async def close(self) -> None:
+    async def close(self, grace: float = 5.0) -> None:
+        """Stop taking jobs; those running get `grace` seconds to finish, then are cut off (their
+        lock lapses and BullMQ hands them to another worker as stalled: handlers are idempotent)."""
         if self._worker is not None:
-            await self._worker.close()
-            self._worker = None
+            worker, self._worker = self._worker, None
+            try:
+                await asyncio.wait_for(asyncio.shield(worker.close()), grace)
+            except TimeoutError:
+                log.warning(
+                    "stopping with %d job(s) still running after %.0f s: they will be retried",
+                    len(worker.processing),
+                    grace,
+                )
+                await worker.close(force=True)
         await self._queue.close()
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 
@@ -35,23 +37,33 @@ def issue_access_token(user_id: int, *, secret: str, ttl_seconds: int) -> Issued
     return IssuedToken(jwt.encode(claims, secret, algorithm=_ALGORITHM), ttl_seconds)
 
 
-def read_access_token(token: str, *, secret: str) -> int:
-    """The user id in a valid, unexpired access token; `InvalidToken` with a reason otherwise."""
-    try:
-        claims = jwt.decode(
-            token,
-            secret,
-            algorithms=[_ALGORITHM],
-            issuer=ISSUER,
-            # Expiry is checked below against our clock, which the sandbox can move forward.
-            options={
-                "require": ["exp", "iat", "sub", "iss"],
-                "verify_exp": False,
-                "verify_iat": False,
-            },
-        )
-    except jwt.PyJWTError as exc:
-        raise InvalidToken("the access token is invalid") from exc
+def read_access_token(token: str, *, secret: str, previous_secrets: Sequence[str] = ()) -> int:
+    """The user id in a valid, unexpired access token; `InvalidToken` with a reason otherwise.
+
+    Tokens are issued with `secret`; those signed with one of `previous_secrets` are still
+    accepted until they expire, so the secret can be rotated without logging everyone out."""
+    claims: dict[str, Any] | None = None
+    for key in (secret, *previous_secrets):
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[_ALGORITHM],
+                issuer=ISSUER,
+                # Expiry is checked below against our clock, which the sandbox can move forward.
+                options={
+                    "require": ["exp", "iat", "sub", "iss"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                },
+            )
+        except jwt.InvalidSignatureError:
+            continue
+        except jwt.PyJWTError as exc:
+            raise InvalidToken("the access token is invalid") from exc
+        break
+    if claims is None:
+        raise InvalidToken("the access token is invalid")
     if claims.get("typ") != "access":
         raise InvalidToken("the access token is invalid")
     if not isinstance(claims["exp"], int) or claims["exp"] <= utcnow().timestamp():

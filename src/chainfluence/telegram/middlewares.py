@@ -28,6 +28,7 @@ from aiogram.methods import (
 )
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import TelegramObject, User
+from prometheus_client import Counter
 
 from chainfluence.kit.ratelimit import RateLimiter
 
@@ -37,6 +38,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SEND_METHODS = (SendMessage, SendPhoto, SendMediaGroup, CopyMessage, ForwardMessage)
+
+
+BOT_API_FLOOD = Counter(
+    "chainfluence_bot_api_429_total", "Bot API calls answered 429 (flood limit)", ["method"]
+)
 
 
 class RetryAfterMiddleware(BaseRequestMiddleware):
@@ -62,6 +68,7 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
+                BOT_API_FLOOD.labels(type(method).__name__).inc()
                 attempt += 1
                 if attempt > self.max_retries or exc.retry_after > self.max_wait:
                     raise

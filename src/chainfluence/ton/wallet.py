@@ -39,6 +39,7 @@ from ton_core import NetworkGlobalID
 from chainfluence.config import SANDBOX_PLATFORM_MNEMONIC, Settings, TonNetwork
 from chainfluence.kit import faults
 from chainfluence.kit.faults import FaultPoint
+from chainfluence.kit.loops import CycleLog
 from chainfluence.kit.time import from_unix, utcnow
 from chainfluence.models import EscrowAction, EscrowActionKind, EscrowActionStatus
 from chainfluence.ton import repository
@@ -177,11 +178,14 @@ class PlatformWallet:
     async def run_forever(self, interval: float, stop: asyncio.Event | None = None) -> None:
         """Cycle every `interval` seconds until `stop` is set (a cycle under way finishes)."""
         stop = stop or asyncio.Event()
+        passes = CycleLog(log, "platform wallet pass", outages=(TonApiError,))
         while not stop.is_set():
             try:
                 await self.process()
-            except Exception:
-                log.exception("platform wallet pass failed")
+            except Exception as exc:
+                passes.failed(exc)
+            else:
+                passes.succeeded()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
 

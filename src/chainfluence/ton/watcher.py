@@ -29,8 +29,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
 
+from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from chainfluence.kit.loops import CycleLog, is_outage, one_line
 from chainfluence.kit.time import utcnow
 from chainfluence.ton import repository
 from chainfluence.ton.client import BlockRef, TonApiError, TonClient
@@ -43,6 +45,21 @@ from chainfluence.ton.transactions import ChainTx
 __all__ = ["ChainWatcher", "CycleStats", "WatchMode"]
 
 log = logging.getLogger(__name__)
+
+WATCHER_CYCLES = Counter(
+    "chainfluence_chain_watcher_cycles_total", "Chain watcher cycles by outcome", ["outcome"]
+)
+WATCHER_LEADER = Gauge(
+    "chainfluence_chain_watcher_leader", "1 if this process ran the last cycle as the leader"
+)
+WATCHER_LAG_BLOCKS = Gauge(
+    "chainfluence_chain_watcher_lag_blocks",
+    "Masterchain blocks between the endpoint's tip and the watcher's cursor (leader only)",
+)
+WATCHER_LAG_SECONDS = Gauge(
+    "chainfluence_chain_watcher_lag_seconds",
+    "Seconds since the watcher was last caught up with the chain's tip (leader only)",
+)
 
 BLOCKS_CURSOR: Final = "blocks"
 LOCK_NAME: Final = "chainfluence.chain_watcher"
@@ -74,6 +91,9 @@ class CycleStats:
     recorded: int = 0
     api_calls: int = 0
     seconds: float = 0.0
+    # Block scanning: the endpoint's masterchain tip and the cursor after the cycle.
+    tip_seqno: int = 0
+    cursor_seqno: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -99,6 +119,7 @@ class ChainWatcher:
         self.max_masterchain_blocks = max_masterchain_blocks_per_cycle
         self.cancelled_watch = cancelled_watch
         self._resolved_mode: WatchMode | None = None if mode is WatchMode.auto else mode
+        self._caught_up_at: float | None = None
 
     async def run_cycle(self) -> CycleStats | None:
         """One pass, if no other watcher is active (None then)."""
@@ -122,9 +143,19 @@ class ChainWatcher:
     async def run_forever(self, interval: float, stop: asyncio.Event | None = None) -> None:
         """Cycle every `interval` seconds until `stop` is set (a cycle under way finishes)."""
         stop = stop or asyncio.Event()
+        cycles = CycleLog(log, "chain watcher cycle", outages=(TonApiError,))
         while not stop.is_set():
             try:
                 stats = await self.run_cycle()
+            except Exception as exc:
+                cycles.failed(exc)
+                WATCHER_CYCLES.labels("failed").inc()
+            else:
+                cycles.succeeded()
+                WATCHER_LEADER.set(0 if stats is None else 1)
+                if stats is not None:
+                    WATCHER_CYCLES.labels("ok").inc()
+                    self._observe_lag(stats)
                 if stats is not None and stats.recorded:
                     log.info(
                         "chain watcher (%s): %d transaction(s) recorded, %d API calls, %.2fs",
@@ -133,10 +164,18 @@ class ChainWatcher:
                         stats.api_calls,
                         stats.seconds,
                     )
-            except Exception:
-                log.exception("chain watcher cycle failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
+
+    def _observe_lag(self, stats: CycleStats) -> None:
+        """Lag after a cycle this process ran as the leader: masterchain blocks still to scan,
+        and seconds since the watcher was last caught up with the chain's tip."""
+        now = time.time()
+        behind = max(0, stats.tip_seqno - stats.cursor_seqno) if stats.tip_seqno else 0
+        WATCHER_LAG_BLOCKS.set(behind)
+        if behind == 0:
+            self._caught_up_at = now
+        WATCHER_LAG_SECONDS.set(now - (self._caught_up_at or now))
 
     async def _mode(self) -> WatchMode:
         if self._resolved_mode is None:
@@ -175,7 +214,12 @@ class ChainWatcher:
                     # One escrow's failure (endpoint error, a sink refusing) must not hold up
                     # the others; its cursor did not move, so the next cycle retries it.
                     if not stats.errors:
-                        log.exception("chain watcher: escrow %s failed", escrow.address)
+                        log.warning(
+                            "chain watcher: escrow %s failed: %s",
+                            escrow.address,
+                            one_line(exc),
+                            exc_info=None if is_outage(exc, (TonApiError,)) else exc,
+                        )
                     stats.errors.append(f"{escrow.address}: {exc}")
 
         await asyncio.gather(*(worker() for _ in range(max(1, self.concurrency))))
@@ -207,8 +251,11 @@ class ChainWatcher:
                 "was the network or the endpoint changed?"
             )
         last = min(tip.seqno, cursor["mc_seqno"] + self.max_masterchain_blocks)
+        stats.tip_seqno = tip.seqno
+        stats.cursor_seqno = cursor["mc_seqno"]
         for seqno in range(cursor["mc_seqno"] + 1, last + 1):
             cursor = await self._scan_masterchain_block(seqno, cursor, stats)
+            stats.cursor_seqno = seqno
 
     async def _start_scanning(self, tip: BlockRef, init: BlockRef, stats: CycleStats) -> None:
         """First run: catch every open escrow up by address, then scan from the tip on."""
