@@ -197,7 +197,7 @@ async def worker(tmp_path: Path, redis_url: str) -> AsyncIterator[Worker]:
     running.env = env  # type: ignore[attr-defined]
     running.ton_port = ton_port  # type: ignore[attr-defined]
     try:
-        await running.wait_for_log("listening on")
+        await running.wait_for_log("listening on", timeout=120)  # imports are slow on a busy CI
         yield running
     finally:
         if process.poll() is None:
