@@ -9,7 +9,8 @@ LOCK_VENV  := .venv-lock
 UV_COMPILE := $(LOCK_VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 \
 	--generate-hashes --custom-compile-command "make lock" pyproject.toml requirements/build.in
 
-.PHONY: install lock serve demo test pytest lint fmt typecheck contracts contracts-check bench bench-areas migration clean
+.PHONY: install lock serve demo test pytest lint fmt typecheck contracts contracts-check bench bench-areas gas \
+	migration clean
 
 # Installs exactly the locked versions (every file checked against its hash), then the project
 # itself without resolving anything. The image installs requirements/service.txt the same way.
@@ -73,6 +74,10 @@ bench: install
 
 bench-areas: install
 	$(BIN)/python -m benchmarks
+
+# Escrow gas and fees per op, contract v1 (FunC) against v2 (Tolk), from the TVM (a few seconds).
+gas: install
+	$(BIN)/python -m benchmarks escrow_gas
 
 # Autogenerate the next migration from the models: make migration m="add something"
 migration: install

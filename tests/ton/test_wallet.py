@@ -14,7 +14,13 @@ from chainfluence.models import Deal, EscrowActionKind, EscrowActionStatus
 from chainfluence.runtime import Runtime, build_runtime
 from chainfluence.sandbox.ton import SandboxWallet, TonChain
 from chainfluence.ton import actions
-from chainfluence.ton.escrow import EscrowOp, refund_body, split_amounts
+from chainfluence.ton.escrow import (
+    EscrowOp,
+    EscrowVersion,
+    escrow_version_of,
+    refund_body,
+    split_amounts,
+)
 from chainfluence.ton.wallet import PlatformWallet
 from tests.ton.chain_harness import (
     TON,
@@ -344,3 +350,38 @@ async def test_orders_waiting_together_go_out_in_one_wallet_message(
     for deal in (first, second):
         (done,) = await orders(chain_runtime, deal)
         assert done.status is EscrowActionStatus.confirmed
+
+
+async def test_a_v1_escrow_and_a_v2_escrow_are_released_side_by_side(
+    chain_runtime: Runtime, chain: TonChain, advertiser: SandboxWallet
+) -> None:
+    """Escrows deployed with v1 stay on chain: the same wallet, watcher and orders serve both."""
+    await watch(chain_runtime)
+    deals = {}
+    for version in EscrowVersion:
+        deal = await create_escrow_deal(chain_runtime, advertiser=advertiser, version=version)
+        await pay(advertiser, deal, 10 * TON)
+        deals[version] = deal
+    await watch(chain_runtime)
+    async with chain_runtime.session() as session:
+        for deal in deals.values():
+            row = await session.get(Deal, deal.deal_id)
+            assert row is not None
+            await actions.order_payout(session, row, EscrowActionKind.release)
+    await chain_runtime.queue.drain()
+    await watch(chain_runtime)
+
+    for version, deal in deals.items():
+        code = chain.account(deal.address).code
+        assert code is not None
+        assert escrow_version_of(code) is version
+        assert chain.balance(deal.terms.publisher) == 10 * TON - TON // 2
+        assert chain.balance(deal.terms.fee_recipient) == TON // 2
+        assert chain.balance(deal.address) == 0
+        (release,) = payout_transactions(chain, deal, EscrowOp.RELEASE)
+        (done,) = await orders(chain_runtime, deal)
+        assert done.status is EscrowActionStatus.confirmed
+        assert done.tx_hash == release.tx.hash
+        row = await load_deal(chain_runtime, deal)
+        assert row.payout_tx_hash == release.tx.hash
+        assert "release_confirmed" in [e.event for e in await timeline(chain_runtime, deal)]

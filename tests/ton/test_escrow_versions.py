@@ -1,0 +1,190 @@
+"""The two escrow versions side by side: the two weaknesses of v1 reproduced, and closed in v2.
+
+1. Leftovers after close: on a closed v1 escrow, value that a failed non-bounceable op left behind
+   goes to whoever sends the next plain transfer (mode 128 to the sender). v2 returns only the
+   sender's own value and sends the rest to the advertiser.
+2. A fee recipient outside the basechain: v1 takes the deposit and then fails every release in the
+   action phase, for good (only a refund gets the money out). v2 refuses such terms: the deposit
+   bounces and a release throws 406, while a refund still works. Python refuses to build them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from pytoniq_core.boc.address import Address
+from pytoniq_core.boc.builder import Builder
+from pytoniq_core.boc.cell import Cell
+from pytoniq_core.tlb.account import StateInit
+
+from chainfluence.sandbox.tvm import AccountState, Emulator
+from chainfluence.ton.escrow import (
+    EscrowExitCode,
+    EscrowState,
+    EscrowTerms,
+    EscrowVersion,
+    escrow_code,
+    escrow_initial_data,
+    escrow_version_of,
+    refund_body,
+    release_body,
+)
+from tests.ton.escrow_harness import (
+    DAY,
+    OP_VALUE,
+    PARTIES,
+    TON,
+    EscrowUnderTest,
+    make_terms,
+    payouts,
+)
+
+UNKNOWN_OP = 0x12345678
+
+
+def unknown_op_body() -> Cell:
+    body: Cell = Builder().store_uint(UNKNOWN_OP, 32).store_uint(0, 64).end_cell()
+    return body
+
+
+def closed_escrow_with_leftover(
+    emulator: Emulator, version: EscrowVersion, leftover_nano: int
+) -> EscrowUnderTest:
+    """A released escrow holding `leftover_nano` a failed non-bounceable op left behind."""
+    escrow = EscrowUnderTest(emulator, make_terms(), version=version)
+    escrow.deposit(escrow.terms.price_nano)
+    escrow.send(PARTIES.platform, OP_VALUE, release_body(1), after=DAY)
+    assert escrow.account.balance_nano == 0
+    failed = escrow.send(PARTIES.publisher, leftover_nano, unknown_op_body(), bounce=False)
+    assert not failed.success
+    assert failed.out_messages == ()
+    assert escrow.account.balance_nano > leftover_nano - TON // 100
+    return escrow
+
+
+def test_v1_gives_leftovers_after_close_to_the_next_sender(emulator: Emulator) -> None:
+    escrow = closed_escrow_with_leftover(emulator, EscrowVersion.V1, 3 * TON)
+    leftover = escrow.account.balance_nano
+
+    result = escrow.send(PARTIES.stranger, TON, bounce=False, after=60)
+
+    (returned,) = result.out_messages
+    assert returned.dest == PARTIES.stranger
+    assert returned.value_nano > TON + leftover - TON // 100  # the stranger takes the leftover
+
+
+def test_v2_returns_only_the_senders_value_and_the_leftover_to_the_advertiser(
+    emulator: Emulator,
+) -> None:
+    escrow = closed_escrow_with_leftover(emulator, EscrowVersion.V2, 3 * TON)
+    leftover = escrow.account.balance_nano
+
+    result = escrow.send(PARTIES.stranger, TON, bounce=False, after=60)
+
+    assert result.success
+    paid = payouts(result)
+    assert set(paid) == {PARTIES.stranger, PARTIES.advertiser}
+    assert (
+        TON - TON // 100 < paid[PARTIES.stranger] < TON
+    )  # own value, less this transaction's fees
+    assert leftover - TON // 100 < paid[PARTIES.advertiser] <= leftover
+    assert all(not message.bounce for message in result.out_messages)
+    assert escrow.account.balance_nano == 0
+    assert escrow.data().state is EscrowState.RELEASED
+
+
+# ---- terms with a fee recipient outside the basechain --------------------------------------------
+
+
+def outside_basechain(workchain: int) -> Address:
+    return Address((workchain, hashlib.sha256(b"fee recipient elsewhere").digest()))
+
+
+def escrow_with_fee_recipient(
+    emulator: Emulator, version: EscrowVersion, fee_recipient: Address
+) -> EscrowUnderTest:
+    """An escrow whose data EscrowTerms would refuse to build (the fee recipient is elsewhere)."""
+    terms = make_terms()
+    parties = (
+        Builder()
+        .store_address(terms.advertiser)
+        .store_address(terms.publisher)
+        .store_address(fee_recipient)
+        .end_cell()
+    )
+    root = escrow_initial_data(terms)
+    data = Builder().store_bits(root.bits).store_ref(parties).end_cell()
+    escrow = EscrowUnderTest(emulator, terms, version=version)
+    state_init = StateInit(code=escrow_code(version), data=data)
+    escrow.address = Address((0, state_init.serialize().hash))
+    escrow.account = AccountState.nonexistent(escrow.address)
+    escrow.state_init = state_init
+    return escrow
+
+
+@pytest.mark.parametrize("workchain", [-1, 1])
+def test_terms_refuse_a_fee_recipient_outside_the_basechain(workchain: int) -> None:
+    terms = make_terms()
+    with pytest.raises(ValueError, match="fee_recipient must be a basechain"):
+        EscrowTerms(
+            deal_id=terms.deal_id,
+            platform=terms.platform,
+            advertiser=terms.advertiser,
+            publisher=terms.publisher,
+            fee_recipient=outside_basechain(workchain),
+            price_nano=terms.price_nano,
+            fee_nano=terms.fee_nano,
+            refund_after=terms.refund_after,
+        )
+
+
+def test_v1_takes_the_deposit_then_fails_every_release(emulator: Emulator) -> None:
+    escrow = escrow_with_fee_recipient(emulator, EscrowVersion.V1, outside_basechain(1))
+    escrow.deposit(escrow.terms.price_nano + TON)
+
+    for attempt in range(2):
+        release = escrow.send(PARTIES.platform, OP_VALUE, release_body(attempt), after=DAY)
+        assert release.compute.success
+        assert release.action_success is False  # the payout to workchain 1 cannot be sent
+        assert release.out_messages == ()
+        assert escrow.state() is EscrowState.OPEN
+
+    refund = escrow.send(PARTIES.platform, OP_VALUE, refund_body(9))
+    assert refund.success
+    assert set(payouts(refund)) == {PARTIES.advertiser}
+
+
+@pytest.mark.parametrize("workchain", [-1, 1])
+def test_v2_bounces_the_deposit_and_refuses_release_but_refunds(
+    emulator: Emulator, workchain: int
+) -> None:
+    escrow = escrow_with_fee_recipient(emulator, EscrowVersion.V2, outside_basechain(workchain))
+
+    deposit = escrow.send(PARTIES.advertiser, 11 * TON, bounce=True)
+    assert deposit.exit_code == EscrowExitCode.INVALID_TERMS
+    assert deposit.bounced
+    assert payouts(deposit) == {
+        PARTIES.advertiser: 11 * TON
+        - deposit.total_fees_nano
+        - sum(m.fwd_fee_nano for m in deposit.out_messages)
+    }
+
+    # A non-bounceable payment stays; the platform cannot release it, but it can be refunded.
+    escrow.send(PARTIES.advertiser, 11 * TON, bounce=False)
+    release = escrow.send(PARTIES.platform, OP_VALUE, release_body(1), after=DAY)
+    assert release.exit_code == EscrowExitCode.INVALID_TERMS
+    assert escrow.state() is EscrowState.OPEN
+    refund = escrow.send(PARTIES.platform, OP_VALUE, refund_body(2))
+    assert refund.success
+    assert set(payouts(refund)) == {PARTIES.advertiser}
+    assert payouts(refund)[PARTIES.advertiser] > 11 * TON - TON // 100
+    assert escrow.state() is EscrowState.REFUNDED
+
+
+def test_each_code_cell_is_recognised_as_its_version() -> None:
+    assert escrow_version_of(escrow_code(EscrowVersion.V1)) is EscrowVersion.V1
+    assert escrow_version_of(escrow_code(EscrowVersion.V2)) is EscrowVersion.V2
+    assert escrow_code().hash == escrow_code(EscrowVersion.current()).hash
+    with pytest.raises(ValueError, match="not an escrow code"):
+        escrow_version_of(Builder().store_uint(1, 8).end_cell())
