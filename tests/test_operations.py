@@ -227,6 +227,7 @@ async def test_worker_serves_health_readiness_and_metrics_and_stops_on_sigterm(
             await worker.wait_for_log("chain watcher cycle recovered after", timeout=60)
             await asyncio.sleep(5.5)  # the cached TON check expires
             ready_with_chain = await client.get("/readyz")
+            metrics_with_chain = (await client.get("/metrics")).text
         finally:
             ton.terminate()
             ton.wait(10)
@@ -253,6 +254,13 @@ async def test_worker_serves_health_readiness_and_metrics_and_stops_on_sigterm(
         "chainfluence_job_duration_seconds_bucket",
     ]:
         assert series in metrics
+    for series in [
+        "chainfluence_chain_watcher_leader 1.0",
+        "chainfluence_chain_watcher_lag_blocks ",
+        "chainfluence_chain_watcher_lag_seconds ",
+        'chainfluence_chain_watcher_cycles_total{outcome="ok"}',
+    ]:
+        assert series in metrics_with_chain
     log = worker.log
     (banner,) = [line for line in log.splitlines() if line.startswith("chainfluence worker")]
     assert banner.startswith("chainfluence worker · mode sandbox · ")
