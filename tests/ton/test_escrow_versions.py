@@ -29,6 +29,7 @@ from chainfluence.ton.escrow import (
     escrow_version_of,
     refund_body,
     release_body,
+    storage_rent_nano,
 )
 from tests.ton.escrow_harness import (
     DAY,
@@ -188,3 +189,24 @@ def test_each_code_cell_is_recognised_as_its_version() -> None:
     assert escrow_code().hash == escrow_code(EscrowVersion.current()).hash
     with pytest.raises(ValueError, match="not an escrow code"):
         escrow_version_of(Builder().store_uint(1, 8).end_cell())
+
+
+# ---- storage rent -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", list(EscrowVersion), ids=lambda v: f"v{int(v)}")
+@pytest.mark.parametrize("days", [1, 365, 550, 3 * 365])
+def test_storage_rent_estimate_covers_what_the_chain_collects(
+    emulator: Emulator, version: EscrowVersion, days: int
+) -> None:
+    escrow = EscrowUnderTest(emulator, make_terms(), version=version)
+    escrow.deposit(escrow.terms.price_nano)
+    account = escrow.account
+    assert account.code is not None
+    assert account.data is not None
+    estimate = storage_rent_nano(account.code, account.data, days * DAY)
+
+    result = escrow.send(PARTIES.advertiser, TON, bounce=False, after=days * DAY)
+
+    assert 0 < result.storage_fees_nano <= estimate
+    assert estimate <= result.storage_fees_nano * 1.15  # a bound, not a guess

@@ -385,3 +385,23 @@ async def test_a_v1_escrow_and_a_v2_escrow_are_released_side_by_side(
         row = await load_deal(chain_runtime, deal)
         assert row.payout_tx_hash == release.tx.hash
         assert "release_confirmed" in [e.event for e in await timeline(chain_runtime, deal)]
+
+
+async def test_release_after_a_long_hold_pays_the_storage_rent_on_top(
+    chain_runtime: Runtime, chain: TonChain, advertiser: SandboxWallet
+) -> None:
+    """Idle 1.5 years, an exactly paid escrow owes about 0.01 TON of rent, collected before the
+    op runs: the wallet counts it, so the release goes out once and succeeds."""
+    deal = await funded_deal(chain_runtime, advertiser)
+    advance(dt.timedelta(days=550))
+
+    await order(chain_runtime, deal, EscrowActionKind.release)
+    await watch(chain_runtime)
+
+    (release,) = payout_transactions(chain, deal, EscrowOp.RELEASE)
+    assert release.tx.storage_fees_nano > 10_000_000 - 2_000_000  # about 0.0104 TON
+    assert chain.balance(deal.terms.publisher) == 10 * TON - TON // 2
+    assert chain.balance(deal.terms.fee_recipient) == TON // 2
+    (done,) = await orders(chain_runtime, deal)
+    assert done.status is EscrowActionStatus.confirmed
+    assert done.attempts == 1

@@ -52,6 +52,7 @@ __all__ = [
     "release_body",
     "split_amounts",
     "split_body",
+    "storage_rent_nano",
 ]
 
 
@@ -226,6 +227,34 @@ def escrow_state_init(terms: EscrowTerms, version: EscrowVersion | None = None) 
 def escrow_address(terms: EscrowTerms, version: EscrowVersion | None = None) -> Address:
     """The deal's escrow address in the base workchain, for ``version`` (current by default)."""
     return Address((_WORKCHAIN, escrow_state_init(terms, version).serialize().hash))
+
+
+# Basechain storage prices of the mainnet config (param 18, the entry in force): nanotons per bit
+# and per cell per second, in units of 2^-16. TON charges an account for every cell and bit of its
+# state from its last transaction on, and collects it first thing in the next one.
+_BIT_PRICE_PS: Final = 1
+_CELL_PRICE_PS: Final = 500
+# The account's own cells beside code and data (address, balance, storage stats): an upper bound.
+_ACCOUNT_OVERHEAD_CELLS: Final = 1
+_ACCOUNT_OVERHEAD_BITS: Final = 1023
+
+
+def storage_rent_nano(code: Cell, data: Cell, seconds: int) -> int:
+    """The storage rent an account with ``code`` and ``data`` owes after ``seconds`` without a
+    transaction, rounded up and slightly over (the account's own cells are bounded from above)."""
+    seen: set[bytes] = set()
+    cells, bits = _ACCOUNT_OVERHEAD_CELLS, _ACCOUNT_OVERHEAD_BITS
+    stack = [code, data]
+    while stack:
+        cell = stack.pop()
+        if cell.hash in seen:
+            continue
+        seen.add(cell.hash)
+        cells += 1
+        bits += len(cell.bits)
+        stack.extend(cell.refs)
+    per_second = bits * _BIT_PRICE_PS + cells * _CELL_PRICE_PS
+    return -(-per_second * max(0, seconds) // (1 << 16))
 
 
 def _check_query_id(query_id: int) -> None:

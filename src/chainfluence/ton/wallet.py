@@ -27,7 +27,7 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Final
 
@@ -52,6 +52,7 @@ from chainfluence.ton.escrow import (
     release_body,
     split_amounts,
     split_body,
+    storage_rent_nano,
 )
 from chainfluence.ton.leader import exclusive
 from chainfluence.ton.signing import OfflineWallet, OutgoingMessage, WalletVersion
@@ -66,9 +67,10 @@ LOCK_NAME: Final = "chainfluence.platform_wallet"
 # What an op message carries at least: its gas, and the reserve release/split check for
 # (contracts/README.md, "Fees"); whatever is left of it reaches the advertiser.
 MIN_OP_VALUE_NANO: Final = 20_000_000
-# The most the platform adds to an escrow's balance to pay out: the deposit's own gas and the
-# rent since (about 0.0006 TON + 0.007 TON a year). A bigger gap means the escrow is not funded,
-# and topping it up would pay the publisher with the platform's money.
+# The most the platform adds to an escrow's balance to pay out, beyond the storage rent due (which
+# is computed from the account and added): the deposit's own gas (about 0.0006 TON) and room for
+# fees. A bigger gap means the escrow is not funded, and topping it up would pay the publisher
+# with the platform's money.
 MAX_TOP_UP_NANO: Final = 10_000_000
 # Kept in the platform wallet beyond the values sent: its own gas and forwarding fees.
 WALLET_FEE_MARGIN_NANO: Final = 50_000_000
@@ -107,7 +109,8 @@ def payout_nano(action: EscrowAction, escrow: EscrowData) -> int:
 
 def op_value_nano(action: EscrowAction, escrow: EscrowData) -> int:
     """The value to attach so the op succeeds (contracts/README.md: ``max(0.02 TON, payout −
-    balance + 0.02 TON)``); the unused part ends with the advertiser."""
+    balance + 0.02 TON)``, with the storage rent due already taken from ``escrow``'s balance);
+    the unused part ends with the advertiser."""
     shortfall = payout_nano(action, escrow) - escrow.balance_nano
     return max(MIN_OP_VALUE_NANO, shortfall + MIN_OP_VALUE_NANO)
 
@@ -259,7 +262,22 @@ class PlatformWallet:
                 stats,
             )
             return _Verdict.done, None
-        return _Verdict.send, escrow
+        # The escrow pays its storage rent before it runs the op, out of its balance: after a
+        # long hold that alone outgrows the top-up (about 0.01 TON after 1.5 years), so the value
+        # attached is computed from what is left of the balance then.
+        rent = await self._rent_due(order.escrow_address, now)
+        return _Verdict.send, replace(escrow, balance_nano=max(0, escrow.balance_nano - rent))
+
+    async def _rent_due(self, address: str, now: dt.datetime) -> int:
+        """The storage rent the escrow owes since its last transaction (0 if unknown)."""
+        account = await self.client.get_account(address)
+        if account.code is None or account.data is None:
+            return 0
+        latest = await self.client.get_transactions(address, max_count=1)
+        if not latest:
+            return 0
+        idle = int(now.timestamp()) - latest[-1].utime
+        return storage_rent_nano(account.code, account.data, idle)
 
     async def _rebroadcast(self, order: EscrowAction, now: dt.datetime, stats: PassStats) -> None:
         if order.broadcast_at is not None and now - order.broadcast_at < self.rebroadcast_every:
