@@ -108,6 +108,25 @@ def test_production_refuses_an_incomplete_config_listing_every_problem(tmp_path:
     assert result.stderr.splitlines()[0].startswith("Chainfluence cannot start")
 
 
+def test_an_unfilled_env_example_is_refused_with_every_problem_in_one_message(
+    tmp_path: Path,
+) -> None:
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / ".env").write_text((root / ".env.example").read_text())
+
+    result = _cli(tmp_path, "worker", env=_env(tmp_path))
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    problems = [line for line in result.stderr.splitlines() if line.startswith("  - ")]
+    # Values left empty are invalid, and what production refuses besides is listed with them.
+    assert "  - CHAINFLUENCE_AUTH__JWT_SECRET: the JWT secret must be at least 32 bytes" in problems
+    assert "  - CHAINFLUENCE_TELEGRAM__BOT_TOKEN is not set" in problems
+    assert "  - CHAINFLUENCE_TON__FEE_RECIPIENT is not set" in problems
+    assert any(p.startswith("  - CHAINFLUENCE_REDIS__URL is not set") for p in problems)
+    assert len({p.split(":")[0].split(" ")[3] for p in problems}) == len(problems)  # no repeats
+
+
 def test_an_invalid_value_is_named_by_its_variable_without_a_traceback(tmp_path: Path) -> None:
     env = _env(tmp_path, CHAINFLUENCE_AUTH__JWT_SECRET="short", CHAINFLUENCE_WORKER__PORT="x")
 
