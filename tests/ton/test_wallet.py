@@ -13,6 +13,7 @@ from chainfluence.kit.time import advance
 from chainfluence.models import Deal, EscrowActionKind, EscrowActionStatus
 from chainfluence.runtime import Runtime, build_runtime
 from chainfluence.sandbox.ton import SandboxWallet, TonChain
+from chainfluence.sandbox.tvm import AccountStatus
 from chainfluence.ton import actions
 from chainfluence.ton.escrow import (
     EscrowOp,
@@ -405,3 +406,43 @@ async def test_release_after_a_long_hold_pays_the_storage_rent_on_top(
     (done,) = await orders(chain_runtime, deal)
     assert done.status is EscrowActionStatus.confirmed
     assert done.attempts == 1
+
+
+async def test_refund_of_an_escrow_paid_without_its_state_init_deploys_it_with_the_op(
+    chain_runtime: Runtime, chain: TonChain, advertiser: SandboxWallet
+) -> None:
+    """A wallet that drops the StateInit leaves the money on an undeployed address: the refund
+    carries the deal's StateInit, so the escrow deploys and returns everything at once."""
+    await watch(chain_runtime)
+    deal = await create_escrow_deal(chain_runtime, advertiser=advertiser)
+    await advertiser.transfer(deal.address, 10 * TON)  # non-bounceable, no StateInit
+    await watch(chain_runtime)
+    assert chain.account(deal.address).status is AccountStatus.UNINIT
+
+    await order(chain_runtime, deal, EscrowActionKind.refund)
+    await watch(chain_runtime)
+
+    assert chain.account(deal.address).status is AccountStatus.ACTIVE
+    (refund,) = payout_transactions(chain, deal, EscrowOp.REFUND)
+    (back,) = refund.tx.out_msgs
+    assert back.destination == advertiser.raw_address
+    assert 10 * TON - TON // 100 < back.value_nano < 10 * TON + TON // 10
+    assert chain.balance(deal.address) == 0
+    (done,) = await orders(chain_runtime, deal)
+    assert done.status is EscrowActionStatus.confirmed
+
+
+async def test_refund_of_an_escrow_nobody_paid_sends_nothing(
+    chain_runtime: Runtime, chain: TonChain, advertiser: SandboxWallet
+) -> None:
+    await watch(chain_runtime)
+    deal = await create_escrow_deal(chain_runtime, advertiser=advertiser)
+
+    await order(chain_runtime, deal, EscrowActionKind.refund)
+    await watch(chain_runtime)
+
+    (failed,) = await orders(chain_runtime, deal)
+    assert failed.status is EscrowActionStatus.failed
+    assert failed.error == "the escrow was never deployed and holds nothing"
+    assert seqno(chain, chain_runtime) == 0  # the wallet never sent anything
+    assert chain.account(deal.address).status is AccountStatus.NONEXIST

@@ -48,6 +48,7 @@ __all__ = [
     "escrow_version_of",
     "escrow_version_of_state_init",
     "parse_escrow_data",
+    "parse_escrow_initial_data",
     "refund_body",
     "release_body",
     "split_amounts",
@@ -352,3 +353,25 @@ def parse_escrow_data(stack: Sequence[object]) -> EscrowData:
         refund_after=_int(refund_after),
     )
     return EscrowData(terms=terms, state=EscrowState(_int(state)), balance_nano=_int(balance))
+
+
+def parse_escrow_initial_data(data: Cell) -> EscrowTerms:
+    """The terms in an escrow's c4 (as ``escrow_initial_data`` writes it, any version)."""
+    root = data.begin_parse()  # type: ignore[no-untyped-call]
+    deal_id = root.load_uint(64)
+    price = root.load_coins()
+    fee = root.load_coins()
+    refund_after = root.load_uint(32)
+    root.load_uint(8)  # state
+    platform = root.load_address()
+    parties = root.load_ref().begin_parse()
+    return EscrowTerms(
+        deal_id=deal_id,
+        platform=platform,
+        advertiser=parties.load_address(),
+        publisher=parties.load_address(),
+        fee_recipient=parties.load_address(),
+        price_nano=price,
+        fee_nano=fee,
+        refund_after=refund_after,
+    )

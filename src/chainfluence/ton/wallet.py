@@ -33,6 +33,7 @@ from typing import Final
 
 from pytoniq_core.boc.address import Address
 from pytoniq_core.boc.cell import Cell
+from pytoniq_core.tlb.account import StateInit
 from sqlalchemy.ext.asyncio import AsyncEngine
 from ton_core import NetworkGlobalID
 
@@ -41,13 +42,14 @@ from chainfluence.kit import faults
 from chainfluence.kit.faults import FaultPoint
 from chainfluence.kit.loops import CycleLog
 from chainfluence.kit.time import from_unix, utcnow
-from chainfluence.models import EscrowAction, EscrowActionKind, EscrowActionStatus
+from chainfluence.models import Deal, EscrowAction, EscrowActionKind, EscrowActionStatus
 from chainfluence.ton import repository
 from chainfluence.ton.actions import MAX_ATTEMPTS, note
 from chainfluence.ton.client import TonApiError, TonClient
 from chainfluence.ton.escrow import (
     EscrowData,
     EscrowState,
+    parse_escrow_initial_data,
     refund_body,
     release_body,
     split_amounts,
@@ -128,6 +130,7 @@ class _Verdict(Enum):
     outstanding = "outstanding"  # a signed message may still land: sign nothing new meanwhile
     wait = "wait"  # waiting for the chain (or the watcher); other orders may go out
     done = "done"
+    undeployed = "undeployed"  # no contract at the escrow's address (yet)
 
 
 @dataclass(slots=True)
@@ -203,14 +206,14 @@ class PlatformWallet:
         seqno = await self.client.get_seqno(self.address) if account.is_active else 0
         stats.seqno = seqno
         now = utcnow()
-        to_send: list[tuple[EscrowAction, EscrowData]] = []
+        to_send: list[tuple[EscrowAction, EscrowData, StateInit | None]] = []
         outstanding = False
         for order in orders:
-            verdict, escrow = await self._reconcile(order, seqno, now, stats)
+            verdict, escrow, state_init = await self._reconcile(order, seqno, now, stats)
             if verdict is _Verdict.outstanding:
                 outstanding = True
             elif verdict is _Verdict.send and escrow is not None:
-                to_send.append((order, escrow))
+                to_send.append((order, escrow, state_init))
             elif verdict is _Verdict.wait:
                 stats.waiting += 1
         if to_send and not outstanding:
@@ -225,11 +228,44 @@ class PlatformWallet:
 
     async def _reconcile(
         self, order: EscrowAction, seqno: int, now: dt.datetime, stats: PassStats
+    ) -> tuple[_Verdict, EscrowData | None, StateInit | None]:
+        verdict, escrow = await self._reconcile_deployed(order, seqno, now, stats)
+        if verdict is not _Verdict.undeployed:
+            return verdict, escrow, None
+        # Money paid without the StateInit (a wallet that dropped it) waits at the address of an
+        # escrow that was never deployed. The op goes with the deal's StateInit: it deploys the
+        # escrow, which then runs the op on its whole balance. Nothing there: nothing to send.
+        account = await self.client.get_account(order.escrow_address)
+        state_init = await self._stored_state_init(order)
+        if account.status != "uninit" or account.balance_nano == 0 or state_init is None:
+            await self._fail(order, "the escrow was never deployed and holds nothing", stats)
+            return _Verdict.done, None, None
+        assert state_init.data is not None
+        escrow = EscrowData(
+            terms=parse_escrow_initial_data(state_init.data),
+            state=EscrowState.OPEN,
+            balance_nano=account.balance_nano,
+        )
+        verdict, escrow = await self._check_payable(order, escrow, now, stats)
+        return verdict, escrow, state_init if verdict is _Verdict.send else None
+
+    async def _stored_state_init(self, order: EscrowAction) -> StateInit | None:
+        async with self.session() as session:
+            deal = await session.get(Deal, order.deal_id)
+            if deal is None or deal.escrow_state_init is None:
+                return None
+            cell = Cell.one_from_boc(base64.b64decode(deal.escrow_state_init))
+        if raw_address(Address((0, cell.hash))) != order.escrow_address:
+            return None
+        state_init: StateInit = StateInit.deserialize(cell.begin_parse())  # type: ignore[no-untyped-call]
+        return state_init
+
+    async def _reconcile_deployed(
+        self, order: EscrowAction, seqno: int, now: dt.datetime, stats: PassStats
     ) -> tuple[_Verdict, EscrowData | None]:
         escrow = await self.client.get_escrow_data(order.escrow_address)
         if escrow is None:
-            await self._fail(order, "the escrow was never deployed: it holds nothing", stats)
-            return _Verdict.done, None
+            return _Verdict.undeployed, None
         if raw_address(escrow.terms.platform) != self.address:
             await self._fail(order, "the escrow names another platform wallet", stats)
             return _Verdict.done, None
@@ -253,6 +289,11 @@ class PlatformWallet:
                 reopened = await self._reopen(order, "no answer from the escrow")
             if not reopened:
                 return _Verdict.wait, None  # the watcher closed or reopened it meanwhile
+        return await self._check_payable(order, escrow, now, stats)
+
+    async def _check_payable(
+        self, order: EscrowAction, escrow: EscrowData, now: dt.datetime, stats: PassStats
+    ) -> tuple[_Verdict, EscrowData | None]:
         payout = payout_nano(order, escrow)
         if payout - escrow.balance_nano > MAX_TOP_UP_NANO:
             await self._fail(
@@ -330,7 +371,7 @@ class PlatformWallet:
 
     async def _send(
         self,
-        batch: Sequence[tuple[EscrowAction, EscrowData]],
+        batch: Sequence[tuple[EscrowAction, EscrowData, StateInit | None]],
         *,
         seqno: int,
         account_active: bool,
@@ -338,12 +379,15 @@ class PlatformWallet:
         stats: PassStats,
     ) -> None:
         ready: list[tuple[EscrowAction, int, int]] = []  # order, query_id, value
-        for order, escrow in batch:
+        state_inits: dict[int, StateInit] = {}  # by order id: escrows this message deploys
+        for order, escrow, state_init in batch:
             if order.attempts >= MAX_ATTEMPTS:
                 await self._fail(order, f"gave up after {order.attempts} attempts", stats)
                 continue
             query_id = (order.id << 16) | (order.attempts + 1)
             ready.append((order, query_id, op_value_nano(order, escrow)))
+            if state_init is not None:
+                state_inits[order.id] = state_init
         if not ready:
             return
         needed = sum(value for _, _, value in ready) + WALLET_FEE_MARGIN_NANO
@@ -363,6 +407,7 @@ class PlatformWallet:
                     destination=Address(order.escrow_address),
                     value_nano=value,
                     body=_op_body(order, query_id),
+                    state_init=state_inits.get(order.id),
                     bounce=True,  # a refused op returns its value to us
                 )
                 for order, query_id, value in ready
