@@ -55,10 +55,16 @@ class Runtime:
     clock_follower: ClockFollower | None = None
 
     @contextlib.asynccontextmanager
-    async def session(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
-        """A unit of work: commit on success, then send what it queued; roll back on error."""
+    async def session(
+        self, *, write: bool = True, autocommit: bool = False
+    ) -> AsyncIterator[AsyncSession]:
+        """A unit of work: commit on success, then send what it queued; roll back on error.
+        `autocommit`: a reader's session without a transaction (see `kit.db.session_scope`)."""
         async with session_scope(
-            self.sessionmaker, write=write, info={QUEUE_INFO_KEY: self.queue}
+            self.sessionmaker,
+            write=write,
+            autocommit=autocommit,
+            info={QUEUE_INFO_KEY: self.queue},
         ) as session:
             yield session
 

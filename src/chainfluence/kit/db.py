@@ -207,14 +207,24 @@ async def session_scope(
     sessionmaker: async_sessionmaker[AsyncSession],
     *,
     write: bool = True,
+    autocommit: bool = False,
     info: dict[str, Any] | None = None,
 ) -> AsyncIterator[AsyncSession]:
-    """A session and its transaction: committed when the block succeeds, rolled back otherwise."""
+    """A session and its transaction: committed when the block succeeds, rolled back otherwise.
+
+    `autocommit` (reads only): on PostgreSQL the statements run without BEGIN and COMMIT around
+    them, two round trips fewer. Under READ COMMITTED, PostgreSQL's level here, every statement
+    takes its own snapshot even inside a transaction, so a reader sees exactly what it would
+    have seen in one. A statement that writes commits by itself: use it only where nothing
+    writes, or where every write is one statement that stands on its own. SQLite ignores it.
+    """
     async with sessionmaker() as session:
         if info:
             session.info.update(info)
         if write:
             await begin_write(session)
+        elif autocommit and session.bind is not None and session.bind.dialect.name != "sqlite":
+            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         try:
             yield session
         except BaseException:
