@@ -32,8 +32,8 @@ def test_db_upgrade_migrates_an_empty_database_and_current_reports_it(env: Path)
     assert before.exit_code == 0
     assert before.output.strip() == "empty"
     assert upgraded.exit_code == 0, upgraded.output
-    assert upgraded.output.strip() == "database at 0001"
-    assert after.output.strip() == "0001"
+    assert upgraded.output.strip() == "database at 0002"
+    assert after.output.strip() == "0002"
 
 
 def test_worker_without_redis_refuses_with_a_message(env: Path) -> None:
