@@ -41,3 +41,11 @@ def test_worker_without_redis_refuses_with_a_message(env: Path) -> None:
 
     assert result.exit_code != 0
     assert "CHAINFLUENCE_REDIS__URL" in str(result.exception or result.output)
+
+
+def test_api_with_several_workers_and_no_redis_refuses_with_a_message(env: Path) -> None:
+    # Without Redis each API process would run the jobs, sweeps and chain watcher itself.
+    result = CliRunner().invoke(app, ["api", "--workers", "2"])
+
+    assert result.exit_code != 0
+    assert "CHAINFLUENCE_REDIS__URL" in str(result.exception or result.output)

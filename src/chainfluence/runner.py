@@ -112,6 +112,12 @@ async def serving(
 
 
 def run_api(settings: Settings, *, host: str, port: int, workers: int) -> None:
+    """uvicorn with `workers` processes, each its own runtime (pool of `database.pool_size`).
+
+    Several workers need Redis: the API then only enqueues, and the jobs, sweeps and the
+    leader-elected chain watcher run in `chainfluence worker`. Without Redis an API process runs
+    them itself, which must happen once, so `chainfluence api` refuses more than one worker.
+    """
     uvicorn.run(
         "chainfluence.runner:app_factory",
         factory=True,
