@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from pytoniq_core.boc.address import Address
 from pytoniq_core.boc.cell import Cell
+from pytoniq_core.tlb.account import StateInit
 
 from chainfluence.sandbox.tvm import (
     EMPTY_CELL,
@@ -113,7 +114,7 @@ class EscrowUnderTest:
         self.terms = terms
         self.version = EscrowVersion.current() if version is None else version
         self.address = escrow_address(terms, self.version)
-        self.state_init = escrow_state_init(terms, self.version)
+        self.state_init: StateInit | None = escrow_state_init(terms, self.version)
         self.account = AccountState.nonexistent(self.address)
         self.now = now
         self.history: list[TransactionResult] = []

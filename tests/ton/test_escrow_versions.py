@@ -18,7 +18,7 @@ from pytoniq_core.boc.builder import Builder
 from pytoniq_core.boc.cell import Cell
 from pytoniq_core.tlb.account import StateInit
 
-from chainfluence.sandbox.tvm import AccountState, Emulator
+from chainfluence.sandbox.tvm import AccountState, AccountStatus, Emulator
 from chainfluence.ton.escrow import (
     EscrowExitCode,
     EscrowState,
@@ -210,3 +210,44 @@ def test_storage_rent_estimate_covers_what_the_chain_collects(
 
     assert 0 < result.storage_fees_nano <= estimate
     assert estimate <= result.storage_fees_nano * 1.15  # a bound, not a guess
+
+
+# ---- a frozen closed escrow ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", list(EscrowVersion), ids=lambda v: f"v{int(v)}")
+def test_unfreezing_a_closed_escrow_pays_the_unfreezer_only_on_v1(
+    emulator: Emulator, version: EscrowVersion
+) -> None:
+    """Left closed for 20 years, an escrow's storage debt passes the freeze limit (0.1 TON) and
+    the next message freezes it; non-bounceable payments then stay in it. Its closed-state
+    StateInit is computable by anyone, and a message carrying it unfreezes it."""
+    escrow = EscrowUnderTest(emulator, make_terms(), version=version)
+    escrow.deposit(escrow.terms.price_nano)
+    escrow.send(PARTIES.platform, OP_VALUE, release_body(1), after=DAY)
+    closed = escrow.account
+    assert closed.code is not None
+    assert closed.data is not None
+    closed_state = StateInit(code=closed.code, data=closed.data)
+    escrow.send(PARTIES.stranger, TON // 100, after=20 * 365 * DAY)
+    assert escrow.account.status is AccountStatus.FROZEN
+    escrow.state_init = None  # a plain payment: it stays in the frozen account
+    escrow.send(PARTIES.publisher, 3 * TON, bounce=False, after=60)
+    assert escrow.account.status is AccountStatus.FROZEN
+    left = escrow.account.balance_nano
+    assert left > 3 * TON - TON // 2  # what the payment left after paying the debt
+
+    escrow.state_init = closed_state  # the harness sends it to an account that is not active
+    result = escrow.send(PARTIES.stranger, TON, bounce=False, after=60)
+
+    assert result.success
+    assert escrow.account.status is AccountStatus.ACTIVE  # unfrozen, in its closed state
+    assert escrow.state() is EscrowState.RELEASED
+    paid = payouts(result)
+    if version is EscrowVersion.V1:
+        assert set(paid) == {PARTIES.stranger}
+        assert paid[PARTIES.stranger] > left + TON - TON // 100  # the stranger drains it
+    else:
+        assert set(paid) == {PARTIES.stranger, PARTIES.advertiser}
+        assert paid[PARTIES.stranger] < TON
+        assert paid[PARTIES.advertiser] > left - TON // 100
