@@ -88,6 +88,33 @@ class AuthSettings(BaseModel):
         return values
 
 
+class MTProtoSettings(BaseModel):
+    """Post views over MTProto through the bot's own session (Telethon); off unless enabled."""
+
+    enabled: bool = False
+    # From my.telegram.org (the application the bot's session logs in as).
+    api_id: int | None = None
+    api_hash: SecretStr | None = None
+    # Telethon session file: kept across restarts, on a volume every worker that may hold the
+    # `telegram.mtproto` role can reach.
+    session_path: str | None = None
+    # A FLOOD_WAIT up to this is slept through; a longer one pauses the provider until it is over.
+    max_flood_wait_seconds: float = Field(default=60.0, ge=0)
+
+    def problems(self) -> list[str]:
+        """What an enabled provider lacks (nothing when it is off)."""
+        if not self.enabled:
+            return []
+        missing = []
+        if self.api_id is None:
+            missing.append("CHAINFLUENCE_TELEGRAM__MTPROTO__API_ID")
+        if _blank(self.api_hash):
+            missing.append("CHAINFLUENCE_TELEGRAM__MTPROTO__API_HASH")
+        if not self.session_path:
+            missing.append("CHAINFLUENCE_TELEGRAM__MTPROTO__SESSION_PATH")
+        return [f"MTProto views are enabled but {name} is not set" for name in missing]
+
+
 class TelegramSettings(BaseModel):
     # No token: sandbox mode starts the local Bot API emulator and uses its token.
     bot_token: SecretStr | None = None
@@ -114,6 +141,7 @@ class TelegramSettings(BaseModel):
     # of one channel are limited to `stats_refresh_limit`.
     stats_max_age_seconds: int = Field(default=6 * 3600, ge=60)
     stats_refresh_limit: str = "1/5minute"
+    mtproto: MTProtoSettings = Field(default_factory=MTProtoSettings)
 
 
 class TonNetwork(StrEnum):
@@ -315,6 +343,9 @@ class Settings(BaseSettings):
             and self.telegram.bot_id is not None
         ):
             problems.append("CHAINFLUENCE_TELEGRAM__BOT_TOKEN is not set")
+        problems.extend(self.telegram.mtproto.problems())
+        if self.telegram.mtproto.enabled and _blank(self.telegram.bot_token):
+            problems.append("MTProto views log in with CHAINFLUENCE_TELEGRAM__BOT_TOKEN, not set")
         if self.telegram.webhook_url and _blank(self.telegram.webhook_secret):
             problems.append("a Telegram webhook needs CHAINFLUENCE_TELEGRAM__WEBHOOK_SECRET")
         if self.telegram.service_chat_id is None:

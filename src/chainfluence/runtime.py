@@ -141,7 +141,7 @@ def build_runtime(settings: Settings) -> Runtime:
 
         runtime.dispatcher = build_dispatcher(runtime)
         runtime.push_sender = BotPushSender(runtime.bot, settings.telegram)
-    runtime.stats_providers = configured_providers(settings)
+    runtime.stats_providers = configured_providers(settings, engine)
     from chainfluence.deals.lifecycle import DealEscrowSink
 
     runtime.chain = build_chain_services(runtime, sink=DealEscrowSink())
