@@ -60,9 +60,7 @@ async def enqueue_in_request(session: DBSession, key: str, fail: bool = False) -
 async def jobs_client(
     request: pytest.FixtureRequest, db: AsyncEngine, database_url: str, tmp_path: Path
 ) -> AsyncIterator[httpx.AsyncClient]:
-    # Backoffs long enough that a loaded machine's scheduling delays (tenths of a second) cannot
-    # reorder the retry gaps the backoff test compares.
-    overrides: dict[str, object] = {"jobs": {"backoff_seconds": 0.5}}
+    overrides: dict[str, object] = {}
     if request.param == "bullmq":
         redis_url = request.getfixturevalue("redis_url")
         overrides = {

@@ -175,3 +175,27 @@ def test_a_taken_port_is_one_sentence(sandbox_env: None, command: str) -> None:
     assert (
         result.output.strip() == f"Port {port} on 127.0.0.1 is taken: choose another with --port."
     )
+
+
+async def test_a_helper_whose_api_does_not_answer_says_so(tmp_path: Path) -> None:
+    # `sandbox up` acting through an API that is down (a killed replica, not started yet).
+    from fastapi import FastAPI
+
+    from chainfluence.sandbox.processes import create_sandbox_app
+    from chainfluence.sandbox.services import SandboxServices, populate_telegram
+    from chainfluence.sandbox.telegram import RunningEmulator, create_telegram_emulator
+
+    down = f"http://127.0.0.1:{free_port()}"
+    services = SandboxServices(settings=Settings(_env_file=None), api_url=down)  # type: ignore[call-arg]
+    telegram, state = create_telegram_emulator()
+    populate_telegram(services, state, "http://sandbox.test/telegram")
+    services.telegram = RunningEmulator(base_url="http://sandbox.test/telegram", state=state)
+    app = create_sandbox_app(services, telegram, FastAPI())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox.test") as client:
+        response = await client.post(f"/v1/sandbox/login/{PUBLISHER}")
+    await state.close()
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "sandbox_api_not_answering"
+    assert down in response.json()["message"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chainfluence.kit.errors import AppError, Conflict, NotFound
+from chainfluence.kit.errors import AppError, Conflict, NotFound, ServiceUnavailable
 
 
 class EmulatorNotRunning(Conflict):
@@ -70,3 +70,15 @@ class ApiCallRefused(AppError):
 
     def __init__(self, step: str, *, status_code: int, message: str, code: str) -> None:
         super().__init__(f"{step}: {message}", status_code=status_code, code=code)
+
+
+class ApiNotAnswering(ServiceUnavailable):
+    """`chainfluence sandbox up`: the API the helpers act through did not answer."""
+
+    code = "sandbox_api_not_answering"
+
+    def __init__(self, step: str, base_url: str, error: str) -> None:
+        super().__init__(
+            f"{step}: the API at {base_url} (sandbox up --api-url) did not answer ({error}); "
+            "try again once it runs."
+        )

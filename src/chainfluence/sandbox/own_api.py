@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from chainfluence.sandbox.exceptions import ApiCallRefused
+from chainfluence.sandbox.exceptions import ApiCallRefused, ApiNotAnswering
 
 __all__ = ["OwnApi"]
 
@@ -45,7 +45,12 @@ class OwnApi:
     ) -> Any:
         """The answer's JSON; a refusal raises ``ApiCallRefused`` with its status and code."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        response = await self._client.request(method, path, headers=headers, json=json)
+        try:
+            response = await self._client.request(method, path, headers=headers, json=json)
+        except httpx.TransportError as exc:
+            raise ApiNotAnswering(
+                f"{method} {path}", str(self._client.base_url), str(exc) or type(exc).__name__
+            ) from None
         if response.is_success:
             return response.json()
         try:
