@@ -9,7 +9,8 @@ LOCK_VENV  := .venv-lock
 UV_COMPILE := $(LOCK_VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 \
 	--generate-hashes --custom-compile-command "make lock" pyproject.toml requirements/build.in
 
-.PHONY: install lock serve demo test pytest cluster lint fmt typecheck contracts contracts-check bench bench-areas migration clean
+.PHONY: install lock serve demo test pytest cluster lint fmt typecheck contracts contracts-check bench bench-areas \
+	gas migration mutation clean
 
 # Installs exactly the locked versions (every file checked against its hash), then the project
 # itself without resolving anything. The image installs requirements/service.txt the same way.
@@ -70,6 +71,22 @@ contracts:
 contracts-check:
 	cd contracts && npm ci --no-audit --no-fund && node build.mjs --check
 
+# Mutation testing of the rules that move money (mutmut; what and why in pyproject's
+# [tool.mutmut]). CPU heavy — it runs at the lowest priority and takes about an hour on two
+# cores — so it is not part of `make test` or CI. Its own venv: the dev lock plus mutmut, pinned.
+MUTMUT_VERSION := 3.8.1
+MUTATION_VENV  := .venv-mutation
+mutation: install
+	test -x $(MUTATION_VENV)/bin/mutmut || ($(PYTHON) -m venv $(MUTATION_VENV) && \
+		$(MUTATION_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes \
+			-r requirements/dev.txt && \
+		$(MUTATION_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps \
+			--no-build-isolation -e . && \
+		$(MUTATION_VENV)/bin/pip install --quiet --disable-pip-version-check mutmut==$(MUTMUT_VERSION))
+	rm -rf mutants
+	CHAINFLUENCE_TEST_DATABASES=sqlite nice -n 19 $(MUTATION_VENV)/bin/mutmut run
+	$(MUTATION_VENV)/bin/mutmut results
+
 # Benchmarks print figures; they are scripts, not tests. `make bench`: the hot read paths against
 # a bare baseline app in one run, driven by wrk (see benchmarks/speed.py); PostgreSQL on
 # 127.0.0.1:5432 and Redis on 127.0.0.1:6379. The older per-area benchmarks: `make bench-areas`.
@@ -79,10 +96,14 @@ bench: install
 bench-areas: install
 	$(BIN)/python -m benchmarks
 
+# Escrow gas and fees per op, contract v1 (FunC) against v2 (Tolk), from the TVM (a few seconds).
+gas: install
+	$(BIN)/python -m benchmarks escrow_gas
+
 # Autogenerate the next migration from the models: make migration m="add something"
 migration: install
 	$(BIN)/chainfluence db revision "$(m)"
 	$(BIN)/ruff format src/chainfluence/migrations/versions
 
 clean:
-	rm -rf $(VENV) $(LOCK_VENV) .mypy_cache .ruff_cache .pytest_cache var
+	rm -rf $(VENV) $(LOCK_VENV) $(MUTATION_VENV) mutants .mypy_cache .ruff_cache .pytest_cache var

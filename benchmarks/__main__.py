@@ -7,12 +7,19 @@ import asyncio
 import os
 import platform
 
-from benchmarks import bench_auth, bench_campaigns, bench_catalogue, bench_watcher
+from benchmarks import (
+    bench_auth,
+    bench_campaigns,
+    bench_catalogue,
+    bench_escrow_gas,
+    bench_watcher,
+)
 
 BENCHMARKS = {
     "auth": bench_auth.run,
     "campaigns": bench_campaigns.run,
     "catalogue": bench_catalogue.run,
+    "escrow_gas": bench_escrow_gas.run,
     "watcher": bench_watcher.run,
 }
 

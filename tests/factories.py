@@ -110,7 +110,8 @@ async def create_channel(
 ) -> int:
     """A listed channel owned by `owner_id` (registered as a user if needed).
 
-    `prices`: format → TON amount, or (amount, enabled); `admins`: user id → can post.
+    `prices`: format → TON amount, or (amount, enabled); `admins`: user id → holds the post,
+    edit and delete rights a manager needs (or none).
     """
     from chainfluence.kit.money import ton_to_nano
     from chainfluence.models import Channel, ChannelAdmin, ChannelPrice, User
@@ -144,12 +145,14 @@ async def create_channel(
                     enabled=enabled,
                 )
             )
-        for user_id, can_post in (admins or {}).items():
+        for user_id, may_act in (admins or {}).items():
             session.add(
                 ChannelAdmin(
                     channel_id=channel_id,
                     user_id=user_id,
-                    can_post_messages=can_post,
+                    can_post_messages=may_act,
+                    can_edit_messages=may_act,
+                    can_delete_messages=may_act,
                     synced_at=utcnow(),
                 )
             )

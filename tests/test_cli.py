@@ -32,12 +32,20 @@ def test_db_upgrade_migrates_an_empty_database_and_current_reports_it(env: Path)
     assert before.exit_code == 0
     assert before.output.strip() == "empty"
     assert upgraded.exit_code == 0, upgraded.output
-    assert upgraded.output.strip() == "database at 0001"
-    assert after.output.strip() == "0001"
+    assert upgraded.output.strip() == "database at 0002"
+    assert after.output.strip() == "0002"
 
 
 def test_worker_without_redis_refuses_with_a_message(env: Path) -> None:
     result = CliRunner().invoke(app, ["worker"])
+
+    assert result.exit_code != 0
+    assert "CHAINFLUENCE_REDIS__URL" in str(result.exception or result.output)
+
+
+def test_api_with_several_workers_and_no_redis_refuses_with_a_message(env: Path) -> None:
+    # Without Redis each API process would run the jobs, sweeps and chain watcher itself.
+    result = CliRunner().invoke(app, ["api", "--workers", "2"])
 
     assert result.exit_code != 0
     assert "CHAINFLUENCE_REDIS__URL" in str(result.exception or result.output)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -46,6 +48,15 @@ def test_complete_production_settings_are_accepted() -> None:
     assert settings.production_problems() == []
 
 
+def test_production_accepts_a_complete_mtproto_views_session() -> None:
+    mtproto = {"enabled": True, "api_id": 12345, "api_hash": "0123abcd", "session_path": "/d/bot"}
+    telegram = {**PRODUCTION["telegram"], "mtproto": mtproto}  # type: ignore[dict-item]
+    settings = Settings(_env_file=None, **{**PRODUCTION, "telegram": telegram})  # type: ignore[arg-type]
+
+    assert settings.production_problems() == []
+    assert settings.telegram.mtproto.api_id == 12345
+
+
 @pytest.mark.parametrize(
     ("override", "problem"),
     [
@@ -75,6 +86,19 @@ def test_complete_production_settings_are_accepted() -> None:
             {"telegram": {**PRODUCTION["telegram"], "service_chat_id": None}},
             "SERVICE_CHAT_ID is not set",
         ),
+        (
+            {"telegram": {**PRODUCTION["telegram"], "mtproto": {"enabled": True, "api_id": 1}}},
+            "MTProto views are enabled but CHAINFLUENCE_TELEGRAM__MTPROTO__API_HASH is not set",
+        ),
+        (
+            {
+                "telegram": {
+                    **PRODUCTION["telegram"],
+                    "mtproto": {"enabled": True, "api_id": 1, "api_hash": "abc"},
+                }
+            },
+            "CHAINFLUENCE_TELEGRAM__MTPROTO__SESSION_PATH is not set",
+        ),
     ],
 )
 def test_production_refuses_each_sandbox_default(override: dict[str, object], problem: str) -> None:
@@ -90,3 +114,28 @@ def test_production_refuses_each_sandbox_default(override: dict[str, object], pr
 def test_a_short_jwt_secret_is_refused() -> None:
     with pytest.raises(ValidationError, match="at least 32 bytes"):
         Settings(_env_file=None, auth={"jwt_secret": "short"})  # type: ignore[call-arg]
+
+
+async def test_an_enabled_mtproto_session_is_wired_as_a_telethon_views_provider(
+    tmp_path: Path,
+) -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from telethon import TelegramClient
+
+    from chainfluence.telegram.mtproto import MTProtoViewsProvider
+    from chainfluence.telegram.stats_providers import configured_providers
+
+    session = tmp_path / "bot"
+    mtproto = {"enabled": True, "api_id": 1, "api_hash": "abc", "session_path": str(session)}
+    settings = Settings(_env_file=None, telegram={"bot_token": "123:abc", "mtproto": mtproto})  # type: ignore[call-arg]
+    engine = create_async_engine("sqlite+aiosqlite://")
+
+    providers = configured_providers(settings, engine)
+
+    assert [type(p) for p in providers] == [MTProtoViewsProvider]
+    client = providers[0]._client_factory()  # type: ignore[attr-defined]
+    assert isinstance(client, TelegramClient)
+    # Telethon keeps the auth key in a session file, so a restart does not log in again.
+    assert (tmp_path / "bot.session").exists()
+    client.session.close()
+    await engine.dispose()

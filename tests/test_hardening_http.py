@@ -15,7 +15,10 @@ import pytest
 import structlog
 from fastapi import FastAPI, Request
 
+from chainfluence.app import create_app
+from chainfluence.config import Settings
 from chainfluence.kit.logging import configure_logging, redact_text
+from chainfluence.kit.serving import serve_in_background
 from tests.conftest import runtime_of
 from tests.factories import TEST_BOT_TOKEN, init_data, login
 
@@ -169,3 +172,17 @@ async def test_upload_may_be_larger_than_other_bodies_but_not_than_its_limit(
 
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
+
+
+async def test_oversized_headers_get_an_answer_over_a_real_connection(settings: Settings) -> None:
+    # Once a 1 MB Authorization header dropped the connection without any answer.
+    app = create_app(settings)
+    async with serve_in_background(app) as url, httpx.AsyncClient(base_url=url) as client:
+        response = await client.get(
+            "/v1/users/me", headers={"Authorization": "Bearer " + "a" * 1024 * 1024}
+        )
+        fine = await client.get("/healthz")
+
+    assert response.status_code == 431
+    assert response.json()["code"] == "headers_too_large"
+    assert fine.status_code == 200

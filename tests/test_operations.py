@@ -25,6 +25,7 @@ from chainfluence.kit import migrate
 from chainfluence.kit.db import create_engine
 from tests.conftest import make_settings
 from tests.factories import TEST_BOT_TOKEN, login
+from tests.processes import CHAINFLUENCE, Process, clean_env
 
 COMPLETE_PRODUCTION = {
     "CHAINFLUENCE_MODE": "production",
@@ -105,6 +106,25 @@ def test_production_refuses_an_incomplete_config_listing_every_problem(tmp_path:
     assert "FEE_RECIPIENT must be a basechain (workchain 0) address" in named
     assert len(problems) == 9
     assert result.stderr.splitlines()[0].startswith("Chainfluence cannot start")
+
+
+def test_an_unfilled_env_example_is_refused_with_every_problem_in_one_message(
+    tmp_path: Path,
+) -> None:
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / ".env").write_text((root / ".env.example").read_text())
+
+    result = _cli(tmp_path, "worker", env=_env(tmp_path))
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    problems = [line for line in result.stderr.splitlines() if line.startswith("  - ")]
+    # Values left empty are invalid, and what production refuses besides is listed with them.
+    assert "  - CHAINFLUENCE_AUTH__JWT_SECRET: the JWT secret must be at least 32 bytes" in problems
+    assert "  - CHAINFLUENCE_TELEGRAM__BOT_TOKEN is not set" in problems
+    assert "  - CHAINFLUENCE_TON__FEE_RECIPIENT is not set" in problems
+    assert any(p.startswith("  - CHAINFLUENCE_REDIS__URL is not set") for p in problems)
+    assert len({p.split(":")[0].split(" ")[3] for p in problems}) == len(problems)  # no repeats
 
 
 def test_an_invalid_value_is_named_by_its_variable_without_a_traceback(tmp_path: Path) -> None:
@@ -211,7 +231,7 @@ async def test_worker_serves_health_readiness_and_metrics_and_stops_on_sigterm(
     async with httpx.AsyncClient(base_url=worker.url, timeout=10) as client:
         health = await client.get("/healthz")
         ready_without_chain = await client.get("/readyz")
-        await worker.wait_for_log("chain watcher cycle failed (3 in a row)")
+        await worker.wait_for_log("chain watcher cycle failed (3 in a row)", timeout=120)
         metrics = (await client.get("/metrics")).text
 
         # The chain endpoint comes up: the watcher says it recovered, readiness follows.
@@ -224,9 +244,10 @@ async def test_worker_serves_health_readiness_and_metrics_and_stops_on_sigterm(
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
         try:
-            await worker.wait_for_log("chain watcher cycle recovered after", timeout=60)
+            await worker.wait_for_log("chain watcher cycle recovered after", timeout=180)
             await asyncio.sleep(5.5)  # the cached TON check expires
             ready_with_chain = await client.get("/readyz")
+            metrics_with_chain = (await client.get("/metrics")).text
         finally:
             ton.terminate()
             ton.wait(10)
@@ -253,6 +274,13 @@ async def test_worker_serves_health_readiness_and_metrics_and_stops_on_sigterm(
         "chainfluence_job_duration_seconds_bucket",
     ]:
         assert series in metrics
+    for series in [
+        "chainfluence_chain_watcher_leader 1.0",
+        "chainfluence_chain_watcher_lag_blocks ",
+        "chainfluence_chain_watcher_lag_seconds ",
+        'chainfluence_chain_watcher_cycles_total{outcome="ok"}',
+    ]:
+        assert series in metrics_with_chain
     log = worker.log
     (banner,) = [line for line in log.splitlines() if line.startswith("chainfluence worker")]
     assert banner.startswith("chainfluence worker · mode sandbox · ")
@@ -281,6 +309,43 @@ async def test_worker_on_a_taken_health_port_says_so_in_one_sentence(
         f"Cannot listen on 127.0.0.1:{taken_port}: another process is already listening there. "
         "Stop it, or choose another port with CHAINFLUENCE_WORKER__PORT."
     ]
+
+
+def test_the_api_with_redis_leaves_the_chain_watcher_to_the_workers(
+    tmp_path: Path, redis_url: str
+) -> None:
+    port = _free_port()
+    api = Process(
+        "api",
+        [CHAINFLUENCE, "api", "--port", str(port)],
+        clean_env(
+            {
+                "CHAINFLUENCE_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path / 'api.sqlite3'}",
+                "CHAINFLUENCE_REDIS__URL": redis_url,
+                "CHAINFLUENCE_JOBS__QUEUE_NAME": f"ops-{uuid.uuid4().hex[:10]}",
+                "CHAINFLUENCE_TELEGRAM__BOT_TOKEN": TEST_BOT_TOKEN,
+                # Unreachable, and watched every 0.2 s if anything in this process watched it.
+                "CHAINFLUENCE_TON__API_URL": f"http://127.0.0.1:{_free_port()}/api/v2",
+                "CHAINFLUENCE_TON__WATCH_INTERVAL_SECONDS": "0.2",
+                "CHAINFLUENCE_TON__WALLET_INTERVAL_SECONDS": "0.2",
+            }
+        ),
+        tmp_path,
+        tmp_path,
+    )
+    api.start()
+    try:
+        api.wait_http(f"http://127.0.0.1:{port}/healthz")
+        time.sleep(3)
+        ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
+    finally:
+        api.stop()
+    log = api.log_path.read_text()
+
+    assert ready.json()["checks"]["ton"] == "unreachable"  # configured, and down
+    assert "chain watcher" not in log
+    assert "platform wallet" not in log
+    assert "Traceback" not in log
 
 
 # --- the API's readiness and JWT rotation ------------------------------------------------------

@@ -72,11 +72,19 @@ def serve(
 def api(
     host: Annotated[str | None, typer.Option(help="Bind address")] = None,
     port: Annotated[int | None, typer.Option(help="Port")] = None,
-    workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, help="uvicorn worker processes, about one per core (needs Redis)"),
+    ] = 1,
 ) -> None:
     """The stateless HTTP API (and the bot's webhook); jobs go to the Redis queue."""
     # Settings and the port are checked before the application is imported (seconds).
     settings = load_settings()
+    if workers > 1 and not settings.redis.url:
+        raise SystemExit(
+            "`chainfluence api --workers N` needs Redis (CHAINFLUENCE_REDIS__URL): without it "
+            "each API process would run the jobs, sweeps and chain watcher itself."
+        )
     from chainfluence.operations import banner, ensure_port_free
 
     host = host or settings.http.host

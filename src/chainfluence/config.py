@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -87,6 +88,33 @@ class AuthSettings(BaseModel):
         return values
 
 
+class MTProtoSettings(BaseModel):
+    """Post views over MTProto through the bot's own session (Telethon); off unless enabled."""
+
+    enabled: bool = False
+    # From my.telegram.org (the application the bot's session logs in as).
+    api_id: int | None = None
+    api_hash: SecretStr | None = None
+    # Telethon session file: kept across restarts, on a volume every worker that may hold the
+    # `telegram.mtproto` role can reach.
+    session_path: str | None = None
+    # A FLOOD_WAIT up to this is slept through; a longer one pauses the provider until it is over.
+    max_flood_wait_seconds: float = Field(default=60.0, ge=0)
+
+    def problems(self) -> list[str]:
+        """What an enabled provider lacks (nothing when it is off)."""
+        if not self.enabled:
+            return []
+        missing = []
+        if self.api_id is None:
+            missing.append("CHAINFLUENCE_TELEGRAM__MTPROTO__API_ID")
+        if _blank(self.api_hash):
+            missing.append("CHAINFLUENCE_TELEGRAM__MTPROTO__API_HASH")
+        if not self.session_path:
+            missing.append("CHAINFLUENCE_TELEGRAM__MTPROTO__SESSION_PATH")
+        return [f"MTProto views are enabled but {name} is not set" for name in missing]
+
+
 class TelegramSettings(BaseModel):
     # No token: sandbox mode starts the local Bot API emulator and uses its token.
     bot_token: SecretStr | None = None
@@ -113,6 +141,7 @@ class TelegramSettings(BaseModel):
     # of one channel are limited to `stats_refresh_limit`.
     stats_max_age_seconds: int = Field(default=6 * 3600, ge=60)
     stats_refresh_limit: str = "1/5minute"
+    mtproto: MTProtoSettings = Field(default_factory=MTProtoSettings)
 
 
 class TonNetwork(StrEnum):
@@ -309,12 +338,15 @@ class Settings(BaseSettings):
             problems.append(
                 "CHAINFLUENCE_AUTH__OPERATORS is empty (disputes need an operator to resolve them)"
             )
-        if self.telegram.bot_token is None and not (
+        if _blank(self.telegram.bot_token) and not (
             self.auth.init_data_validation is InitDataValidation.signature
             and self.telegram.bot_id is not None
         ):
             problems.append("CHAINFLUENCE_TELEGRAM__BOT_TOKEN is not set")
-        if self.telegram.webhook_url and self.telegram.webhook_secret is None:
+        problems.extend(self.telegram.mtproto.problems())
+        if self.telegram.mtproto.enabled and _blank(self.telegram.bot_token):
+            problems.append("MTProto views log in with CHAINFLUENCE_TELEGRAM__BOT_TOKEN, not set")
+        if self.telegram.webhook_url and _blank(self.telegram.webhook_secret):
             problems.append("a Telegram webhook needs CHAINFLUENCE_TELEGRAM__WEBHOOK_SECRET")
         if self.telegram.service_chat_id is None:
             problems.append(
@@ -323,14 +355,14 @@ class Settings(BaseSettings):
             )
         if self.ton.network is TonNetwork.sandbox:
             problems.append("CHAINFLUENCE_TON__NETWORK is sandbox")
-        elif self.ton.wallet_mnemonic is None:
+        elif _blank(self.ton.wallet_mnemonic):
             problems.append(
                 f"{self.ton.network} needs CHAINFLUENCE_TON__WALLET_MNEMONIC (the platform wallet "
                 "sends every payout and refund)"
             )
-        if self.ton.network is not TonNetwork.sandbox and self.ton.api_url is None:
+        if self.ton.network is not TonNetwork.sandbox and _blank(self.ton.api_url):
             problems.append("CHAINFLUENCE_TON__API_URL is not set")
-        if self.ton.fee_recipient is None:
+        if self.ton.fee_recipient is None or _blank(self.ton.fee_recipient):
             problems.append("CHAINFLUENCE_TON__FEE_RECIPIENT is not set")
         elif (problem := _basechain_problem(self.ton.fee_recipient)) is not None:
             problems.append(f"CHAINFLUENCE_TON__FEE_RECIPIENT {problem}")
@@ -349,6 +381,13 @@ class ProductionConfigError(ValueError):
         super().__init__("production mode refuses sandbox defaults: " + "; ".join(problems))
 
 
+def _blank(value: str | SecretStr | None) -> bool:
+    """Unset, or set to nothing (an empty line in an env file)."""
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    return value is None or not value.strip()
+
+
 def _basechain_problem(address: str) -> str | None:
     try:
         raw = to_raw(address)
@@ -360,19 +399,60 @@ def _basechain_problem(address: str) -> str | None:
 
 
 def describe_problems(error: Exception) -> list[str]:
-    """Each problem of a refused configuration, as a line naming its environment variable."""
+    """Each problem of a refused configuration, as a line naming its environment variable.
+
+    Invalid values are listed, and so is what production would refuse besides them (found by
+    reading the settings again with the invalid values set aside), so one message has it all."""
     if not isinstance(error, ValidationError):
         return [str(error)]
     lines: list[str] = []
+    invalid: list[tuple[str, ...]] = []
     for item in error.errors():
         cause = (item.get("ctx") or {}).get("error")
         if isinstance(cause, ProductionConfigError):
             lines.extend(cause.problems)
             continue
-        name = "CHAINFLUENCE_" + "__".join(str(part).upper() for part in item["loc"])
+        loc = tuple(str(part) for part in item["loc"])
+        name = "CHAINFLUENCE_" + "__".join(part.upper() for part in loc)
         message = str(cause) if cause is not None else item["msg"]
         lines.append(f"{name}: {message}")
+        invalid.append(loc)
+    if invalid:
+        named = {line.split(":", 1)[0].split(" ", 1)[0] for line in lines}
+        lines.extend(p for p in _problems_besides(invalid) if p.split(" ", 1)[0] not in named)
     return lines
+
+
+def _problems_besides(invalid: list[tuple[str, ...]]) -> list[str]:
+    """Production's problems with the settings at `invalid` locations back at their defaults."""
+    overrides: dict[str, Any] = {}
+    for loc in invalid:
+        model: type[BaseModel] = Settings
+        target = overrides
+        for depth, part in enumerate(loc):
+            field = model.model_fields.get(part)
+            if field is None:
+                break
+            annotation = field.annotation
+            nested = isinstance(annotation, type) and issubclass(annotation, BaseModel)
+            if nested and depth < len(loc) - 1:
+                target = target.setdefault(part, {})
+                model = annotation  # type: ignore[assignment]
+                continue
+            target[part] = field.get_default(call_default_factory=True)
+            break
+    try:
+        Settings(**overrides)
+    except ValidationError as again:
+        return [
+            problem
+            for item in again.errors()
+            if isinstance(cause := (item.get("ctx") or {}).get("error"), ProductionConfigError)
+            for problem in cause.problems
+        ]
+    except ValueError:
+        return []
+    return []
 
 
 @functools.cache

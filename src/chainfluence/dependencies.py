@@ -61,7 +61,9 @@ async def get_db_session(request: Request, runtime: RuntimeDep) -> AsyncIterator
     write = (
         request.method not in _READ_METHODS or getattr(endpoint, _WRITES_ATTR, False)
     ) and not getattr(endpoint, _OWN_UNITS_ATTR, False)
-    async with runtime.session(write=write) as session:
+    # A read (GET without @writes) runs its SELECTs without a transaction around them: see
+    # `kit.db.session_scope`. Its only write is the one-statement user upsert of `tma` auth.
+    async with runtime.session(write=write, autocommit=not write) as session:
         yield session
 
 

@@ -17,7 +17,7 @@ from chainfluence.config import Settings, get_settings
 from chainfluence.kit import faults, migrate
 from chainfluence.kit.heap import freeze_startup_objects
 from chainfluence.kit.logging import configure_logging
-from chainfluence.kit.serving import serve_in_background
+from chainfluence.kit.serving import H11_MAX_HEADER_BYTES, serve_in_background
 from chainfluence.operations import banner, worker_app
 from chainfluence.runtime import Runtime, build_runtime
 from chainfluence.sandbox.services import SandboxServices, sandbox_services
@@ -112,6 +112,12 @@ async def serving(
 
 
 def run_api(settings: Settings, *, host: str, port: int, workers: int) -> None:
+    """uvicorn with `workers` processes, each its own runtime (pool of `database.pool_size`).
+
+    Several workers need Redis: the API then only enqueues, and the jobs, sweeps and the
+    leader-elected chain watcher run in `chainfluence worker`. Without Redis an API process runs
+    them itself, which must happen once, so `chainfluence api` refuses more than one worker.
+    """
     uvicorn.run(
         "chainfluence.runner:app_factory",
         factory=True,
@@ -121,6 +127,8 @@ def run_api(settings: Settings, *, host: str, port: int, workers: int) -> None:
         log_level=settings.log_level.lower(),
         access_log=False,
         proxy_headers=False,
+        # With h11 (no httptools), oversized headers still reach our 431 (see kit.serving).
+        h11_max_incomplete_event_size=H11_MAX_HEADER_BYTES,
         # SIGTERM: stop accepting, let requests under way finish this long.
         timeout_graceful_shutdown=int(settings.worker.grace_seconds),
     )

@@ -55,10 +55,16 @@ class Runtime:
     clock_follower: ClockFollower | None = None
 
     @contextlib.asynccontextmanager
-    async def session(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
-        """A unit of work: commit on success, then send what it queued; roll back on error."""
+    async def session(
+        self, *, write: bool = True, autocommit: bool = False
+    ) -> AsyncIterator[AsyncSession]:
+        """A unit of work: commit on success, then send what it queued; roll back on error.
+        `autocommit`: a reader's session without a transaction (see `kit.db.session_scope`)."""
         async with session_scope(
-            self.sessionmaker, write=write, info={QUEUE_INFO_KEY: self.queue}
+            self.sessionmaker,
+            write=write,
+            autocommit=autocommit,
+            info={QUEUE_INFO_KEY: self.queue},
         ) as session:
             yield session
 
@@ -135,7 +141,7 @@ def build_runtime(settings: Settings) -> Runtime:
 
         runtime.dispatcher = build_dispatcher(runtime)
         runtime.push_sender = BotPushSender(runtime.bot, settings.telegram)
-    runtime.stats_providers = configured_providers(settings)
+    runtime.stats_providers = configured_providers(settings, engine)
     from chainfluence.deals.lifecycle import DealEscrowSink
 
     runtime.chain = build_chain_services(runtime, sink=DealEscrowSink())

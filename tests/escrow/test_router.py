@@ -23,7 +23,14 @@ from chainfluence.formats import AdFormat, format_spec
 from chainfluence.kit import time as clock
 from chainfluence.kit.time import utcnow
 from chainfluence.sandbox.tvm import AccountState, Emulator, InternalMessage
-from chainfluence.ton.escrow import GET_ESCROW_DATA, EscrowTerms, escrow_address, parse_escrow_data
+from chainfluence.ton.escrow import (
+    GET_ESCROW_DATA,
+    EscrowTerms,
+    EscrowVersion,
+    escrow_address,
+    escrow_code,
+    parse_escrow_data,
+)
 from chainfluence.ton.wallet import platform_wallet_for
 from tests.conftest import app_client, make_settings, runtime_of
 from tests.factories import create_channel, create_deal, login
@@ -130,6 +137,11 @@ async def test_payment_request_pays_exact_price_into_the_escrow_its_terms_define
     assert terms.fee_recipient == terms.platform  # sandbox: no fee recipient configured
     assert (terms.deal_id, terms.price_nano, terms.fee_nano) == (deal_id, PRICE, fee)
     assert body["terms"]["publisherPayoutNano"] == str(PRICE - fee)
+    # New escrows use the current contract (v2, Tolk); the terms name its code hash.
+    assert body["terms"]["contractVersion"] == EscrowVersion.V2
+    code_hash = bytes(escrow_code(EscrowVersion.V2).hash).hex()
+    assert body["terms"]["codeHash"] == code_hash
+    assert escrow_address(terms, EscrowVersion.V2) == Address(body["rawAddress"])
     # The body is a text comment naming the deal.
     payload = _cell(body["payload"]).begin_parse()
     assert payload.load_uint(32) == 0

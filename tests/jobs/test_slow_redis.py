@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 
 from chainfluence import jobs
 from chainfluence.jobs.redis import BullMQQueue
@@ -110,6 +111,12 @@ async def test_idle_worker_runs_a_delayed_job_on_time(workers: Workers) -> None:
     assert DELAY_SECONDS - 0.1 <= waited <= DELAY_SECONDS + TOLERANCE_SECONDS, (
         f"ran after {waited:.2f} s"
     )
+    # The job latency metric saw it start within the tolerance of its due time.
+    latency = {"job": "testing.delayed_probe"}
+    assert REGISTRY.get_sample_value("chainfluence_job_latency_seconds_count", latency) == 1
+    late = REGISTRY.get_sample_value("chainfluence_job_latency_seconds_sum", latency)
+    assert late is not None
+    assert late <= TOLERANCE_SECONDS
 
 
 async def test_repeatable_sweeps_run_at_their_rate_for_a_minute(workers: Workers) -> None:
@@ -125,3 +132,10 @@ async def test_repeatable_sweeps_run_at_their_rate_for_a_minute(workers: Workers
     assert expected - 1 <= len(in_window) <= expected + 1, summary
     assert runs[0] <= SWEEP_EVERY_SECONDS + TOLERANCE_SECONDS, summary
     assert max(gaps) <= SWEEP_EVERY_SECONDS + TOLERANCE_SECONDS, summary
+    sweep = {"job": "testing.sweep_probe"}
+    started = REGISTRY.get_sample_value("chainfluence_job_latency_seconds_count", sweep)
+    late = REGISTRY.get_sample_value("chainfluence_job_latency_seconds_sum", sweep)
+    assert started is not None
+    assert late is not None
+    assert started >= len(runs)
+    assert late / started <= TOLERANCE_SECONDS, "sweeps started late on average"

@@ -86,8 +86,9 @@ async def list_channel(
     category: str = "crypto",
     subscribers: int = 10_000,
 ) -> int:
-    """A channel created by `owner_id` on Telegram with our bot (and `admins`: user id → may
-    post) as administrators, listed and priced by its owner through the API."""
+    """A channel created by `owner_id` on Telegram with our bot (and `admins`: user id → holds
+    the post, edit and delete rights a manager needs, or none) as administrators, listed and
+    priced by its owner through the API."""
     settings = runtime_of(client).settings
     assert settings.telegram.emulator_url is not None
     async with TelegramEmulatorControl(settings.telegram.emulator_url) as control:
@@ -104,9 +105,13 @@ async def list_channel(
             chat_id=chat_id,
         )
         await control.add_bot_as_admin(chat.id, by_user_id=owner_id)
-        for user_id, can_post in (admins or {}).items():
+        for user_id, may_act in (admins or {}).items():
+            rights = {"can_post_messages": may_act, "can_edit_messages": may_act}
             await control.promote(
-                chat.id, user_id, rights={"can_post_messages": can_post}, by_user_id=owner_id
+                chat.id,
+                user_id,
+                rights={**rights, "can_delete_messages": may_act},
+                by_user_id=owner_id,
             )
     owner = await login(client, owner_id)
     listed = await client.post("/v1/channels", json={"username": username}, headers=owner)

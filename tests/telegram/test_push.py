@@ -149,6 +149,7 @@ async def test_a_forced_429_is_retried_after_retry_after_and_the_message_arrives
 ) -> None:
     owner, channel = await _listed_owner(client, control)
     await control.clear_calls()
+    floods_before = await _flood_count(client)
     await control.fail_next(1, method="sendMessage", retry_after=1)
 
     await control.demote_bot(int(channel["id"]), by_user_id=owner.user.id)
@@ -161,6 +162,14 @@ async def test_a_forced_429_is_retried_after_retry_after_and_the_message_arrives
     sends = await control.calls("sendMessage")
     assert [(c.ok, c.error_code) for c in sends] == [(False, 429), (True, None)]
     assert sends[1].at - sends[0].at >= 1.0
+    assert await _flood_count(client) == floods_before + 1  # seen on /metrics
+
+
+async def _flood_count(client: httpx.AsyncClient) -> float:
+    metrics = (await client.get("/metrics")).text
+    series = 'chainfluence_bot_api_429_total{method="SendMessage"} '
+    lines = [line for line in metrics.splitlines() if line.startswith(series)]
+    return float(lines[0].removeprefix(series)) if lines else 0.0
 
 
 @pytest.mark.usefixtures("bot_polling")

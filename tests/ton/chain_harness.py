@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import itertools
 from dataclasses import dataclass
@@ -23,10 +24,17 @@ from chainfluence.models import (
 )
 from chainfluence.runtime import Runtime
 from chainfluence.sandbox.ton import SandboxWallet, TonChain
-from chainfluence.ton.escrow import EscrowOp, EscrowTerms, escrow_address, escrow_state_init
+from chainfluence.ton.escrow import (
+    EscrowOp,
+    EscrowTerms,
+    EscrowVersion,
+    escrow_address,
+    escrow_state_init,
+)
 from chainfluence.ton.transactions import raw_address
 
 TON = 1_000_000_000
+CURRENT_VERSION = EscrowVersion.current()
 _ids = itertools.count(1)
 
 
@@ -35,10 +43,11 @@ class EscrowDeal:
     deal_id: int
     terms: EscrowTerms
     address: str  # raw
+    version: EscrowVersion = CURRENT_VERSION
 
     @property
     def state_init(self) -> StateInit:
-        return escrow_state_init(self.terms)
+        return escrow_state_init(self.terms, self.version)
 
 
 def fresh_address(label: str = "payee") -> Address:
@@ -58,6 +67,7 @@ async def create_escrow_deal(
     fee_recipient: Address | None = None,
     status: DealStatus = DealStatus.pending,
     refund_after: dt.datetime | None = None,
+    version: EscrowVersion | None = None,
 ) -> EscrowDeal:
     """TEST FACTORY (chain tests only).
 
@@ -104,14 +114,18 @@ async def create_escrow_deal(
             fee_nano=fee_nano,
             refund_after=int(refund_after.timestamp()),
         )
-        address = raw_address(escrow_address(terms))
+        version = EscrowVersion.current() if version is None else version
+        address = raw_address(escrow_address(terms, version))
         deal.escrow_address = address
+        deal.escrow_state_init = base64.b64encode(
+            escrow_state_init(terms, version).serialize().to_boc()  # type: ignore[no-untyped-call]
+        ).decode()
         deal.advertiser_wallet = advertiser.raw_address
         deal.publisher_wallet = raw_address(publisher)
         deal.fee_recipient = raw_address(fee_recipient)
         deal.refund_after = refund_after
         await session.flush()
-    return EscrowDeal(deal_id=deal.id, terms=terms, address=address)
+    return EscrowDeal(deal_id=deal.id, terms=terms, address=address, version=version)
 
 
 async def pay(

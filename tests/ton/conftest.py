@@ -13,6 +13,7 @@ from chainfluence.config import Settings
 from chainfluence.runtime import Runtime, build_runtime
 from chainfluence.sandbox.ton import RunningTonEmulator, SandboxWallet, TonChain
 from chainfluence.sandbox.tvm import Emulator
+from chainfluence.ton.escrow import EscrowVersion
 from tests.conftest import make_settings
 from tests.ton.chain_harness import TON
 from tests.ton.escrow_harness import DAY, EscrowUnderTest, make_terms
@@ -23,12 +24,19 @@ def emulator() -> Emulator:
     return Emulator()
 
 
+@pytest.fixture(params=list(EscrowVersion), ids=lambda version: f"v{int(version)}")
+def escrow_version(request: pytest.FixtureRequest) -> EscrowVersion:
+    """Every escrow test runs on both contract versions: v1 escrows stay on chain for good."""
+    version: EscrowVersion = request.param
+    return version
+
+
 @pytest.fixture
-def new_escrow(emulator: Emulator) -> Callable[..., EscrowUnderTest]:
+def new_escrow(emulator: Emulator, escrow_version: EscrowVersion) -> Callable[..., EscrowUnderTest]:
     """Makes an escrow (not deployed yet) for `make_terms(**terms)`."""
 
     def factory(**terms: int) -> EscrowUnderTest:
-        return EscrowUnderTest(emulator, make_terms(**terms))
+        return EscrowUnderTest(emulator, make_terms(**terms), version=escrow_version)
 
     return factory
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from pytoniq_core.boc.address import Address
 from pytoniq_core.boc.cell import Cell
+from pytoniq_core.tlb.account import StateInit
 
 from chainfluence.sandbox.tvm import (
     EMPTY_CELL,
@@ -24,7 +25,9 @@ from chainfluence.sandbox.tvm import (
 from chainfluence.ton.escrow import (
     GET_ESCROW_DATA,
     EscrowData,
+    EscrowState,
     EscrowTerms,
+    EscrowVersion,
     escrow_address,
     escrow_state_init,
     parse_escrow_data,
@@ -100,10 +103,18 @@ def payouts(result: TransactionResult) -> dict[Address, int]:
 
 
 class EscrowUnderTest:
-    def __init__(self, emulator: Emulator, terms: EscrowTerms, now: int = NOW) -> None:
+    def __init__(
+        self,
+        emulator: Emulator,
+        terms: EscrowTerms,
+        now: int = NOW,
+        version: EscrowVersion | None = None,
+    ) -> None:
         self.emulator = emulator
         self.terms = terms
-        self.address = escrow_address(terms)
+        self.version = EscrowVersion.current() if version is None else version
+        self.address = escrow_address(terms, self.version)
+        self.state_init: StateInit | None = escrow_state_init(terms, self.version)
         self.account = AccountState.nonexistent(self.address)
         self.now = now
         self.history: list[TransactionResult] = []
@@ -128,7 +139,7 @@ class EscrowUnderTest:
             body=body,
             bounce=bounce,
             bounced=bounced,
-            state_init=None if deployed else escrow_state_init(self.terms),
+            state_init=None if deployed else self.state_init,
             created_at=self.now,
         )
         before = self.account
@@ -149,6 +160,11 @@ class EscrowUnderTest:
         result = self.send(sender, value_nano, body, bounce=bounce)
         assert result.success
         return result
+
+    def state(self) -> EscrowState:
+        """The state alone (for data that `EscrowTerms` would refuse to decode)."""
+        result = self.emulator.run_get_method(self.account, GET_ESCROW_DATA, now=self.now)
+        return EscrowState(result.stack[4])
 
     def data(self) -> EscrowData:
         result = self.emulator.run_get_method(self.account, GET_ESCROW_DATA, now=self.now)

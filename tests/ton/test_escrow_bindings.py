@@ -16,12 +16,19 @@ from chainfluence.ton.escrow import (
     escrow_initial_data,
     escrow_state_init,
     parse_escrow_data,
+    parse_escrow_initial_data,
     refund_body,
     release_body,
     split_amounts,
     split_body,
 )
 from tests.ton.escrow_harness import PARTIES, TON, make_terms, party
+
+
+def test_initial_data_decodes_back_to_its_terms() -> None:
+    terms = make_terms(price_nano=123 * TON + 7, fee_nano=TON + 1, deal_id=2**64 - 1)
+
+    assert parse_escrow_initial_data(escrow_initial_data(terms)) == terms
 
 
 def test_same_terms_give_same_address() -> None:

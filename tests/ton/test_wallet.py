@@ -13,8 +13,15 @@ from chainfluence.kit.time import advance
 from chainfluence.models import Deal, EscrowActionKind, EscrowActionStatus
 from chainfluence.runtime import Runtime, build_runtime
 from chainfluence.sandbox.ton import SandboxWallet, TonChain
+from chainfluence.sandbox.tvm import AccountStatus
 from chainfluence.ton import actions
-from chainfluence.ton.escrow import EscrowOp, refund_body, split_amounts
+from chainfluence.ton.escrow import (
+    EscrowOp,
+    EscrowVersion,
+    escrow_version_of,
+    refund_body,
+    split_amounts,
+)
 from chainfluence.ton.wallet import PlatformWallet
 from tests.ton.chain_harness import (
     TON,
@@ -344,3 +351,98 @@ async def test_orders_waiting_together_go_out_in_one_wallet_message(
     for deal in (first, second):
         (done,) = await orders(chain_runtime, deal)
         assert done.status is EscrowActionStatus.confirmed
+
+
+async def test_a_v1_escrow_and_a_v2_escrow_are_released_side_by_side(
+    chain_runtime: Runtime, chain: TonChain, advertiser: SandboxWallet
+) -> None:
+    """Escrows deployed with v1 stay on chain: the same wallet, watcher and orders serve both."""
+    await watch(chain_runtime)
+    deals = {}
+    for version in EscrowVersion:
+        deal = await create_escrow_deal(chain_runtime, advertiser=advertiser, version=version)
+        await pay(advertiser, deal, 10 * TON)
+        deals[version] = deal
+    await watch(chain_runtime)
+    async with chain_runtime.session() as session:
+        for deal in deals.values():
+            row = await session.get(Deal, deal.deal_id)
+            assert row is not None
+            await actions.order_payout(session, row, EscrowActionKind.release)
+    await chain_runtime.queue.drain()
+    await watch(chain_runtime)
+
+    for version, deal in deals.items():
+        code = chain.account(deal.address).code
+        assert code is not None
+        assert escrow_version_of(code) is version
+        assert chain.balance(deal.terms.publisher) == 10 * TON - TON // 2
+        assert chain.balance(deal.terms.fee_recipient) == TON // 2
+        assert chain.balance(deal.address) == 0
+        (release,) = payout_transactions(chain, deal, EscrowOp.RELEASE)
+        (done,) = await orders(chain_runtime, deal)
+        assert done.status is EscrowActionStatus.confirmed
+        assert done.tx_hash == release.tx.hash
+        row = await load_deal(chain_runtime, deal)
+        assert row.payout_tx_hash == release.tx.hash
+        assert "release_confirmed" in [e.event for e in await timeline(chain_runtime, deal)]
+
+
+async def test_release_after_a_long_hold_pays_the_storage_rent_on_top(
+    chain_runtime: Runtime, chain: TonChain, advertiser: SandboxWallet
+) -> None:
+    """Idle 1.5 years, an exactly paid escrow owes about 0.01 TON of rent, collected before the
+    op runs: the wallet counts it, so the release goes out once and succeeds."""
+    deal = await funded_deal(chain_runtime, advertiser)
+    advance(dt.timedelta(days=550))
+
+    await order(chain_runtime, deal, EscrowActionKind.release)
+    await watch(chain_runtime)
+
+    (release,) = payout_transactions(chain, deal, EscrowOp.RELEASE)
+    assert release.tx.storage_fees_nano > 10_000_000 - 2_000_000  # about 0.0104 TON
+    assert chain.balance(deal.terms.publisher) == 10 * TON - TON // 2
+    assert chain.balance(deal.terms.fee_recipient) == TON // 2
+    (done,) = await orders(chain_runtime, deal)
+    assert done.status is EscrowActionStatus.confirmed
+    assert done.attempts == 1
+
+
+async def test_refund_of_an_escrow_paid_without_its_state_init_deploys_it_with_the_op(
+    chain_runtime: Runtime, chain: TonChain, advertiser: SandboxWallet
+) -> None:
+    """A wallet that drops the StateInit leaves the money on an undeployed address: the refund
+    carries the deal's StateInit, so the escrow deploys and returns everything at once."""
+    await watch(chain_runtime)
+    deal = await create_escrow_deal(chain_runtime, advertiser=advertiser)
+    await advertiser.transfer(deal.address, 10 * TON)  # non-bounceable, no StateInit
+    await watch(chain_runtime)
+    assert chain.account(deal.address).status is AccountStatus.UNINIT
+
+    await order(chain_runtime, deal, EscrowActionKind.refund)
+    await watch(chain_runtime)
+
+    assert chain.account(deal.address).status is AccountStatus.ACTIVE
+    (refund,) = payout_transactions(chain, deal, EscrowOp.REFUND)
+    (back,) = refund.tx.out_msgs
+    assert back.destination == advertiser.raw_address
+    assert 10 * TON - TON // 100 < back.value_nano < 10 * TON + TON // 10
+    assert chain.balance(deal.address) == 0
+    (done,) = await orders(chain_runtime, deal)
+    assert done.status is EscrowActionStatus.confirmed
+
+
+async def test_refund_of_an_escrow_nobody_paid_sends_nothing(
+    chain_runtime: Runtime, chain: TonChain, advertiser: SandboxWallet
+) -> None:
+    await watch(chain_runtime)
+    deal = await create_escrow_deal(chain_runtime, advertiser=advertiser)
+
+    await order(chain_runtime, deal, EscrowActionKind.refund)
+    await watch(chain_runtime)
+
+    (failed,) = await orders(chain_runtime, deal)
+    assert failed.status is EscrowActionStatus.failed
+    assert failed.error == "the escrow was never deployed and holds nothing"
+    assert seqno(chain, chain_runtime) == 0  # the wallet never sent anything
+    assert chain.account(deal.address).status is AccountStatus.NONEXIST

@@ -109,3 +109,33 @@ async def test_operators_come_from_settings(client: httpx.AsyncClient) -> None:
 
     assert (await client.get("/v1/users/me", headers=operator)).json()["isOperator"] is True
     assert (await client.get("/v1/users/me", headers=regular)).json()["isOperator"] is False
+
+
+async def test_acting_as_a_side_gives_its_role(client: httpx.AsyncClient) -> None:
+    # Issue 12, finding 8: someone with neither role ran campaigns and booked channels while the
+    # Mini App still showed them no role. The role now follows the act.
+    from tests.offers.world import in_days, make_world
+
+    world = await make_world(client)  # the publisher listed a channel, the advertiser a campaign
+    booker = await login(client, 4999)
+    before = (await client.get("/v1/users/me", headers=booker)).json()
+
+    booked = await client.post(
+        f"/v1/channels/{world.channel_id}/offers",
+        json={"format": "2/48", "amount": "10", "proposedDate": in_days(3)},
+        headers=booker,
+    )
+    roles = {
+        who: (me["isAdvertiser"], me["isPublisher"])
+        for who, headers in (("advertiser", world.advertiser), ("publisher", world.publisher),
+                             ("booker", booker))
+        for me in [(await client.get("/v1/users/me", headers=headers)).json()]
+    }  # fmt: skip
+
+    assert (before["isAdvertiser"], before["isPublisher"]) == (False, False)
+    assert booked.status_code == 201, booked.text
+    assert roles == {
+        "advertiser": (True, False),
+        "publisher": (False, True),
+        "booker": (True, False),
+    }

@@ -39,6 +39,9 @@ STATUS_MOVES: dict[CampaignStatus, frozenset[CampaignStatus]] = {
 async def create(session: AsyncSession, *, user: User, body: schemas.CampaignCreate) -> Campaign:
     _check_deadline(body.deadline)
     await _check_images(session, user.id, body.creative_images)
+    # Running a campaign is what an advertiser does: the role follows the act (as listing a
+    # channel makes a publisher), rather than a refusal sending the person to settings.
+    user.is_advertiser = True
     campaign = Campaign(
         advertiser_id=user.id,
         title=body.title,

@@ -1,4 +1,5 @@
-"""What the bot hears about channels: its own promotions and demotions, and channel posts.
+"""What the bot hears about channels: its own promotions and demotions, changes of people's
+administrator rights, and channel posts.
 
 Called by the bot's handlers (telegram/handlers/channels.py) inside the update's session.
 """
@@ -76,6 +77,40 @@ async def on_bot_status(
     elif rights.missing:
         await deactivate(session, channel, "bot_rights_lost")
     await session.flush()
+
+
+async def on_member_status(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    user_id: int,
+    username: str | None,
+    first_name: str | None,
+    rights: MemberRights,
+) -> None:
+    """Someone's status or administrator rights changed in a chat (`chat_member`): for a listed
+    channel, their manager row follows at once — removed or demoted, they no longer act for it
+    or see its deals; promoted with the rights, they may."""
+    channel = await repository.get(session, chat_id)
+    if channel is None:
+        return
+    if not rights.is_admin:
+        await repository.remove_admin(session, chat_id, user_id)
+        return
+    await repository.upsert_admin(
+        session,
+        chat_id,
+        {
+            "user_id": user_id,
+            "username": clean_text(username) if username else None,
+            "first_name": clean_text(first_name) if first_name else None,
+            "is_creator": rights.status == "creator",
+            "can_post_messages": rights.can_post_messages,
+            "can_edit_messages": rights.can_edit_messages,
+            "can_delete_messages": rights.can_delete_messages,
+            "synced_at": utcnow(),
+        },
+    )
 
 
 async def deactivate(session: AsyncSession, channel: Channel, reason: str) -> None:

@@ -102,7 +102,8 @@ class NotChannelManager(Forbidden):
 
     def __init__(self, action: str = "manage this channel") -> None:
         super().__init__(
-            f"Only the channel's owner or one of its administrators on Telegram can {action}."
+            f"Only the channel's owner or one of its Telegram administrators with the rights to "
+            f"post, edit and delete messages can {action}."
         )
 
 

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import Select, delete, exists, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chainfluence.deals.repository import FINAL_STATUSES
 from chainfluence.kit.dialect import upsert
 from chainfluence.models import (
     BotChat,
@@ -20,6 +19,7 @@ from chainfluence.models import (
     Deal,
     User,
 )
+from chainfluence.models.deals import FINAL_DEAL_STATUSES
 
 
 async def get(session: AsyncSession, channel_id: int) -> Channel | None:
@@ -49,11 +49,26 @@ async def get_for_update(
 # --- managers -------------------------------------------------------------------------------
 
 
+# Who may act for a channel besides its owner: an administrator (as last synced, kept current
+# by `chat_member` updates) holding the rights an ad needs — post, edit and delete — as the
+# creator does. An administrator without them cannot publish or take down a post, so cannot
+# answer for one either.
+ACTING_ADMIN = (
+    ChannelAdmin.can_post_messages
+    & ChannelAdmin.can_edit_messages
+    & ChannelAdmin.can_delete_messages
+)
+
+
+def acting_admin_of(user_id: int) -> Select[int]:
+    """Ids of the channels `user_id` administers with the rights to act for them."""
+    return select(ChannelAdmin.channel_id).where(ChannelAdmin.user_id == user_id, ACTING_ADMIN)
+
+
 def managed_ids(user_id: int) -> Select[tuple[int]]:
-    """Ids of the channels `user_id` owns or administers on Telegram (as last synced)."""
+    """Ids of the channels `user_id` owns or may act for (see `ACTING_ADMIN`)."""
     owned = select(Channel.id).where(Channel.owner_id == user_id)
-    administered = select(ChannelAdmin.channel_id).where(ChannelAdmin.user_id == user_id)
-    return select(union(owned, administered).subquery().c[0])
+    return select(union(owned, acting_admin_of(user_id)).subquery().c[0])
 
 
 def mine(user_id: int) -> Select[Channel]:
@@ -66,6 +81,17 @@ def mine(user_id: int) -> Select[Channel]:
 
 async def admin_row(session: AsyncSession, channel_id: int, user_id: int) -> ChannelAdmin | None:
     return await session.get(ChannelAdmin, (channel_id, user_id), populate_existing=True)
+
+
+def may_act(admin: ChannelAdmin | None) -> bool:
+    """Python's side of `ACTING_ADMIN`."""
+    return admin is not None and (
+        admin.can_post_messages and admin.can_edit_messages and admin.can_delete_messages
+    )
+
+
+async def is_acting_admin(session: AsyncSession, channel_id: int, user_id: int) -> bool:
+    return may_act(await admin_row(session, channel_id, user_id))
 
 
 async def admins(session: AsyncSession, channel_id: int) -> Sequence[ChannelAdmin]:
@@ -135,7 +161,7 @@ async def open_deal_count(session: AsyncSession, channel_id: int) -> int:
     statement = (
         select(func.count())
         .select_from(Deal)
-        .where(Deal.channel_id == channel_id, Deal.status.not_in(list(FINAL_STATUSES)))
+        .where(Deal.channel_id == channel_id, Deal.status.not_in(list(FINAL_DEAL_STATUSES)))
     )
     return int((await session.execute(statement)).scalar_one())
 

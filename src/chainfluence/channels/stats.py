@@ -56,12 +56,15 @@ async def refresh(runtime: Runtime, channel_id: int) -> None:
         if channel is None:
             return
         username = channel.username
-    since = utcnow() - WINDOW
+        since = utcnow() - WINDOW
+        known_ids = [p.message_id for p in await repository.posts_since(session, channel_id, since)]
     facts = await _ask_telegram(runtime, channel_id)
     reports: list[ProviderReport] = []
     for provider in runtime.stats_providers:
         try:
-            report = await provider.fetch(channel_id=channel_id, username=username, since=since)
+            report = await provider.fetch(
+                channel_id=channel_id, username=username, since=since, known_ids=known_ids
+            )
         except Exception:
             log.exception("stats provider %s failed for channel %s", provider.name, channel_id)
             continue
@@ -185,7 +188,7 @@ def compute(
     window_start = now - WINDOW
     # Telegram dates posts in whole seconds.
     span_start = max(window_start, observed_since.replace(microsecond=0))
-    if reports:
+    if any(r.complete_history for r in reports):
         # A provider lists the channel's recent history, not only what the bot saw.
         span_start = window_start
     span = now - span_start

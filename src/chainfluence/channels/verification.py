@@ -31,7 +31,7 @@ from chainfluence.channels.exceptions import (
     TelegramUnavailable,
 )
 from chainfluence.kit.time import utcnow
-from chainfluence.models import Channel
+from chainfluence.models import Channel, ChannelAdmin
 from chainfluence.telegram import chats
 from chainfluence.telegram.chats import Administrator, ChatUnreachable, MemberRights, TelegramDown
 
@@ -121,8 +121,8 @@ async def check_bot_rights(bot: Bot | None, channel: Channel) -> MemberRights:
     return rights
 
 
-def is_manager_row(channel: Channel, user_id: int, admin_present: bool) -> bool:
-    return channel.owner_id == user_id or admin_present
+def is_manager_row(channel: Channel, user_id: int, admin: ChannelAdmin | None) -> bool:
+    return channel.owner_id == user_id or repository.may_act(admin)
 
 
 async def require_channel_manager(
@@ -150,7 +150,7 @@ async def require_channel_manager(
         raise ChannelNotFound()
     if not fresh:
         admin = await repository.admin_row(session, channel.id, user_id)
-        if not is_manager_row(channel, user_id, admin is not None):
+        if not is_manager_row(channel, user_id, admin):
             raise NotChannelManager()
         return channel
     person = await ask_telegram_for_manager(bot, channel, user_id)
@@ -184,6 +184,12 @@ async def ask_telegram_for_manager(bot: Bot | None, channel: Channel, user_id: i
         raise TelegramUnavailable() from None
     if not person.is_admin:
         raise NotChannelManager("act for this channel (you are no longer its administrator)")
+    if person.missing and user_id != channel.owner_id:
+        raise NotChannelManager(
+            "act for this channel (your administrator rights lack "
+            + ", ".join(right.removeprefix("can_").replace("_", " ") for right in person.missing)
+            + ")"
+        )
     return person
 
 

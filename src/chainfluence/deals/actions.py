@@ -30,7 +30,7 @@ async def actor_for(session: AsyncSession, deal: Deal, user_id: int, settings: S
         return Actor(Role.publisher, user_id)
     # A manager of the channel (another of its Telegram administrators) acts for the publisher;
     # payouts still go to the owner's wallet fixed in the escrow.
-    if await channels.admin_row(session, deal.channel_id, user_id) is not None:
+    if await channels.is_acting_admin(session, deal.channel_id, user_id):
         return Actor(Role.publisher, user_id)
     if settings.is_operator(user_id):
         return Actor(Role.operator, user_id)

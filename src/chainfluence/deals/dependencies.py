@@ -29,7 +29,7 @@ async def get_party_deal(
         raise DealNotFound()
     if is_party(deal, user.id) or settings.is_operator(user.id):
         return deal
-    if await channels.admin_row(session, deal.channel_id, user.id) is not None:
+    if await channels.is_acting_admin(session, deal.channel_id, user.id):
         return deal
     raise DealNotFound()
 

@@ -7,7 +7,8 @@ from collections.abc import Collection, Sequence
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chainfluence.models import ChannelAdmin, Creative, Deal, DealStatus
+from chainfluence.channels import repository as channels
+from chainfluence.models import Creative, Deal, DealStatus
 from chainfluence.models.deals import FINAL_DEAL_STATUSES
 
 FINAL_STATUSES = FINAL_DEAL_STATUSES
@@ -37,8 +38,9 @@ def of_party(
 
     The publisher side includes deals of channels the user manages for their owner.
     """
-    managed = select(ChannelAdmin.channel_id).where(ChannelAdmin.user_id == user_id)
-    publisher_side = (Deal.publisher_id == user_id) | Deal.channel_id.in_(managed)
+    publisher_side = (Deal.publisher_id == user_id) | Deal.channel_id.in_(
+        channels.acting_admin_of(user_id)
+    )
     if role == "advertiser":
         statement = select(Deal).where(Deal.advertiser_id == user_id)
     elif role == "publisher":

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence.auth.dependencies import CurrentUser
-from chainfluence.config import Settings
+from chainfluence.channels.verification import require_channel_manager
 from chainfluence.deals import (
     actions,
     creative_schemas,
@@ -22,10 +22,11 @@ from chainfluence.deals import (
 from chainfluence.deals.dependencies import PartyDeal
 from chainfluence.deals.exceptions import NotADealParty
 from chainfluence.deals.state_machine import Actor, Role, TransitionForbidden
-from chainfluence.dependencies import DBSession, RuntimeDep, SettingsDep, runs_own_units
+from chainfluence.dependencies import DBSession, RuntimeDep, runs_own_units
 from chainfluence.kit.pagination import Page, paginate, set_total
 from chainfluence.kit.schemas import Count
 from chainfluence.models import Channel, Deal, DealStatus
+from chainfluence.runtime import Runtime
 
 router = APIRouter(prefix="/deals", tags=["deals"])
 
@@ -63,12 +64,16 @@ async def get_timeline(deal: PartyDeal, session: DBSession) -> list[schemas.Time
 # --- what the parties do --------------------------------------------------------------------
 
 
-async def _party_actor(
-    session: AsyncSession, deal: Deal, user_id: int, settings: Settings
-) -> Actor:
-    actor = await actions.actor_for(session, deal, user_id, settings)
+async def _party_actor(session: AsyncSession, deal: Deal, user_id: int, runtime: Runtime) -> Actor:
+    actor = await actions.actor_for(session, deal, user_id, runtime.settings)
     if actor.role not in (Role.advertiser, Role.publisher):
         raise NotADealParty()
+    if actor.role is Role.publisher and user_id != deal.publisher_id:
+        # A manager acts on money and on what gets published: Telegram confirms now that they
+        # still administer the channel with post/edit/delete rights (our copy may be stale).
+        await require_channel_manager(
+            session, runtime.bot, user_id=user_id, channel=deal.channel_id, fresh=True
+        )
     return actor
 
 
@@ -86,9 +91,9 @@ async def submit_creative(
     deal: PartyDeal,
     user: CurrentUser,
     session: DBSession,
-    settings: SettingsDep,
+    runtime: RuntimeDep,
 ) -> creative_schemas.Creative:
-    actor = await _party_actor(session, deal, user.id, settings)
+    actor = await _party_actor(session, deal, user.id, runtime)
     creative = await creatives.submit(session, deal.id, actor, body)
     return creative_schemas.Creative.model_validate(creative)
 
@@ -99,9 +104,9 @@ async def approve_creative(
     deal: PartyDeal,
     user: CurrentUser,
     session: DBSession,
-    settings: SettingsDep,
+    runtime: RuntimeDep,
 ) -> creative_schemas.Creative:
-    actor = await _party_actor(session, deal, user.id, settings)
+    actor = await _party_actor(session, deal, user.id, runtime)
     creative = await creatives.approve(session, deal.id, version, actor)
     return creative_schemas.Creative.model_validate(creative)
 
@@ -116,9 +121,9 @@ async def request_creative_changes(
     deal: PartyDeal,
     user: CurrentUser,
     session: DBSession,
-    settings: SettingsDep,
+    runtime: RuntimeDep,
 ) -> creative_schemas.Creative:
-    actor = await _party_actor(session, deal, user.id, settings)
+    actor = await _party_actor(session, deal, user.id, runtime)
     creative = await creatives.request_changes(session, deal.id, version, actor, body.comment)
     return creative_schemas.Creative.model_validate(creative)
 
@@ -156,10 +161,10 @@ async def reject_deal(
     deal: PartyDeal,
     user: CurrentUser,
     session: DBSession,
-    settings: SettingsDep,
+    runtime: RuntimeDep,
     body: schemas.ReasonBody | None = None,
 ) -> schemas.Deal:
-    actor = await _party_actor(session, deal, user.id, settings)
+    actor = await _party_actor(session, deal, user.id, runtime)
     moved = await actions.decline(session, deal.id, actor, body.reason if body else None)
     return await _render_one(session, moved)
 
@@ -169,10 +174,10 @@ async def cancel_deal(
     deal: PartyDeal,
     user: CurrentUser,
     session: DBSession,
-    settings: SettingsDep,
+    runtime: RuntimeDep,
     body: schemas.ReasonBody | None = None,
 ) -> schemas.Deal:
-    actor = await _party_actor(session, deal, user.id, settings)
+    actor = await _party_actor(session, deal, user.id, runtime)
     moved = await actions.cancel(session, deal.id, actor, body.reason if body else None)
     return await _render_one(session, moved)
 
@@ -183,8 +188,8 @@ async def dispute_deal(
     deal: PartyDeal,
     user: CurrentUser,
     session: DBSession,
-    settings: SettingsDep,
+    runtime: RuntimeDep,
 ) -> schemas.Deal:
-    actor = await _party_actor(session, deal, user.id, settings)
-    moved = await actions.open_dispute(session, deal.id, actor, body.reason, settings)
+    actor = await _party_actor(session, deal, user.id, runtime)
+    moved = await actions.open_dispute(session, deal.id, actor, body.reason, runtime.settings)
     return await _render_one(session, moved)

@@ -53,6 +53,10 @@ class EscrowTerms(Schema):
     fee_nano: NanoString
     publisher_payout_nano: NanoString
     refund_after: UtcDateTime = Field(description="From then on anyone may refund the advertiser.")
+    contract_version: int = Field(
+        description="The escrow contract's version (1 FunC, 2 Tolk); escrows keep theirs for good."
+    )
+    code_hash: str = Field(description="Hex hash of the contract code in the StateInit.")
 
 
 class PaymentRequest(Schema):

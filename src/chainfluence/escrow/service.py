@@ -42,8 +42,8 @@ from chainfluence.runtime import Runtime
 from chainfluence.ton.escrow import (
     EscrowTerms,
     deposit_comment_body,
-    escrow_address,
     escrow_state_init,
+    escrow_version_of_state_init,
 )
 from chainfluence.ton.ton_proof import TonChain
 from chainfluence.users import repository as users
@@ -110,10 +110,13 @@ async def _fix_terms(
             refund_after_for(deal, now=now, settings=runtime.settings.deals).timestamp()
         ),
     )
-    address = _raw(escrow_address(terms))
+    state_init = escrow_state_init(terms)  # the current contract version
+    state_init_cell = state_init.serialize()
+    version, code = escrow_version_of_state_init(state_init_cell)
+    address = _raw(Address((0, state_init_cell.hash)))
     deal.escrow_address = address
     deal.escrow_platform = _raw(terms.platform)
-    deal.escrow_state_init = _b64(escrow_state_init(terms).serialize())
+    deal.escrow_state_init = _b64(state_init_cell)
     deal.advertiser_wallet = _raw(terms.advertiser)
     deal.publisher_wallet = _raw(terms.publisher)
     deal.fee_recipient = _raw(terms.fee_recipient)
@@ -134,6 +137,8 @@ async def _fix_terms(
             "priceNano": str(terms.price_nano),
             "feeNano": str(terms.fee_nano),
             "refundAfter": terms.refund_after,
+            "contractVersion": int(version),
+            "codeHash": bytes(code.hash).hex(),
         },
     )
 
@@ -189,16 +194,17 @@ def _payment_request(deal: Deal, settings: Settings, *, now: dt.datetime) -> sch
                 )
             ],
         ),
-        terms=_terms(deal, testnet=testnet),
+        terms=_terms(deal, state_init, testnet=testnet),
     )
 
 
-def _terms(deal: Deal, *, testnet: bool) -> schemas.EscrowTerms:
+def _terms(deal: Deal, state_init: Cell, *, testnet: bool) -> schemas.EscrowTerms:
     assert deal.escrow_platform is not None
     assert deal.advertiser_wallet is not None
     assert deal.publisher_wallet is not None
     assert deal.fee_recipient is not None
     assert deal.refund_after is not None
+    version, code = escrow_version_of_state_init(state_init)
     return schemas.EscrowTerms(
         deal_id=deal.id,
         platform_address=friendly(deal.escrow_platform, testnet=testnet),
@@ -209,6 +215,8 @@ def _terms(deal: Deal, *, testnet: bool) -> schemas.EscrowTerms:
         fee_nano=deal.platform_fee_nano,
         publisher_payout_nano=deal.price_nano - deal.platform_fee_nano,
         refund_after=deal.refund_after,
+        contract_version=int(version),
+        code_hash=bytes(code.hash).hex(),
     )
 
 

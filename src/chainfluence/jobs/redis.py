@@ -69,6 +69,7 @@ class BullMQQueue:
         self._connection = bullmq_connection(redis_url)
         self._queue = Queue(queue_name, {"connection": self._connection, "prefix": prefix})
         self._worker: Worker | None = None
+        self._running = 0  # jobs (and sweeps) executing in this process
 
     def _options(self, name: str, *, delay: float, dedup_key: str | None) -> dict[str, Any]:
         options: dict[str, Any] = {
@@ -101,10 +102,19 @@ class BullMQQueue:
         return bool(job.id == options["jobId"])
 
     async def _process(self, job: Job, _token: str) -> None:
+        self._running += 1
+        try:
+            await self._run(job)
+        finally:
+            self._running -= 1
+
+    async def _run(self, job: Job) -> None:
         attempt = int(job.attemptsMade) + 1
         name = str(job.data["name"]) if job.name == SWEEP_JOB else job.name
         # A first attempt is due at its timestamp plus its delay (retries wait out a backoff).
-        due_ms = float(job.timestamp or 0) + float(job.delay or 0)
+        # (BullMQ clears the job's `delay` field once it is promoted; its options keep it.)
+        delay_ms = max(float(job.delay or 0), float((job.opts or {}).get("delay") or 0))
+        due_ms = float(job.timestamp or 0) + delay_ms
         if due_ms and attempt == 1:
             JOB_LATENCY.labels(name).observe(max(0.0, time.time() - due_ms / 1000))
         try:
@@ -167,8 +177,8 @@ class BullMQQueue:
                 await asyncio.wait_for(asyncio.shield(worker.close()), grace)
             except TimeoutError:
                 log.warning(
-                    "stopping with %d job(s) still running after %.0f s: they will be retried",
-                    len(worker.processing),
+                    "stopping with %d job(s) still running after %.1f s: they will be retried",
+                    self._running,
                     grace,
                 )
                 await worker.close(force=True)

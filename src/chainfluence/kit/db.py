@@ -14,16 +14,19 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
 from chainfluence.kit.time import UTC
@@ -83,13 +86,41 @@ def create_engine(
         engine = sa_create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return sa_create_async_engine(
-        url,
-        echo=echo,
-        pool_size=pool_size,
-        max_overflow=max_overflow,
-        pool_pre_ping=True,
-    )
+    engine = sa_create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow)
+    _ping_idle_connections(engine)
+    return engine
+
+
+# A pooled connection unused for longer than this is pinged before it is handed out.
+IDLE_PING_SECONDS = 5.0
+_CHECKED_IN_AT = "chainfluence.checked_in_at"
+
+
+def _ping_idle_connections(engine: AsyncEngine) -> None:
+    """Check a pooled connection before use only when it has been idle a while.
+
+    SQLAlchemy's `pool_pre_ping` checks every checkout, and on asyncpg its ping is three round
+    trips (BEGIN, an empty statement, ROLLBACK): more than most requests spend on their own
+    queries. A connection handed back moments ago is almost surely alive; one that sat idle may
+    have been closed by the server, a proxy or a restart, so that one is pinged and, if dead,
+    replaced before any statement runs on it. A server lost while a connection is busy fails
+    that statement as it would anyway, and SQLAlchemy then invalidates the whole pool.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        checked_in_at = record.info.get(_CHECKED_IN_AT)
+        if checked_in_at is None or time.monotonic() - checked_in_at < IDLE_PING_SECONDS:
+            return  # new, or back in the pool moments ago
+        try:
+            dbapi_connection.ping()
+        except Exception as error:
+            # The pool discards this connection and checks out another (a fresh one if need be).
+            raise sa_exc.DisconnectionError(f"idle connection is gone: {error}") from error
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -176,14 +207,24 @@ async def session_scope(
     sessionmaker: async_sessionmaker[AsyncSession],
     *,
     write: bool = True,
+    autocommit: bool = False,
     info: dict[str, Any] | None = None,
 ) -> AsyncIterator[AsyncSession]:
-    """A session and its transaction: committed when the block succeeds, rolled back otherwise."""
+    """A session and its transaction: committed when the block succeeds, rolled back otherwise.
+
+    `autocommit` (reads only): on PostgreSQL the statements run without BEGIN and COMMIT around
+    them, two round trips fewer. Under READ COMMITTED, PostgreSQL's level here, every statement
+    takes its own snapshot even inside a transaction, so a reader sees exactly what it would
+    have seen in one. A statement that writes commits by itself: use it only where nothing
+    writes, or where every write is one statement that stands on its own. SQLite ignores it.
+    """
     async with sessionmaker() as session:
         if info:
             session.info.update(info)
         if write:
             await begin_write(session)
+        elif autocommit and session.bind is not None and session.bind.dialect.name != "sqlite":
+            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         try:
             yield session
         except BaseException:

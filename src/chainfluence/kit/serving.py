@@ -13,6 +13,8 @@ from typing import Any
 
 import uvicorn
 
+H11_MAX_HEADER_BYTES = 4 * 1024 * 1024
+
 
 class _EmbeddedServer(uvicorn.Server):
     """A uvicorn server that leaves signal handling to the process embedding it."""
@@ -39,7 +41,15 @@ async def serve_in_background(
     sock.set_inheritable(True)
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(
-        app, log_level=log_level, lifespan="on", access_log=False, loop="none", http="h11"
+        app,
+        log_level=log_level,
+        lifespan="on",
+        access_log=False,
+        loop="none",
+        http="h11",
+        # Oversized headers reach the app, whose answer (431 with the error body) says what is
+        # wrong; h11 would otherwise drop such a connection without an answer.
+        h11_max_incomplete_event_size=H11_MAX_HEADER_BYTES,
     )
     server = _EmbeddedServer(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))

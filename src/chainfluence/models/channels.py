@@ -124,7 +124,15 @@ class ChannelPrice(TimestampMixin, Base):
     __tablename__ = "channel_prices"
     __table_args__ = (
         CheckConstraint("price_nano >= 0", name="price_non_negative"),
-        Index("ix_channel_prices_format_price", "format", "enabled", "price_nano"),
+        # Carries channel_id and cpm_nano, so a price-range page sorted by CPM and its count
+        # read this index alone (index-only scans) instead of visiting each price row.
+        Index(
+            "ix_channel_prices_format_price",
+            "format",
+            "enabled",
+            "price_nano",
+            postgresql_include=["channel_id", "cpm_nano"],
+        ),
         Index(
             "ix_channel_prices_format_cpm",
             "format",

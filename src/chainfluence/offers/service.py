@@ -171,6 +171,7 @@ async def apply(
         version=1,
     )
     await _insert(session, offer)
+    user.is_publisher = True  # the role follows the act (see campaigns.service.create)
     await notify(
         session,
         user_id=campaign.advertiser_id,
@@ -224,6 +225,7 @@ async def book(
         version=1,
     )
     await _insert(session, offer)
+    user.is_advertiser = True  # the role follows the act (see campaigns.service.create)
     await notify(
         session,
         user_id=channel.owner_id,

@@ -12,7 +12,14 @@ if TYPE_CHECKING:
     from chainfluence.runtime import Runtime
 
 # The updates we handle; anything else is not even delivered.
-ALLOWED_UPDATES = ["message", "my_chat_member", "channel_post", "edited_channel_post"]
+ALLOWED_UPDATES = [
+    "message",
+    "my_chat_member",
+    # Administrators' promotions, demotions and removals: a manager's rights follow at once.
+    "chat_member",
+    "channel_post",
+    "edited_channel_post",
+]
 
 
 def build_dispatcher(runtime: Runtime) -> Dispatcher:

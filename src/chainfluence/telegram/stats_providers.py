@@ -1,16 +1,21 @@
 """Where post views come from: pluggable `StatsProvider`s.
 
 The Bot API reports subscribers (getChatMemberCount) and the posts the bot sees, never views.
-A provider reads recent posts *with* views from somewhere that has them: an MTProto session, the
-public `t.me/s/<username>` page, or — in tests and the sandbox — the Bot API emulator's control
-API (`EmulatorViewsProvider`). A provider that cannot tell returns None; nothing is estimated.
+A provider reads recent posts *with* views from somewhere that has them: the bot's MTProto
+session (`telegram.mtproto.MTProtoViewsProvider`, when `CHAINFLUENCE_TELEGRAM__MTPROTO__ENABLED`),
+the public `t.me/s/<username>` page, or — in tests and the sandbox — the Bot API emulator's
+control API (`EmulatorViewsProvider`). A provider that cannot tell returns None; nothing is
+estimated.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chainfluence.config import Settings
 from chainfluence.kit.time import from_unix, utcnow
@@ -25,6 +30,9 @@ class PostSample:
     has_media: bool = False
     media_group_id: str | None = None
     edited_at: dt.datetime | None = None
+    forwards: int | None = None
+    # Total reactions on the post; None when the provider does not see them.
+    reactions: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,15 +41,24 @@ class ProviderReport:
     fetched_at: dt.datetime
     # Posts published since the requested time, that still exist.
     posts: list[PostSample] = field(default_factory=list)
+    # True: the provider lists the channel's whole recent history; False: only posts whose ids
+    # it was given (and their neighbours), so it says nothing about posts before those.
+    complete_history: bool = True
 
 
 class StatsProvider(Protocol):
     name: str
 
     async def fetch(
-        self, *, channel_id: int, username: str | None, since: dt.datetime
+        self,
+        *,
+        channel_id: int,
+        username: str | None,
+        since: dt.datetime,
+        known_ids: Sequence[int] = (),
     ) -> ProviderReport | None:
-        """Recent posts of the channel with their views, or None when this provider can't see it."""
+        """Recent posts of the channel with their views, or None when this provider can't see it.
+        `known_ids`: message ids of the channel's posts already known (newest last)."""
         ...
 
     async def close(self) -> None: ...
@@ -58,7 +75,12 @@ class EmulatorViewsProvider:
         self._control = TelegramEmulatorControl(base_url)
 
     async def fetch(
-        self, *, channel_id: int, username: str | None, since: dt.datetime
+        self,
+        *,
+        channel_id: int,
+        username: str | None,
+        since: dt.datetime,
+        known_ids: Sequence[int] = (),
     ) -> ProviderReport | None:
         from chainfluence.sandbox.telegram.client import EmulatorControlError
 
@@ -85,8 +107,29 @@ class EmulatorViewsProvider:
         await self._control.aclose()
 
 
-def configured_providers(settings: Settings) -> list[StatsProvider]:
+def configured_providers(settings: Settings, engine: AsyncEngine) -> list[StatsProvider]:
     providers: list[StatsProvider] = []
+    mtproto = settings.telegram.mtproto
+    token = settings.telegram.bot_token
+    if mtproto.enabled and not mtproto.problems() and token is not None:
+        from chainfluence.telegram.mtproto import MTProtoViewsProvider, telethon_client_factory
+
+        assert mtproto.api_id is not None
+        assert mtproto.api_hash is not None
+        assert mtproto.session_path is not None
+        factory = telethon_client_factory(
+            session_path=mtproto.session_path,
+            api_id=mtproto.api_id,
+            api_hash=mtproto.api_hash.get_secret_value(),
+        )
+        providers.append(
+            MTProtoViewsProvider(
+                client_factory=factory,
+                bot_token=token.get_secret_value(),
+                engine=engine,
+                max_flood_wait_seconds=mtproto.max_flood_wait_seconds,
+            )
+        )
     if settings.telegram.emulator_url:
         providers.append(EmulatorViewsProvider(settings.telegram.emulator_url))
     return providers

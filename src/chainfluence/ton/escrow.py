@@ -1,9 +1,15 @@
 """The per-deal escrow contract seen from Python: terms, address, message bodies, get-method.
 
-The contract (``contracts/escrow.fc``, documented in ``contracts/README.md``) is compiled at dev
-time; its code cell is committed as ``artifacts/escrow.code.boc`` and loaded from the package once.
+The contract (documented in ``contracts/README.md``) is compiled at dev time; its code cells are
+committed in ``artifacts/`` and loaded from the package once. Two versions exist: version 1
+(``contracts/escrow.fc``, FunC, ``escrow.code.boc``) and version 2 (``contracts/escrow-v2.tolk``,
+Tolk, ``escrow-v2.code.boc``), which new escrows use. Both have the same data layout, op messages,
+exit codes and get-method, so everything but the code (and hence the address) is shared; an escrow
+deployed with version 1 keeps it for good, and its deal keeps the StateInit it was created with.
+
 A deal's escrow address is the hash of ``StateInit(code, initial data)``, and the initial data holds
-every term, so the same terms always give the same address and changing any term gives another.
+every term, so the same terms and version always give the same address and changing any term gives
+another.
 
 Amounts are integer nanotons throughout.
 """
@@ -32,17 +38,22 @@ __all__ = [
     "EscrowOp",
     "EscrowState",
     "EscrowTerms",
+    "EscrowVersion",
     "SplitAmounts",
     "deposit_comment_body",
     "escrow_address",
     "escrow_code",
     "escrow_initial_data",
     "escrow_state_init",
+    "escrow_version_of",
+    "escrow_version_of_state_init",
     "parse_escrow_data",
+    "parse_escrow_initial_data",
     "refund_body",
     "release_body",
     "split_amounts",
     "split_body",
+    "storage_rent_nano",
 ]
 
 
@@ -53,6 +64,21 @@ class EscrowOp(enum.IntEnum):
     RELEASE = 0xC3BDB772
     REFUND = 0x814173E1
     SPLIT = 0x873EDB39
+
+
+class EscrowVersion(enum.IntEnum):
+    """The contract's code version; a deal's StateInit (its code) tells which one it has."""
+
+    V1 = 1  # contracts/escrow.fc (FunC)
+    V2 = 2  # contracts/escrow-v2.tolk (Tolk): leftovers after close, terms checked
+
+    @classmethod
+    def current(cls) -> EscrowVersion:
+        """What new escrows are created with."""
+        return cls.V2
+
+
+_ARTIFACTS: Final = {EscrowVersion.V1: "escrow.code.boc", EscrowVersion.V2: "escrow-v2.code.boc"}
 
 
 class EscrowState(enum.IntEnum):
@@ -74,7 +100,8 @@ class EscrowExitCode(enum.IntEnum):
     UNDERFUNDED = 403  # balance below the payout plus PAYOUT_FEE_RESERVE_NANO
     REFUND_LOCKED = 404  # refund from a stranger before refund_after
     INVALID_SHARE = 405  # split share above 10,000 basis points
-    INVALID_TERMS = 406  # fee above price (EscrowTerms refuses to build these)
+    INVALID_TERMS = 406  # fee above price; v2 also: an address outside the basechain
+    # (EscrowTerms refuses to build either)
     CELL_UNDERFLOW = 9  # TVM: a body too short for its op
     UNKNOWN_OP = 0xFFFF
 
@@ -117,6 +144,10 @@ class EscrowTerms:
             address = getattr(self, name)
             if not isinstance(address, Address):
                 raise TypeError(f"{name} must be a pytoniq_core Address")
+            # The escrow pays these addresses: one outside the basechain would make every payout
+            # to it fail in the action phase, for good (version 2 refuses such terms on chain).
+            if address.wc != _WORKCHAIN:
+                raise ValueError(f"{name} must be a basechain (workchain 0) address")
 
     @property
     def publisher_payout_nano(self) -> int:
@@ -139,11 +170,23 @@ class SplitAmounts:
     fee_nano: int
 
 
+def escrow_code(version: EscrowVersion | None = None) -> Cell:
+    """The compiled contract code of ``version`` (the current one by default), as committed."""
+    return _load_code(EscrowVersion.current() if version is None else version)
+
+
 @cache
-def escrow_code() -> Cell:
-    """The compiled contract code committed with the package."""
-    boc = resources.files("chainfluence.ton").joinpath("artifacts", "escrow.code.boc").read_bytes()
-    return Cell.one_from_boc(boc)
+def _load_code(version: EscrowVersion) -> Cell:
+    artifact = resources.files("chainfluence.ton").joinpath("artifacts", _ARTIFACTS[version])
+    return Cell.one_from_boc(artifact.read_bytes())
+
+
+def escrow_version_of(code: Cell) -> EscrowVersion:
+    """Which escrow version ``code`` is; ``ValueError`` if it is none of ours."""
+    for version in EscrowVersion:
+        if escrow_code(version).hash == code.hash:
+            return version
+    raise ValueError(f"not an escrow code cell (hash {bytes(code.hash).hex()})")
 
 
 def escrow_initial_data(terms: EscrowTerms) -> Cell:
@@ -169,14 +212,50 @@ def escrow_initial_data(terms: EscrowTerms) -> Cell:
     return data
 
 
-def escrow_state_init(terms: EscrowTerms) -> StateInit:
+def escrow_version_of_state_init(state_init: Cell) -> tuple[EscrowVersion, Cell]:
+    """The version and code of a serialized escrow StateInit (as a deal stores it)."""
+    code = StateInit.deserialize(state_init.begin_parse()).code  # type: ignore[no-untyped-call]
+    if not isinstance(code, Cell):
+        raise ValueError("the StateInit carries no code")
+    return escrow_version_of(code), code
+
+
+def escrow_state_init(terms: EscrowTerms, version: EscrowVersion | None = None) -> StateInit:
     """The StateInit the first payment carries (it deploys the contract)."""
-    return StateInit(code=escrow_code(), data=escrow_initial_data(terms))
+    return StateInit(code=escrow_code(version), data=escrow_initial_data(terms))
 
 
-def escrow_address(terms: EscrowTerms) -> Address:
-    """The deal's escrow address in the base workchain."""
-    return Address((_WORKCHAIN, escrow_state_init(terms).serialize().hash))
+def escrow_address(terms: EscrowTerms, version: EscrowVersion | None = None) -> Address:
+    """The deal's escrow address in the base workchain, for ``version`` (current by default)."""
+    return Address((_WORKCHAIN, escrow_state_init(terms, version).serialize().hash))
+
+
+# Basechain storage prices of the mainnet config (param 18, the entry in force): nanotons per bit
+# and per cell per second, in units of 2^-16. TON charges an account for every cell and bit of its
+# state from its last transaction on, and collects it first thing in the next one.
+_BIT_PRICE_PS: Final = 1
+_CELL_PRICE_PS: Final = 500
+# The account's own cells beside code and data (address, balance, storage stats): an upper bound.
+_ACCOUNT_OVERHEAD_CELLS: Final = 1
+_ACCOUNT_OVERHEAD_BITS: Final = 1023
+
+
+def storage_rent_nano(code: Cell, data: Cell, seconds: int) -> int:
+    """The storage rent an account with ``code`` and ``data`` owes after ``seconds`` without a
+    transaction, rounded up and slightly over (the account's own cells are bounded from above)."""
+    seen: set[bytes] = set()
+    cells, bits = _ACCOUNT_OVERHEAD_CELLS, _ACCOUNT_OVERHEAD_BITS
+    stack = [code, data]
+    while stack:
+        cell = stack.pop()
+        if cell.hash in seen:
+            continue
+        seen.add(cell.hash)
+        cells += 1
+        bits += len(cell.bits)
+        stack.extend(cell.refs)
+    per_second = bits * _BIT_PRICE_PS + cells * _CELL_PRICE_PS
+    return -(-per_second * max(0, seconds) // (1 << 16))
 
 
 def _check_query_id(query_id: int) -> None:
@@ -274,3 +353,25 @@ def parse_escrow_data(stack: Sequence[object]) -> EscrowData:
         refund_after=_int(refund_after),
     )
     return EscrowData(terms=terms, state=EscrowState(_int(state)), balance_nano=_int(balance))
+
+
+def parse_escrow_initial_data(data: Cell) -> EscrowTerms:
+    """The terms in an escrow's c4 (as ``escrow_initial_data`` writes it, any version)."""
+    root = data.begin_parse()  # type: ignore[no-untyped-call]
+    deal_id = root.load_uint(64)
+    price = root.load_coins()
+    fee = root.load_coins()
+    refund_after = root.load_uint(32)
+    root.load_uint(8)  # state
+    platform = root.load_address()
+    parties = root.load_ref().begin_parse()
+    return EscrowTerms(
+        deal_id=deal_id,
+        platform=platform,
+        advertiser=parties.load_address(),
+        publisher=parties.load_address(),
+        fee_recipient=parties.load_address(),
+        price_nano=price,
+        fee_nano=fee,
+        refund_after=refund_after,
+    )

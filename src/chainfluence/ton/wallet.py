@@ -27,12 +27,13 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Final
 
 from pytoniq_core.boc.address import Address
 from pytoniq_core.boc.cell import Cell
+from pytoniq_core.tlb.account import StateInit
 from sqlalchemy.ext.asyncio import AsyncEngine
 from ton_core import NetworkGlobalID
 
@@ -41,17 +42,19 @@ from chainfluence.kit import faults
 from chainfluence.kit.faults import FaultPoint
 from chainfluence.kit.loops import CycleLog
 from chainfluence.kit.time import from_unix, utcnow
-from chainfluence.models import EscrowAction, EscrowActionKind, EscrowActionStatus
+from chainfluence.models import Deal, EscrowAction, EscrowActionKind, EscrowActionStatus
 from chainfluence.ton import repository
 from chainfluence.ton.actions import MAX_ATTEMPTS, note
 from chainfluence.ton.client import TonApiError, TonClient
 from chainfluence.ton.escrow import (
     EscrowData,
     EscrowState,
+    parse_escrow_initial_data,
     refund_body,
     release_body,
     split_amounts,
     split_body,
+    storage_rent_nano,
 )
 from chainfluence.ton.leader import exclusive
 from chainfluence.ton.signing import OfflineWallet, OutgoingMessage, WalletVersion
@@ -66,9 +69,10 @@ LOCK_NAME: Final = "chainfluence.platform_wallet"
 # What an op message carries at least: its gas, and the reserve release/split check for
 # (contracts/README.md, "Fees"); whatever is left of it reaches the advertiser.
 MIN_OP_VALUE_NANO: Final = 20_000_000
-# The most the platform adds to an escrow's balance to pay out: the deposit's own gas and the
-# rent since (about 0.0006 TON + 0.007 TON a year). A bigger gap means the escrow is not funded,
-# and topping it up would pay the publisher with the platform's money.
+# The most the platform adds to an escrow's balance to pay out, beyond the storage rent due (which
+# is computed from the account and added): the deposit's own gas (about 0.0006 TON) and room for
+# fees. A bigger gap means the escrow is not funded, and topping it up would pay the publisher
+# with the platform's money.
 MAX_TOP_UP_NANO: Final = 10_000_000
 # Kept in the platform wallet beyond the values sent: its own gas and forwarding fees.
 WALLET_FEE_MARGIN_NANO: Final = 50_000_000
@@ -107,7 +111,8 @@ def payout_nano(action: EscrowAction, escrow: EscrowData) -> int:
 
 def op_value_nano(action: EscrowAction, escrow: EscrowData) -> int:
     """The value to attach so the op succeeds (contracts/README.md: ``max(0.02 TON, payout −
-    balance + 0.02 TON)``); the unused part ends with the advertiser."""
+    balance + 0.02 TON)``, with the storage rent due already taken from ``escrow``'s balance);
+    the unused part ends with the advertiser."""
     shortfall = payout_nano(action, escrow) - escrow.balance_nano
     return max(MIN_OP_VALUE_NANO, shortfall + MIN_OP_VALUE_NANO)
 
@@ -125,6 +130,7 @@ class _Verdict(Enum):
     outstanding = "outstanding"  # a signed message may still land: sign nothing new meanwhile
     wait = "wait"  # waiting for the chain (or the watcher); other orders may go out
     done = "done"
+    undeployed = "undeployed"  # no contract at the escrow's address (yet)
 
 
 @dataclass(slots=True)
@@ -200,14 +206,14 @@ class PlatformWallet:
         seqno = await self.client.get_seqno(self.address) if account.is_active else 0
         stats.seqno = seqno
         now = utcnow()
-        to_send: list[tuple[EscrowAction, EscrowData]] = []
+        to_send: list[tuple[EscrowAction, EscrowData, StateInit | None]] = []
         outstanding = False
         for order in orders:
-            verdict, escrow = await self._reconcile(order, seqno, now, stats)
+            verdict, escrow, state_init = await self._reconcile(order, seqno, now, stats)
             if verdict is _Verdict.outstanding:
                 outstanding = True
             elif verdict is _Verdict.send and escrow is not None:
-                to_send.append((order, escrow))
+                to_send.append((order, escrow, state_init))
             elif verdict is _Verdict.wait:
                 stats.waiting += 1
         if to_send and not outstanding:
@@ -222,11 +228,44 @@ class PlatformWallet:
 
     async def _reconcile(
         self, order: EscrowAction, seqno: int, now: dt.datetime, stats: PassStats
+    ) -> tuple[_Verdict, EscrowData | None, StateInit | None]:
+        verdict, escrow = await self._reconcile_deployed(order, seqno, now, stats)
+        if verdict is not _Verdict.undeployed:
+            return verdict, escrow, None
+        # Money paid without the StateInit (a wallet that dropped it) waits at the address of an
+        # escrow that was never deployed. The op goes with the deal's StateInit: it deploys the
+        # escrow, which then runs the op on its whole balance. Nothing there: nothing to send.
+        account = await self.client.get_account(order.escrow_address)
+        state_init = await self._stored_state_init(order)
+        if account.status != "uninit" or account.balance_nano == 0 or state_init is None:
+            await self._fail(order, "the escrow was never deployed and holds nothing", stats)
+            return _Verdict.done, None, None
+        assert state_init.data is not None
+        escrow = EscrowData(
+            terms=parse_escrow_initial_data(state_init.data),
+            state=EscrowState.OPEN,
+            balance_nano=account.balance_nano,
+        )
+        verdict, escrow = await self._check_payable(order, escrow, now, stats)
+        return verdict, escrow, state_init if verdict is _Verdict.send else None
+
+    async def _stored_state_init(self, order: EscrowAction) -> StateInit | None:
+        async with self.session() as session:
+            deal = await session.get(Deal, order.deal_id)
+            if deal is None or deal.escrow_state_init is None:
+                return None
+            cell = Cell.one_from_boc(base64.b64decode(deal.escrow_state_init))
+        if raw_address(Address((0, cell.hash))) != order.escrow_address:
+            return None
+        state_init: StateInit = StateInit.deserialize(cell.begin_parse())  # type: ignore[no-untyped-call]
+        return state_init
+
+    async def _reconcile_deployed(
+        self, order: EscrowAction, seqno: int, now: dt.datetime, stats: PassStats
     ) -> tuple[_Verdict, EscrowData | None]:
         escrow = await self.client.get_escrow_data(order.escrow_address)
         if escrow is None:
-            await self._fail(order, "the escrow was never deployed: it holds nothing", stats)
-            return _Verdict.done, None
+            return _Verdict.undeployed, None
         if raw_address(escrow.terms.platform) != self.address:
             await self._fail(order, "the escrow names another platform wallet", stats)
             return _Verdict.done, None
@@ -250,6 +289,11 @@ class PlatformWallet:
                 reopened = await self._reopen(order, "no answer from the escrow")
             if not reopened:
                 return _Verdict.wait, None  # the watcher closed or reopened it meanwhile
+        return await self._check_payable(order, escrow, now, stats)
+
+    async def _check_payable(
+        self, order: EscrowAction, escrow: EscrowData, now: dt.datetime, stats: PassStats
+    ) -> tuple[_Verdict, EscrowData | None]:
         payout = payout_nano(order, escrow)
         if payout - escrow.balance_nano > MAX_TOP_UP_NANO:
             await self._fail(
@@ -259,7 +303,22 @@ class PlatformWallet:
                 stats,
             )
             return _Verdict.done, None
-        return _Verdict.send, escrow
+        # The escrow pays its storage rent before it runs the op, out of its balance: after a
+        # long hold that alone outgrows the top-up (about 0.01 TON after 1.5 years), so the value
+        # attached is computed from what is left of the balance then.
+        rent = await self._rent_due(order.escrow_address, now)
+        return _Verdict.send, replace(escrow, balance_nano=max(0, escrow.balance_nano - rent))
+
+    async def _rent_due(self, address: str, now: dt.datetime) -> int:
+        """The storage rent the escrow owes since its last transaction (0 if unknown)."""
+        account = await self.client.get_account(address)
+        if account.code is None or account.data is None:
+            return 0
+        latest = await self.client.get_transactions(address, max_count=1)
+        if not latest:
+            return 0
+        idle = int(now.timestamp()) - latest[-1].utime
+        return storage_rent_nano(account.code, account.data, idle)
 
     async def _rebroadcast(self, order: EscrowAction, now: dt.datetime, stats: PassStats) -> None:
         if order.broadcast_at is not None and now - order.broadcast_at < self.rebroadcast_every:
@@ -312,7 +371,7 @@ class PlatformWallet:
 
     async def _send(
         self,
-        batch: Sequence[tuple[EscrowAction, EscrowData]],
+        batch: Sequence[tuple[EscrowAction, EscrowData, StateInit | None]],
         *,
         seqno: int,
         account_active: bool,
@@ -320,12 +379,15 @@ class PlatformWallet:
         stats: PassStats,
     ) -> None:
         ready: list[tuple[EscrowAction, int, int]] = []  # order, query_id, value
-        for order, escrow in batch:
+        state_inits: dict[int, StateInit] = {}  # by order id: escrows this message deploys
+        for order, escrow, state_init in batch:
             if order.attempts >= MAX_ATTEMPTS:
                 await self._fail(order, f"gave up after {order.attempts} attempts", stats)
                 continue
             query_id = (order.id << 16) | (order.attempts + 1)
             ready.append((order, query_id, op_value_nano(order, escrow)))
+            if state_init is not None:
+                state_inits[order.id] = state_init
         if not ready:
             return
         needed = sum(value for _, _, value in ready) + WALLET_FEE_MARGIN_NANO
@@ -345,6 +407,7 @@ class PlatformWallet:
                     destination=Address(order.escrow_address),
                     value_nano=value,
                     body=_op_body(order, query_id),
+                    state_init=state_inits.get(order.id),
                     bounce=True,  # a refused op returns its value to us
                 )
                 for order, query_id, value in ready

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence.auth.init_data import TelegramIdentity
@@ -75,6 +75,17 @@ async def upsert_from_identity(session: AsyncSession, identity: TelegramIdentity
 
 async def get(session: AsyncSession, user_id: int) -> User | None:
     return await session.get(User, user_id)
+
+
+async def get_with_wallet(session: AsyncSession, user_id: int) -> tuple[User, Wallet | None] | None:
+    """The user and their linked wallet (none if unlinked) in one SELECT."""
+    statement = (
+        select(User, Wallet)
+        .outerjoin(Wallet, and_(Wallet.user_id == User.id, Wallet.unlinked_at.is_(None)))
+        .where(User.id == user_id)
+    )
+    row = (await session.execute(statement)).one_or_none()
+    return None if row is None else (row[0], row[1])
 
 
 async def current_wallet(session: AsyncSession, user_id: int) -> Wallet | None:

@@ -8,7 +8,7 @@ from chainfluence.auth.init_data import TelegramIdentity
 from chainfluence.config import Settings
 from chainfluence.kit.errors import NotFound
 from chainfluence.kit.ton_address import friendly
-from chainfluence.models import User
+from chainfluence.models import User, Wallet
 from chainfluence.users import repository, schemas
 
 
@@ -26,7 +26,11 @@ async def update_roles(session: AsyncSession, user: User, update: schemas.UserUp
 
 
 async def me(session: AsyncSession, user: User, settings: Settings) -> schemas.User:
-    wallet = await repository.current_wallet(session, user.id)
+    return profile(user, await repository.current_wallet(session, user.id), settings)
+
+
+def profile(user: User, wallet: Wallet | None, settings: Settings) -> schemas.User:
+    """The caller's profile from the user and their linked wallet."""
     return schemas.User(
         id=user.id,
         username=user.username,

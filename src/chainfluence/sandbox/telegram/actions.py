@@ -40,6 +40,7 @@ def _notify_bot_membership(
 ) -> None:
     bot = state.bots.get(user_id)
     if bot is None:
+        events.chat_member(state, chat, state.user(user_id), actor_id=actor_id, old=old)
         return
     chat.known_to.add(bot.id)
     new = member_json(state, chat, bot.user, bot.id)

@@ -5,14 +5,21 @@ Updates are snapshots rendered when they happen, as Telegram's are. Who sees wha
   the post: Telegram sends a bot no update about its own outgoing messages, not even when a person
   later edits one (tdlib/telegram-bot-api#121), so edits of the bot's own posts must be probed;
 - in groups a bot sees commands, and everything once it is an administrator (privacy mode);
-- `my_chat_member` goes to the bot whose membership changed, `from` being who changed it.
+- `my_chat_member` goes to the bot whose membership changed, `from` being who changed it;
+- `chat_member` (opt-in) goes to the bots administering the chat when a person's membership or
+  administrator rights change.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from chainfluence.sandbox.telegram.rendering import chat_json, message_json, user_json
+from chainfluence.sandbox.telegram.rendering import (
+    chat_json,
+    member_json,
+    message_json,
+    user_json,
+)
 from chainfluence.sandbox.telegram.state import (
     BotAccount,
     CallbackQuery,
@@ -45,6 +52,29 @@ def my_chat_member(
             "new_chat_member": new,
         },
     )
+
+
+def chat_member(
+    state: EmulatorState, chat: Chat, user: Any, *, actor_id: int, old: dict[str, Any]
+) -> None:
+    """A person's membership changed: as Telegram, tell every bot administering the chat (if it
+    asked for `chat_member` updates), each seeing the member as it would from getChatMember."""
+    for bot in state.bots.values():
+        if chat.status_of(bot.id) not in (MemberStatus.ADMINISTRATOR, MemberStatus.CREATOR):
+            continue
+        new = member_json(state, chat, user, bot.id)
+        if {**old, "can_be_edited": None} == {**new, "can_be_edited": None}:
+            continue
+        bot.updates.push(
+            "chat_member",
+            {
+                "chat": chat_json(state, chat),
+                "from": user_json(state.users[actor_id]),
+                "date": state.clock.now(),
+                "old_chat_member": old,
+                "new_chat_member": new,
+            },
+        )
 
 
 def chat_message(state: EmulatorState, chat: Chat, message: Message, *, edited: bool) -> None:

@@ -1,4 +1,5 @@
-"""Channels and the bot: its promotions and demotions, and the posts it sees."""
+"""Channels and the bot: its promotions and demotions, its colleagues' (managers') rights, and
+the posts it sees."""
 
 from __future__ import annotations
 
@@ -23,6 +24,20 @@ async def bot_status_changed(update: ChatMemberUpdated, session: AsyncSession) -
     )
 
 
+async def member_status_changed(update: ChatMemberUpdated, session: AsyncSession) -> None:
+    member = update.new_chat_member
+    if member.user.is_bot:
+        return
+    await bot_events.on_member_status(
+        session,
+        chat_id=update.chat.id,
+        user_id=member.user.id,
+        username=member.user.username,
+        first_name=member.user.first_name,
+        rights=MemberRights.of(member),
+    )
+
+
 async def channel_post(post: Message, session: AsyncSession) -> None:
     await bot_events.record_post(
         session,
@@ -42,6 +57,7 @@ def router() -> Router:
     channels.my_chat_member.register(
         bot_status_changed, F.chat.type.in_({"channel", "supergroup", "group"})
     )
+    channels.chat_member.register(member_status_changed, F.chat.type == "channel")
     channels.channel_post.register(channel_post)
     channels.edited_channel_post.register(channel_post)
     return channels
