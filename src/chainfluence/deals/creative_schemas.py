@@ -6,7 +6,7 @@ units, as Telegram counts them), so what the parties approve is exactly what the
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlparse
 
 from pydantic import Field, field_validator, model_validator
@@ -85,7 +85,9 @@ class UrlButton(RequestSchema):
 class CreativeDraft(RequestSchema):
     text: str = Field(min_length=1, max_length=MAX_TEXT)
     entities: list[MessageEntity] = Field(default_factory=list, max_length=100)
-    images: list[str] = Field(default_factory=list, max_length=MAX_IMAGES)
+    images: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=MAX_IMAGES
+    )
     buttons: list[UrlButton] = Field(default_factory=list, max_length=MAX_BUTTONS)
 
     @model_validator(mode="after")
