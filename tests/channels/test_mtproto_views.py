@@ -191,3 +191,44 @@ async def test_two_workers_never_hold_the_session_at_once(
     assert all(r is not None and [p.views for p in r.posts] == [10, 20, 30] for r in reports)
     assert server.most_connected == 1
     assert len(server.requests) == 6
+
+
+async def test_views_at_24h_err24_and_er_come_from_the_stored_view_series(
+    client: httpx.AsyncClient, control: TelegramEmulatorControl
+) -> None:
+    owner = await publisher(client, control)
+    chat = await channel_with_bot(control, owner.user, subscribers=4_998)
+    channel = await list_channel(client, owner, chat)
+    server, _ = _mtproto(client)
+    ids = await _posts_seen(control, chat.id, [900, 1_100])
+    for message_id, forwards, reactions in [(ids[0], 10, 35), (ids[1], 5, 50)]:
+        server.forwards[(chat.id, message_id)] = forwards
+        server.reactions[(chat.id, message_id)] = reactions
+
+    young = await _refreshed(client, channel["id"], owner)
+
+    assert young["avgViews24h"] is None
+    assert young["sources"]["avgViews24h"] == {
+        "missing": "no post has been read at 24 to 48 hours of age yet"
+    }
+    assert young["erPercent"] is None
+
+    clock.advance(dt.timedelta(hours=25))
+    await stats.refresh(runtime_of(client), chat.id)
+    day_old = (await client.get(f"/v1/channels/{channel['id']}/stats")).json()
+
+    assert day_old["avgViews24h"] == 1_000
+    assert day_old["err24Percent"] == 20.0  # 1,000 / 5,000 subscribers
+    assert day_old["erPercent"] == 5.0  # (10 + 35 + 5 + 50) / 2,000 views
+    assert day_old["sources"]["avgViews24h"]["source"] == "mtproto"
+    assert day_old["sources"]["er"]["source"] == "mtproto"
+
+    # Later readings add to the series; the 24 h figure keeps the reading taken at that age.
+    await control.set_views(chat.id, ids[0], 5_000)
+    clock.advance(dt.timedelta(days=2))
+    await stats.refresh(runtime_of(client), chat.id)
+    later = (await client.get(f"/v1/channels/{channel['id']}/stats")).json()
+
+    assert later["avgViews24h"] == 1_000
+    assert later["avgViews"] == 3_050  # the latest views of both posts
+    assert len(server.requests) == 3

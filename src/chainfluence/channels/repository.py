@@ -17,6 +17,7 @@ from chainfluence.models import (
     ChannelPost,
     ChannelPrice,
     Deal,
+    PostViewSnapshot,
     User,
 )
 from chainfluence.models.deals import FINAL_DEAL_STATUSES
@@ -196,6 +197,31 @@ async def save_post(session: AsyncSession, values: dict[str, Any], *, update: li
         update=update,
     )
     await session.execute(statement)
+
+
+async def add_snapshots(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Store view readings; a reading already stored (same post and time) is kept."""
+    for row in rows:
+        statement = upsert(
+            session,
+            PostViewSnapshot.__table__,  # type: ignore[arg-type]
+            row,
+            index_elements=["channel_id", "message_id", "taken_at"],
+            update=[],
+        )
+        await session.execute(statement)
+
+
+async def snapshots_since(
+    session: AsyncSession, channel_id: int, since: dt.datetime
+) -> Sequence[PostViewSnapshot]:
+    """The view readings of the channel's posts taken since `since`, oldest first."""
+    statement = (
+        select(PostViewSnapshot)
+        .where(PostViewSnapshot.channel_id == channel_id, PostViewSnapshot.taken_at >= since)
+        .order_by(PostViewSnapshot.taken_at)
+    )
+    return (await session.execute(statement)).scalars().all()
 
 
 async def posts_since(

@@ -134,10 +134,16 @@ class Stats(Schema):
     posts_per_week: float | None
     language_distribution: dict[str, float] | None
     top_posts_views: list[int] | None
+    # From the post view series: mean views at 24 h of age (last 20 posts), ERR24 (that /
+    # subscribers) and ER ((forwards + reactions) / views), both in percent; null until known,
+    # and `sources` says what is missing.
+    avg_views_24h: int | None = Field(default=None, alias="avgViews24h")
+    err24_percent: float | None = None
+    er_percent: float | None = None
     # Where the views-based figures came from ("bot_api" when only Telegram's own counts).
     source: str | None
     updated_at: UtcDateTime | None
-    # Per figure: {"source", "fetchedAt", ...}.
+    # Per figure: {"source", "fetchedAt", ...}, or {"missing": why} while it has no value.
     sources: dict[str, Any]
 
 

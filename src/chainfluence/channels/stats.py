@@ -11,6 +11,13 @@ Definitions (last 30 days; an album counts as one post):
 * ER: avg views / subscribers, a fraction; posts per week: posts over the observed span, where
   the span starts when the bot became an administrator unless a provider saw further back;
 * language mix: share of posts per detected language; top posts: the 5 highest view counts.
+
+From the view series (`post_view_snapshots`, one reading per post and refresh that got views):
+* avg views at 24 h: mean over the last 20 posts of each post's first reading at 24 to 48 h of
+  age; ERR24: that / subscribers, percent;
+* ER: (forwards + reactions) / views over each post's latest reading at 24 h or older, percent;
+  only providers that see forwards and reactions (MTProto) feed it.
+A figure with no value yet says in `sources` what is missing.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import datetime as dt
 import hashlib
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence.channels import repository, schemas, service
 from chainfluence.kit.time import utcnow
-from chainfluence.models import Channel, ChannelPost
+from chainfluence.models import Channel, ChannelPost, PostViewSnapshot
 from chainfluence.telegram import chats, language
 from chainfluence.telegram.chats import Administrator, ChatUnreachable, TelegramDown
 from chainfluence.telegram.stats_providers import ProviderReport
@@ -41,6 +49,10 @@ WINDOW = dt.timedelta(days=30)
 MATURE = dt.timedelta(hours=24)
 MIN_SPAN = dt.timedelta(days=1)
 TOP_POSTS = 5
+# Views at 24 h: a post's first reading between these ages (seconds); over the last N posts.
+AT_24H = 24 * 3600
+AT_24H_UNTIL = 48 * 3600
+SERIES_POSTS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,17 +93,20 @@ async def refresh(runtime: Runtime, channel_id: int) -> None:
             return
         for report in reports:
             await _merge_posts(session, channel_id, report, languages)
+            await repository.add_snapshots(session, _snapshot_rows(channel_id, report))
         if facts is not None:
             await repository.replace_admins(session, channel_id, service.admin_rows(facts.admins))
         bot_chat = await repository.bot_chat(session, channel_id)
         observed_since = (bot_chat.admin_since if bot_chat else None) or channel.created_at
         posts = await repository.posts_since(session, channel_id, since)
+        snapshots = await repository.snapshots_since(session, channel_id, since)
         compute(
             channel,
             posts,
             subscribers=facts.subscribers if facts else None,
             observed_since=observed_since,
             reports=reports,
+            snapshots=snapshots,
         )
         await service.refresh_price_summary(session, channel)
 
@@ -139,6 +154,23 @@ async def _merge_posts(
         await repository.save_post(session, values, update=update)
 
 
+def _snapshot_rows(channel_id: int, report: ProviderReport) -> list[dict[str, Any]]:
+    return [
+        {
+            "channel_id": channel_id,
+            "message_id": post.message_id,
+            "taken_at": report.fetched_at,
+            "age_seconds": max(0, int((report.fetched_at - post.posted_at).total_seconds())),
+            "views": post.views,
+            "forwards": post.forwards,
+            "reactions": post.reactions,
+            "source": report.source,
+        }
+        for post in report.posts
+        if post.views is not None
+    ]
+
+
 def _one_per_album(posts: list[ChannelPost]) -> list[ChannelPost]:
     seen: set[str] = set()
     result = []
@@ -158,6 +190,7 @@ def compute(
     subscribers: int | None,
     observed_since: dt.datetime,
     reports: list[ProviderReport],
+    snapshots: Sequence[PostViewSnapshot] = (),
 ) -> None:
     """Recompute the figures on `channel` from its posts; unknown figures keep their last value."""
     now = utcnow()
@@ -214,8 +247,68 @@ def compute(
             "fetchedAt": stamp,
             "posts": total,
         }
+    _series_figures(channel, snapshots, sources, stamp)
     channel.stats_sources = sources
     channel.stats_updated_at = now
+
+
+def views_at_24h(snapshots: Sequence[PostViewSnapshot]) -> dict[int, PostViewSnapshot]:
+    """Per post, its first reading taken between 24 and 48 hours of age."""
+    first: dict[int, PostViewSnapshot] = {}
+    for snapshot in snapshots:
+        if not AT_24H <= snapshot.age_seconds < AT_24H_UNTIL:
+            continue
+        held = first.get(snapshot.message_id)
+        if held is None or snapshot.age_seconds < held.age_seconds:
+            first[snapshot.message_id] = snapshot
+    return first
+
+
+def _series_figures(
+    channel: Channel,
+    snapshots: Sequence[PostViewSnapshot],
+    sources: dict[str, Any],
+    stamp: str,
+) -> None:
+    """avg views at 24 h, ERR24 and ER from the view series; a figure that cannot be computed
+    keeps its last value, or says why it is missing when there is none."""
+    at_24h = sorted(views_at_24h(snapshots).values(), key=lambda s: s.message_id)[-SERIES_POSTS:]
+    if at_24h:
+        channel.avg_views_24h = round(sum(s.views for s in at_24h) / len(at_24h))
+        sources["avgViews24h"] = {
+            "source": ",".join(sorted({s.source for s in at_24h})),
+            "fetchedAt": stamp,
+            "posts": len(at_24h),
+        }
+    elif channel.avg_views_24h is None:
+        sources["avgViews24h"] = {"missing": "no post has been read at 24 to 48 hours of age yet"}
+    if channel.avg_views_24h is not None and channel.subscribers:
+        channel.err24_percent = round(channel.avg_views_24h / channel.subscribers * 100, 2)
+        sources["err24"] = {"source": "avgViews24h/subscribers", "fetchedAt": stamp}
+    elif channel.err24_percent is None:
+        missing = "subscribers unknown" if channel.avg_views_24h is not None else "avgViews24h"
+        sources["err24"] = {"missing": f"{missing} is not known yet"}
+
+    latest: dict[int, PostViewSnapshot] = {}
+    for snapshot in snapshots:  # oldest first: the last one per post wins
+        if snapshot.age_seconds >= AT_24H:
+            latest[snapshot.message_id] = snapshot
+    engaged = [
+        s for s in latest.values() if s.forwards is not None and s.reactions is not None and s.views
+    ]
+    if engaged:
+        views = sum(s.views for s in engaged)
+        actions = sum((s.forwards or 0) + (s.reactions or 0) for s in engaged)
+        channel.er_percent = round(actions / views * 100, 2)
+        sources["er"] = {
+            "source": ",".join(sorted({s.source for s in engaged})),
+            "fetchedAt": stamp,
+            "posts": len(engaged),
+        }
+    elif channel.er_percent is None:
+        sources["er"] = {
+            "missing": "no provider reported forwards and reactions of a post 24 hours old"
+        }
 
 
 def to_schema(channel: Channel) -> schemas.Stats:
@@ -230,6 +323,9 @@ def to_schema(channel: Channel) -> schemas.Stats:
         posts_per_week=channel.posts_per_week,
         language_distribution=channel.language_distribution,
         top_posts_views=channel.top_posts_views,
+        avg_views_24h=channel.avg_views_24h,
+        err24_percent=channel.err24_percent,
+        er_percent=channel.er_percent,
         source=(views or {}).get("source") or ("bot_api" if "subscribers" in sources else None),
         updated_at=channel.stats_updated_at,
         sources=sources,

@@ -23,6 +23,7 @@ from chainfluence.models.notifications import (
     RelatedType,
 )
 from chainfluence.models.offers import Offer, OfferDirection, OfferStatus
+from chainfluence.models.post_view_snapshots import PostViewSnapshot
 from chainfluence.models.reviews import Review
 from chainfluence.models.ton_proof_payloads import TonProofPayload
 from chainfluence.models.uploads import Upload
@@ -56,6 +57,7 @@ __all__ = [
     "Offer",
     "OfferDirection",
     "OfferStatus",
+    "PostViewSnapshot",
     "PushStatus",
     "RelatedType",
     "Review",

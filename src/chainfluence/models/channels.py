@@ -101,6 +101,12 @@ class Channel(TimestampMixin, Base):
     avg_views: Mapped[int | None] = mapped_column(BigInteger)
     engagement_rate: Mapped[float | None] = mapped_column(Float)
     posts_per_week: Mapped[float | None] = mapped_column(Float)
+    # From the post view series (`post_view_snapshots`): mean views at 24 h of the last posts
+    # read at that age, ERR24 = that / subscribers and ER = (forwards + reactions) / views, both
+    # in percent.
+    avg_views_24h: Mapped[int | None] = mapped_column(BigInteger)
+    err24_percent: Mapped[float | None] = mapped_column(Float)
+    er_percent: Mapped[float | None] = mapped_column(Float)
     language_distribution: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     top_posts_views: Mapped[list[Any] | None] = mapped_column(JSONType)
     stats_sources: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
