@@ -219,14 +219,14 @@ def _sample(message: Any) -> PostSample | None:
         has_media=media is not None and not isinstance(media, types.MessageMediaWebPage),
         media_group_id=str(message.grouped_id) if message.grouped_id else None,
         edited_at=_utc(message.edit_date) if message.edit_date else None,
-        forwards=message.forwards,
+        forwards=message.forwards or 0,
         reactions=_reaction_count(message.reactions),
     )
 
 
-def _reaction_count(reactions: Any) -> int | None:
+def _reaction_count(reactions: Any) -> int:
     if reactions is None:
-        return None
+        return 0  # Telegram leaves the field out when a post has no reactions
     return sum(int(result.count) for result in reactions.results)
 
 

@@ -11,7 +11,7 @@ estimated.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -108,12 +108,29 @@ class EmulatorViewsProvider:
 
 
 def configured_providers(settings: Settings, engine: AsyncEngine) -> list[StatsProvider]:
-    providers: list[StatsProvider] = []
+    """The views providers the settings ask for.
+
+    `telegram.mtproto.enabled` with a Bot API emulator (sandbox): the MTProto provider on the
+    emulated MTProto server (`chainfluence.sandbox.telegram.mtproto`), so the sandbox runs the
+    Telethon code path; otherwise, with api_id/api_hash/session_path, on Telegram itself. Without
+    MTProto, the emulator's views are read through its control API (sandbox and tests)."""
     mtproto = settings.telegram.mtproto
     token = settings.telegram.bot_token
-    if mtproto.enabled and not mtproto.problems() and token is not None:
-        from chainfluence.telegram.mtproto import MTProtoViewsProvider, telethon_client_factory
+    emulator_url = settings.telegram.emulator_url
+    if not mtproto.enabled or token is None:
+        return [EmulatorViewsProvider(emulator_url)] if emulator_url else []
+    from chainfluence.telegram.mtproto import (
+        MTProtoClient,
+        MTProtoViewsProvider,
+        telethon_client_factory,
+    )
 
+    factory: Callable[[], MTProtoClient]
+    if emulator_url and settings.is_sandbox:
+        from chainfluence.sandbox.telegram.mtproto import EmulatedMTProto
+
+        factory = EmulatedMTProto(emulator_url, token.get_secret_value()).client
+    elif not mtproto.problems():
         assert mtproto.api_id is not None
         assert mtproto.api_hash is not None
         assert mtproto.session_path is not None
@@ -122,14 +139,13 @@ def configured_providers(settings: Settings, engine: AsyncEngine) -> list[StatsP
             api_id=mtproto.api_id,
             api_hash=mtproto.api_hash.get_secret_value(),
         )
-        providers.append(
-            MTProtoViewsProvider(
-                client_factory=factory,
-                bot_token=token.get_secret_value(),
-                engine=engine,
-                max_flood_wait_seconds=mtproto.max_flood_wait_seconds,
-            )
+    else:
+        return [EmulatorViewsProvider(emulator_url)] if emulator_url else []
+    return [
+        MTProtoViewsProvider(
+            client_factory=factory,
+            bot_token=token.get_secret_value(),
+            engine=engine,
+            max_flood_wait_seconds=mtproto.max_flood_wait_seconds,
         )
-    if settings.telegram.emulator_url:
-        providers.append(EmulatorViewsProvider(settings.telegram.emulator_url))
-    return providers
+    ]
