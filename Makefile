@@ -72,10 +72,16 @@ contracts-check:
 	cd contracts && npm ci --no-audit --no-fund && node build.mjs --check
 
 # Mutation testing of the rules that move money (mutmut; what and why in pyproject's
-# [tool.mutmut]). CPU heavy — it runs at the lowest priority and takes about an hour on two
-# cores — so it is not part of `make test` or CI. Its own venv: the dev lock plus mutmut, pinned.
+# [tool.mutmut]), function by function. CPU heavy, so it runs at the lowest priority and is not
+# part of `make test` or CI. Its own venv: the dev lock plus mutmut, pinned.
 MUTMUT_VERSION := 3.8.1
 MUTATION_VENV  := .venv-mutation
+MUTANTS := $(foreach f,x_check x_target_of x__stamp x_transition,"chainfluence.deals.state_machine.$(f)__*") \
+	"chainfluence.deals.service.x_platform_fee__*" \
+	$(foreach f,x_payout_nano x_op_value_nano,"chainfluence.ton.wallet.$(f)__*") \
+	$(foreach f,x_split_amounts x_escrow_initial_data x_split_body x__op_body x_release_body \
+		x_refund_body,"chainfluence.ton.escrow.$(f)__*") \
+	"chainfluence.ton.ton_proof.x_verify_ton_proof__*"
 mutation: install
 	test -x $(MUTATION_VENV)/bin/mutmut || ($(PYTHON) -m venv $(MUTATION_VENV) && \
 		$(MUTATION_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes \
@@ -84,7 +90,7 @@ mutation: install
 			--no-build-isolation -e . && \
 		$(MUTATION_VENV)/bin/pip install --quiet --disable-pip-version-check mutmut==$(MUTMUT_VERSION))
 	rm -rf mutants
-	CHAINFLUENCE_TEST_DATABASES=sqlite nice -n 19 $(MUTATION_VENV)/bin/mutmut run
+	CHAINFLUENCE_TEST_DATABASES=sqlite nice -n 19 $(MUTATION_VENV)/bin/mutmut run $(MUTANTS)
 	$(MUTATION_VENV)/bin/mutmut results
 
 # Benchmarks print figures; they are scripts, not tests. `make bench`: the hot read paths against

@@ -131,6 +131,12 @@ async def test_pending_moves_cancel_before_money_and_refund_a_partial_deposit(
         "Cancelled by the publisher.",
         "Full.",
     ]
+    # Each final status stamps its own time, and only its own.
+    stamps = [
+        (d["cancelledAt"] is not None, d["refundedAt"] is not None, d["releasedAt"] is not None)
+        for d in [*cancelled, *refunded]
+    ]
+    assert stamps == [(True, False, False)] * 3 + [(False, True, False)] * 3
     assert [moved["status"] for *_, moved in partial] == ["refunding"] * 3
     assert [deal["depositedNano"] for deal in refunded] == [str(4 * TON)] * 3
     assert [world.payouts(escrow, EscrowOp.REFUND) for _, escrow, _ in partial] == [1, 1, 1]
@@ -202,6 +208,19 @@ async def test_funded_moves_each_guard_refuses_and_changes_nothing(world: World)
             (refund_decided, "refunded"),
             (split_decided, "split"),
         )
+    }
+    stamps = {
+        status: (
+            d["cancelledAt"] is not None,
+            d["refundedAt"] is not None,
+            d["releasedAt"] is not None,
+        )
+        for status, d in ((d["status"], d) for d in finals.values())
+    }
+    assert stamps == {
+        "refunded": (False, True, False),
+        "released": (False, False, True),
+        "split": (False, False, False),
     }
     assert not_advertisers == "Only the publisher can decline this deal."
     assert not_publishers == "Only the advertiser can cancel this deal."
