@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from chainfluence.channels import stats
+from chainfluence.channels import repository, stats
 from chainfluence.config import Settings
 from chainfluence.kit import time as clock
 from chainfluence.sandbox.telegram import RunningEmulator, TelegramEmulatorControl
@@ -40,8 +40,14 @@ async def test_a_listed_channel_gets_its_figures_from_the_mtproto_provider(
     chat = await channel_with_bot(control, owner.user, subscribers=1_998)
     for views in [300, 500]:
         await control.post(chat.id, text="Today's market summary and what comes next.", views=views)
-    await eventually(lambda: control.bot(), lambda bot: bot.pending_update_count == 0)
     channel = await list_channel(client, owner, chat)
+
+    async def stored() -> int:
+        since = clock.utcnow() - dt.timedelta(days=1)
+        async with runtime.session(write=False) as session:
+            return len(await repository.posts_since(session, chat.id, since))
+
+    await eventually(stored, lambda count: count == 2)  # the bot saw both posts
     clock.advance(dt.timedelta(hours=25))
 
     await stats.refresh(runtime, chat.id)

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from telethon import functions
 
-from chainfluence.channels import stats
+from chainfluence.channels import repository, stats
 from chainfluence.kit import time as clock
 from chainfluence.sandbox.telegram import TelegramEmulatorControl
 from chainfluence.sandbox.telegram.mtproto import EmulatedMTProto
@@ -60,10 +60,19 @@ async def _refreshed(client: httpx.AsyncClient, channel_id: str, owner: Publishe
 
 
 async def _posts_seen(
-    control: TelegramEmulatorControl, chat_id: int, views: list[int]
+    client: httpx.AsyncClient, control: TelegramEmulatorControl, chat_id: int, views: list[int]
 ) -> list[int]:
+    """Post in the channel and wait until the bot has stored the posts (their ids are what the
+    MTProto provider asks about)."""
     ids = [(await control.post(chat_id, text=TEXT, views=v)).message_id for v in views]
-    await eventually(lambda: control.bot(), lambda bot: bot.pending_update_count == 0)
+    runtime = runtime_of(client)
+
+    async def stored() -> set[int]:
+        since = clock.utcnow() - dt.timedelta(days=1)
+        async with runtime.session(write=False) as session:
+            return {p.message_id for p in await repository.posts_since(session, chat_id, since)}
+
+    await eventually(stored, lambda seen: set(ids) <= seen)
     return ids
 
 
@@ -74,7 +83,7 @@ async def test_avg_views_come_from_the_bots_mtproto_session(
     chat = await channel_with_bot(control, owner.user, subscribers=9_998)
     channel = await list_channel(client, owner, chat)
     server, _ = _mtproto(client)
-    ids = await _posts_seen(control, chat.id, [1_000, 3_000, 2_000, 9_000])
+    ids = await _posts_seen(client, control, chat.id, [1_000, 3_000, 2_000, 9_000])
     await control.delete_post(chat.id, ids[3])
     clock.advance(dt.timedelta(days=2))
 
@@ -104,7 +113,7 @@ async def test_more_than_100_posts_are_asked_for_in_batches_of_100(
     chat = await channel_with_bot(control, owner.user)
     channel = await list_channel(client, owner, chat)
     server, _ = _mtproto(client)
-    await _posts_seen(control, chat.id, [100] * 130)
+    await _posts_seen(client, control, chat.id, [100] * 130)
     clock.advance(dt.timedelta(days=2))
 
     stats = await _refreshed(client, channel["id"], owner)
@@ -124,7 +133,7 @@ async def test_a_short_flood_wait_is_slept_through_and_the_call_retried(
     channel = await list_channel(client, owner, chat)
     server, slept = _mtproto(client, max_flood_wait_seconds=60)
     server.flood_waits.append(7)
-    await _posts_seen(control, chat.id, [400, 600])
+    await _posts_seen(client, control, chat.id, [400, 600])
     clock.advance(dt.timedelta(days=2))
 
     stats = await _refreshed(client, channel["id"], owner)
@@ -142,7 +151,7 @@ async def test_a_long_flood_wait_pauses_the_provider_until_it_is_over(
     channel = await list_channel(client, owner, chat)
     server, slept = _mtproto(client, max_flood_wait_seconds=60)
     server.flood_waits.append(3_600)
-    await _posts_seen(control, chat.id, [400, 600])
+    await _posts_seen(client, control, chat.id, [400, 600])
     clock.advance(dt.timedelta(days=2))
 
     first = await _refreshed(client, channel["id"], owner)
@@ -170,7 +179,7 @@ async def test_two_workers_never_hold_the_session_at_once(
     owner = await publisher(client, control)
     chat = await channel_with_bot(control, owner.user)
     await list_channel(client, owner, chat)
-    ids = await _posts_seen(control, chat.id, [10, 20, 30])
+    ids = await _posts_seen(client, control, chat.id, [10, 20, 30])
     runtime = runtime_of(client)
     server, _ = _mtproto(client)
     token = server.bot_token
@@ -200,7 +209,7 @@ async def test_views_at_24h_err24_and_er_come_from_the_stored_view_series(
     chat = await channel_with_bot(control, owner.user, subscribers=4_998)
     channel = await list_channel(client, owner, chat)
     server, _ = _mtproto(client)
-    ids = await _posts_seen(control, chat.id, [900, 1_100])
+    ids = await _posts_seen(client, control, chat.id, [900, 1_100])
     for message_id, forwards, reactions in [(ids[0], 10, 35), (ids[1], 5, 50)]:
         server.forwards[(chat.id, message_id)] = forwards
         server.reactions[(chat.id, message_id)] = reactions
@@ -231,4 +240,29 @@ async def test_views_at_24h_err24_and_er_come_from_the_stored_view_series(
 
     assert later["avgViews24h"] == 1_000
     assert later["avgViews"] == 3_050  # the latest views of both posts
+    assert len(server.requests) == 3
+
+
+async def test_the_series_keeps_one_reading_per_post_and_age_bucket(
+    client: httpx.AsyncClient, control: TelegramEmulatorControl
+) -> None:
+    owner = await publisher(client, control)
+    chat = await channel_with_bot(control, owner.user)
+    await list_channel(client, owner, chat)
+    server, _ = _mtproto(client)
+    ids = await _posts_seen(client, control, chat.id, [100])
+    runtime = runtime_of(client)
+    clock.advance(dt.timedelta(hours=24, minutes=5))
+
+    for views in (200, 300, 400):  # three refreshes within the 24-48 h bucket
+        await control.set_views(chat.id, ids[0], views)
+        await stats.refresh(runtime, chat.id)
+        clock.advance(dt.timedelta(hours=6))
+
+    async with runtime.session(write=False) as session:
+        rows = await repository.snapshots_since(
+            session, chat.id, clock.utcnow() - dt.timedelta(days=30)
+        )
+    assert [(r.message_id, r.views, r.source) for r in rows] == [(ids[0], 200, "mtproto")]
+    assert 24 * 3600 <= rows[0].age_seconds < 25 * 3600
     assert len(server.requests) == 3

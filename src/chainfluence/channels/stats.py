@@ -12,7 +12,8 @@ Definitions (last 30 days; an album counts as one post):
   the span starts when the bot became an administrator unless a provider saw further back;
 * language mix: share of posts per detected language; top posts: the 5 highest view counts.
 
-From the view series (`post_view_snapshots`, one reading per post and refresh that got views):
+From the view series (`post_view_snapshots`: per post, the first reading in each age bucket
+starting at 0, 1 h, 6 h, 24 h, 48 h, 72 h, 7 d, 14 d and 30 d):
 * avg views at 24 h: mean over the last 20 posts of each post's first reading at 24 to 48 h of
   age; ERR24: that / subscribers, percent;
 * ER: (forwards + reactions) / views over each post's latest reading at 24 h or older, percent;
@@ -23,6 +24,7 @@ A figure with no value yet says in `sources` what is missing.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import datetime as dt
 import hashlib
 import logging
@@ -53,6 +55,9 @@ TOP_POSTS = 5
 AT_24H = 24 * 3600
 AT_24H_UNTIL = 48 * 3600
 SERIES_POSTS = 20
+# Ages (seconds) that start a bucket of the view series: a post keeps at most one reading per
+# bucket, so about ten rows over its 30 days however often stats are refreshed.
+SERIES_AGES = [h * 3600 for h in (1, 6, 24, 48, 72, 7 * 24, 14 * 24, 30 * 24)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +96,17 @@ async def refresh(runtime: Runtime, channel_id: int) -> None:
         channel = await repository.get_for_update(session, channel_id)
         if channel is None:
             return
+        held = await repository.snapshots_since(session, channel_id, since)
+        taken = {(s.message_id, _bucket(s.age_seconds)) for s in held}
         for report in reports:
             await _merge_posts(session, channel_id, report, languages)
-            await repository.add_snapshots(session, _snapshot_rows(channel_id, report))
+            rows = [
+                row
+                for row in _snapshot_rows(channel_id, report)
+                if (row["message_id"], _bucket(row["age_seconds"])) not in taken
+            ]
+            taken.update((row["message_id"], _bucket(row["age_seconds"])) for row in rows)
+            await repository.add_snapshots(session, rows)
         if facts is not None:
             await repository.replace_admins(session, channel_id, service.admin_rows(facts.admins))
         bot_chat = await repository.bot_chat(session, channel_id)
@@ -152,6 +165,11 @@ async def _merge_posts(
         # What the bot saw itself stays; the provider adds views (and fills posts we missed).
         update = ["views", "views_source", "views_updated_at"] if post.views is not None else []
         await repository.save_post(session, values, update=update)
+
+
+def _bucket(age_seconds: int) -> int:
+    """The series keeps one reading per post and age bucket (the first one in it)."""
+    return bisect.bisect_right(SERIES_AGES, age_seconds)
 
 
 def _snapshot_rows(channel_id: int, report: ProviderReport) -> list[dict[str, Any]]:

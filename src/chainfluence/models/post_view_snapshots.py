@@ -1,10 +1,11 @@
 """Post view series: what a views provider read for one post at one time.
 
-One row per post and reading (each stats refresh that got views, so every ~6 h while the post is
-in the 30-day window). `age_seconds` is the post's age at the reading, so "views at 24 h" is a
-lookup, not a guess. Keyed like `channel_posts` (Telegram chat id, message id), without a foreign
-key for the same reason. Views are noisy (counted per session, recounted after a cooldown,
-forwards add views); a series is what makes them usable.
+One row per post and age bucket (the first reading a stats refresh got at 0, 1 h, 6 h, 24 h,
+48 h, 72 h, 7 d, 14 d and 30 d of age: `channels.stats.SERIES_AGES`). `age_seconds` is the
+post's age at the reading, so "views at 24 h" is a lookup, not a guess. Keyed like
+`channel_posts` (Telegram chat id, message id), without a foreign key for the same reason.
+Views are noisy (counted per session, recounted after a cooldown, forwards add views); a series
+is what makes them usable.
 """
 
 from __future__ import annotations
