@@ -43,14 +43,18 @@ demo: install
 
 # The whole suite, as CI runs it: lint, types, the contract artifact, and pytest on SQLite and
 # PostgreSQL (127.0.0.1:5432) with Redis (127.0.0.1:6379). Missing services fail the run.
-test: install lint typecheck contracts-check pytest cluster
+# The cluster test runs alongside the suite: most of its wall time is deals waiting for their
+# posting time and holds, so together they take about as long as the suite alone. Each one's
+# output is printed whole when it ends; the run fails if either fails.
+test: install lint typecheck contracts-check
+	$(MAKE) --no-print-directory -j2 --output-sync=target pytest cluster
 
 # Three workers on two cores: the suite waits on I/O (emulators, databases) as much as it computes.
 pytest: install
 	$(BIN)/pytest -q -n 3 -m "not cluster"
 
 # The production shape as processes (sandbox, api ×2, worker ×2, PostgreSQL, its own redis-server)
-# playing deals while processes are killed; prints a table and its seed. A few minutes, alone.
+# playing deals while processes are killed; prints a table and its seed. About ten minutes.
 cluster: install
 	$(BIN)/pytest -q -s -p no:randomly -n 0 -m cluster tests/cluster
 
