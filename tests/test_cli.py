@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from typer.testing import CliRunner
 
 from chainfluence.cli import app
 from chainfluence.config import get_settings
+from chainfluence.kit import migrate
 
 
 @pytest.fixture
@@ -32,8 +34,10 @@ def test_db_upgrade_migrates_an_empty_database_and_current_reports_it(env: Path)
     assert before.exit_code == 0
     assert before.output.strip() == "empty"
     assert upgraded.exit_code == 0, upgraded.output
-    assert upgraded.output.strip() == "database at 0002"
-    assert after.output.strip() == "0002"
+    head = ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
+    assert head is not None
+    assert upgraded.output.strip() == f"database at {head}"
+    assert after.output.strip() == head
 
 
 def test_worker_without_redis_refuses_with_a_message(env: Path) -> None:
