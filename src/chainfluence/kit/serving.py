@@ -50,6 +50,10 @@ async def serve_in_background(
         # Oversized headers reach the app, whose answer (431 with the error body) says what is
         # wrong; h11 would otherwise drop such a connection without an answer.
         h11_max_incomplete_event_size=H11_MAX_HEADER_BYTES,
+        # Longer than the HTTP clients' own idle keep-alive (aiohttp's 15 s, httpx's 5 s), so a
+        # client never reuses a connection at the moment the server closes it (a request lost as
+        # "server disconnected", seen by the bot as Telegram not answering).
+        timeout_keep_alive=75,
     )
     server = _EmbeddedServer(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
