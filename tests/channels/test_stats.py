@@ -8,6 +8,7 @@ import datetime as dt
 import httpx
 import pytest
 
+from chainfluence.channels import repository
 from chainfluence.kit import time as clock
 from chainfluence.sandbox.telegram import TelegramEmulatorControl
 from tests.channels.world import Publisher, channel_with_bot, list_channel, publisher
@@ -105,9 +106,16 @@ async def test_posts_the_bot_sees_count_for_posts_per_week_and_language(
     chat = await channel_with_bot(control, owner.user)
     channel = await list_channel(client, owner, chat)
     runtime_of(client).stats_providers.clear()
-    for _ in range(3):
-        await control.post(chat.id, text=RUSSIAN)
-    await eventually(lambda: control.bot(), lambda bot: bot.pending_update_count == 0)
+    ids = {(await control.post(chat.id, text=RUSSIAN)).message_id for _ in range(3)}
+    runtime = runtime_of(client)
+
+    async def stored() -> set[int]:
+        # Delivered is not enough: the bot handles updates concurrently and stores them after.
+        since = clock.utcnow() - dt.timedelta(days=1)
+        async with runtime.session(write=False) as session:
+            return {p.message_id for p in await repository.posts_since(session, chat.id, since)}
+
+    await eventually(stored, lambda seen: ids <= seen)
     clock.advance(dt.timedelta(days=7))
 
     stats = await _refreshed(client, channel["id"], owner)
