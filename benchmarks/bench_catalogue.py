@@ -55,7 +55,7 @@ def _channel_rows(rng: random.Random, start: int, count: int, owner: int) -> lis
                 "is_active": rng.random() > 0.05,
                 "subscribers": subscribers,
                 "avg_views": avg_views,
-                "engagement_rate": round(avg_views / subscribers, 4),
+                "engagement_rate": round(avg_views / subscribers * 100, 2),
                 "posts_per_week": round(rng.uniform(1, 40), 1),
                 "rating_sum": 0,
                 "rating_count": 0,

@@ -103,7 +103,7 @@ async def create_channel(
     username: str | None = None,
     category: str | None = "crypto",
     subscribers: int | None = 10_000,
-    engagement_rate: float | None = 0.125,
+    engagement_rate: float | None = 12.5,
     is_active: bool = True,
     is_verified: bool = True,
     admins: dict[int, bool] | None = None,

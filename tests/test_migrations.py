@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import inspect
-from sqlalchemy.ext.asyncio import AsyncEngine
+import contextlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect, select
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from chainfluence.kit import migrate
-from chainfluence.kit.db import Base
+from chainfluence.kit.db import Base, create_engine
+from chainfluence.kit.time import utcnow
+from chainfluence.models import Channel, User
+from tests.conftest import BACKENDS, _postgres_database
 
 
 async def test_upgrade_from_empty_reaches_head_with_every_table(db_engine: AsyncEngine) -> None:
@@ -20,3 +28,47 @@ async def test_upgrade_from_empty_reaches_head_with_every_table(db_engine: Async
 
 async def test_models_match_migrations(db_engine: AsyncEngine) -> None:
     assert await migrate.pending_model_changes(db_engine) == []
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_ratios_stored_before_0004_become_percent_and_back(
+    backend: str, tmp_path: Path
+) -> None:
+    async with contextlib.AsyncExitStack() as stack:
+        if backend == "sqlite":
+            url = f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}"
+        else:
+            url = await stack.enter_async_context(_postgres_database())
+        engine = create_engine(url)
+        stack.push_async_callback(engine.dispose)
+        await migrate.upgrade(engine, "0003")
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        async with sessions.begin() as session:
+            session.add(User(id=1, first_name="Olga", member_since=utcnow()))
+            await session.flush()
+            session.add_all(
+                [
+                    Channel(
+                        id=-1,
+                        owner_id=1,
+                        title="Measured",
+                        engagement_rate=0.2863,
+                        language_distribution={"en": 0.8, "ru": 0.2},
+                    ),
+                    Channel(id=-2, owner_id=1, title="Unknown"),
+                ]
+            )
+
+        await migrate.upgrade(engine)
+        after = await _ratios(engine)
+        await migrate.downgrade(engine, "0003")
+        back = await _ratios(engine)
+
+    assert after == {-1: (28.63, {"en": 80.0, "ru": 20.0}), -2: (None, None)}
+    assert back == {-1: (0.2863, {"en": 0.8, "ru": 0.2}), -2: (None, None)}
+
+
+async def _ratios(engine: AsyncEngine) -> dict[int, tuple[Any, Any]]:
+    statement = select(Channel.id, Channel.engagement_rate, Channel.language_distribution)
+    async with engine.connect() as conn:
+        return {row[0]: (row[1], row[2]) for row in await conn.execute(statement)}

@@ -136,7 +136,7 @@ def create_app(
     app = FastAPI(
         title="Chainfluence API",
         version=chainfluence.__version__,
-        description="Telegram channel advertising with per-deal TON escrow.",
+        description=API_DESCRIPTION,
         lifespan=lifespan,
     )
     install_error_handlers(app)
@@ -169,6 +169,30 @@ def create_app(
     )
     app.add_middleware(AccessLogMiddleware)
     return app
+
+
+API_DESCRIPTION = """Telegram channel advertising with per-deal TON escrow.
+
+Conventions (a generated TypeScript client lives in `clients/typescript/`):
+
+- **Auth**: `Authorization: Bearer <accessToken>` from `POST /v1/auth/login {initData}`, or
+  `Authorization: tma <initData>`.
+- **Errors**: every non-2xx answer is `{"message": "<a sentence to show>", "code": "<snake_case>"}`;
+  422 lists the offending fields.
+- **Lists**: JSON arrays; `limit` (default 50, max 200) and `offset`; the total in `X-Total-Count`.
+- **Money**: stored in nanotons. Prices people type (`price`, `budget`, `amount` of offers) are TON
+  decimals; every `…Nano` field is a string of nanotons (exact; parse it as a big integer).
+- **Ratios are percent**: `engagementRate` 28.63 means 28.63 % (average views / subscribers), as are
+  `err24Percent`, `erPercent`, the catalogue's `minEr` filter and a campaign's `minEngagement`.
+- **Categories**: one list, spelled lowercase in answers: `crypto`, `defi`, `trading`, `nft`,
+  `tech`, `business`, `finance`, `news`, `education`, `entertainment`, `lifestyle`, `gaming`,
+  `sports`, `health`, `travel`, `food`, `fashion`, `music`, `art`, `science`, `politics`,
+  `marketing`, `other`. Input in any case (`"Crypto"`, `"DeFi"`, `"NFT"`), in bodies and filters.
+- **Addresses**: stored and given raw (`0:<hex>`), with the user-friendly form next to it: wallets
+  non-bounceable (`UQ…`), contracts such as the escrow bounceable (`EQ…`), with the test-only flag
+  on testnet (`0Q…`/`kQ…`). E.g. a deal's `escrowAddress` and `escrowAddressFriendly`.
+- **Ids**: users and channels are Telegram ids as JSON strings; other ids are numbers.
+"""
 
 
 def _document_errors(app: FastAPI) -> None:

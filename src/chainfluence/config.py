@@ -180,6 +180,11 @@ class TonSettings(BaseModel):
     message_ttl_seconds: int = Field(default=60, ge=10, le=3600)
     delivery_timeout_seconds: int = Field(default=180, ge=10)
 
+    @property
+    def testnet(self) -> bool:
+        """User-friendly addresses carry the test-only flag (`kQ…`/`0Q…`) on testnet."""
+        return self.network is TonNetwork.testnet
+
 
 class RateLimitSettings(BaseModel):
     enabled: bool = True

@@ -21,17 +21,17 @@ TARGETED = {
 }
 # name: (channel id, category, subscribers, engagement, prices, extra)
 CHANNELS: dict[str, tuple[int, str, int | None, float | None, dict[str, Any], dict[str, Any]]] = {
-    "fits": (-101, "crypto", 50_000, 0.15, {"2/48": "15", "1/24": "12"}, {}),
-    "fits_at_budget": (-102, "tech", 8_000, 0.20, {"2/48": "20"}, {}),
-    "too_expensive": (-103, "crypto", 100_000, 0.30, {"2/48": "25"}, {}),
-    "unknown_subscribers": (-104, "crypto", None, 0.30, {"2/48": "5"}, {}),
+    "fits": (-101, "crypto", 50_000, 15.0, {"2/48": "15", "1/24": "12"}, {}),
+    "fits_at_budget": (-102, "tech", 8_000, 20.0, {"2/48": "20"}, {}),
+    "too_expensive": (-103, "crypto", 100_000, 30.0, {"2/48": "25"}, {}),
+    "unknown_subscribers": (-104, "crypto", None, 30.0, {"2/48": "5"}, {}),
     "unknown_engagement": (-105, "crypto", 60_000, None, {"2/48": "5"}, {}),
-    "wrong_category": (-106, "news", 70_000, 0.15, {"2/48": "5"}, {}),
-    "wrong_format": (-107, "crypto", 40_000, 0.15, {"1/24": "5"}, {}),
-    "format_disabled": (-108, "crypto", 90_000, 0.15, {"2/48": ("5", False)}, {}),
-    "inactive": (-109, "crypto", 80_000, 0.12, {"2/48": "5"}, {"is_active": False}),
-    "unverified": (-110, "crypto", 85_000, 0.12, {"2/48": "5"}, {"is_verified": False}),
-    "too_small": (-111, "crypto", 4_999, 0.50, {"2/48": "5"}, {}),
+    "wrong_category": (-106, "news", 70_000, 15.0, {"2/48": "5"}, {}),
+    "wrong_format": (-107, "crypto", 40_000, 15.0, {"1/24": "5"}, {}),
+    "format_disabled": (-108, "crypto", 90_000, 15.0, {"2/48": ("5", False)}, {}),
+    "inactive": (-109, "crypto", 80_000, 12.0, {"2/48": "5"}, {"is_active": False}),
+    "unverified": (-110, "crypto", 85_000, 12.0, {"2/48": "5"}, {"is_verified": False}),
+    "too_small": (-111, "crypto", 4_999, 50.0, {"2/48": "5"}, {}),
 }
 
 

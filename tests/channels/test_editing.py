@@ -179,3 +179,61 @@ async def test_delete_is_refused_while_a_deal_is_open(
     assert (await client.get(path)).status_code == 200
     # The deal's notifications are still being pushed; let them finish before teardown.
     await runtime_of(client).queue.drain()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [
+        ("Crypto", "crypto"),
+        ("DeFi", "defi"),
+        ("Trading", "trading"),
+        ("NFT", "nft"),
+        (" tech ", "tech"),
+    ],
+)
+async def test_categories_as_the_mini_app_spells_them_are_accepted_and_answered_canonical(
+    client: httpx.AsyncClient, control: TelegramEmulatorControl, sent: str, stored: str
+) -> None:
+    owner, channel = await _listed(client, control)
+
+    updated = await client.patch(
+        f"/v1/channels/{channel['id']}", json={"category": sent}, headers=owner.headers
+    )
+    found = await client.get("/v1/channels", params={"category": sent})
+    campaign = await client.post(
+        "/v1/campaigns",
+        json={"title": "Launch", "category": sent, "preferredCategories": [sent, stored]},
+        headers=owner.headers,
+    )
+    campaigns = await client.get("/v1/campaigns", params={"category": sent})
+
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["category"] == stored
+    assert [c["id"] for c in found.json()] == [channel["id"]]
+    assert campaign.status_code == 201, campaign.text
+    assert (campaign.json()["category"], campaign.json()["preferredCategories"]) == (
+        stored, [stored],
+    )  # fmt: skip
+    assert [c["id"] for c in campaigns.json()] == [campaign.json()["id"]]
+
+
+async def test_a_channel_is_listed_under_the_category_sent_with_it(
+    client: httpx.AsyncClient, control: TelegramEmulatorControl
+) -> None:
+    owner = await publisher(client, control)
+    chat = await channel_with_bot(control, owner.user)
+
+    listed = await client.post(
+        "/v1/channels", json={"username": chat.username, "category": "NFT"}, headers=owner.headers
+    )
+    unknown = await client.patch(
+        f"/v1/channels/{listed.json()['id']}",
+        json={"category": "Astrology"},
+        headers=owner.headers,
+    )
+    await runtime_of(client).queue.drain()  # type: ignore[attr-defined]
+
+    assert listed.status_code == 201, listed.text
+    assert listed.json()["category"] == "nft"
+    assert unknown.status_code == 422
+    assert "category" in unknown.text

@@ -90,7 +90,7 @@ async def test_avg_views_come_from_the_bots_mtproto_session(
     stats = await _refreshed(client, channel["id"], owner)
 
     assert stats["avgViews"] == 2_000  # the deleted post answers messageEmpty and is not counted
-    assert stats["engagementRate"] == 0.2
+    assert stats["engagementRate"] == 20.0
     assert stats["source"] == "mtproto"
     assert stats["sources"]["avgViews"] == {
         "source": "mtproto",

@@ -49,9 +49,9 @@ async def test_refresh_fills_subscribers_and_avg_views_from_the_channel_posts(
 
     assert stats["subscriberCount"] == 10_000
     assert stats["avgViews"] == 2_000
-    assert stats["engagementRate"] == 0.2
+    assert stats["engagementRate"] == 20.0
     assert stats["topPostsViews"] == [3_000, 2_000, 2_000, 1_000, 50]
-    assert stats["languageDistribution"] == {"en": 0.8, "ru": 0.2}
+    assert stats["languageDistribution"] == {"en": 80.0, "ru": 20.0}
     assert stats["postsPerWeek"] == pytest.approx(5 / 30 * 7, abs=0.1)
     assert stats["source"] == "emulator"
     assert stats["sources"]["subscribers"]["source"] == "bot_api"
@@ -120,7 +120,7 @@ async def test_posts_the_bot_sees_count_for_posts_per_week_and_language(
 
     stats = await _refreshed(client, channel["id"], owner)
 
-    assert stats["languageDistribution"] == {"ru": 1.0}
+    assert stats["languageDistribution"] == {"ru": 100.0}
     assert stats["postsPerWeek"] == pytest.approx(3.0, abs=0.1)
     assert stats["sources"]["postsPerWeek"]["source"] == "update"
 

@@ -219,6 +219,24 @@ async def test_repeated_requests_return_the_same_contract_and_fix_terms_once(
     assert deal["escrowAddress"] == first["rawAddress"]
     assert deal["advertiserWallet"] == parties.advertiser_wallet.raw
     assert deal["publisherWallet"] == parties.publisher_wallet.raw
+    # Next to each raw address its user-friendly form: the escrow (a contract) bounceable as the
+    # payment request gives it, the wallets non-bounceable.
+    assert deal["escrowAddressFriendly"] == first["address"]
+    assert deal["escrowAddressFriendly"].startswith("EQ")
+    assert deal["advertiserWalletFriendly"] == parties.advertiser_wallet.friendly
+    assert deal["publisherWalletFriendly"] == parties.publisher_wallet.friendly
+    assert deal["publisherWalletFriendly"].startswith("UQ")
+    terms = first["terms"]
+    assert (terms["advertiserAddressRaw"], terms["advertiserAddress"]) == (
+        parties.advertiser_wallet.raw, parties.advertiser_wallet.friendly,
+    )  # fmt: skip
+    assert terms["publisherAddressRaw"] == parties.publisher_wallet.raw
+    assert Address(terms["platformAddressRaw"]) == Address(terms["platformAddress"])
+    assert Address(terms["feeRecipientRaw"]) == Address(terms["feeRecipient"])
+    me = (await client.get("/v1/users/me", headers=parties.advertiser)).json()
+    assert (me["walletAddress"], me["walletAddressRaw"]) == (
+        parties.advertiser_wallet.friendly, parties.advertiser_wallet.raw,
+    )  # fmt: skip
     fixed = [e for e in deal["timeline"] if e["event"] == "escrow_terms_fixed"]
     assert len(fixed) == 1
     assert fixed[0]["actorId"] == str(ADVERTISER)
@@ -421,10 +439,15 @@ async def test_testnet_deployment_names_its_network_and_fee_recipient(
     )
     async with app_client(settings) as client:
         parties = await _parties(client, chain=TESTNET)
-        body = (await _pay(client, await _deal(client, parties), parties.advertiser)).json()
+        deal_id = await _deal(client, parties)
+        body = (await _pay(client, deal_id, parties.advertiser)).json()
+        deal = (await client.get(f"/v1/deals/{deal_id}", headers=parties.publisher)).json()
 
     assert body["transaction"]["network"] == "-3"
     assert body["address"].startswith("kQ")  # bounceable, test-only
+    assert deal["escrowAddressFriendly"] == body["address"]
+    assert deal["advertiserWalletFriendly"] == parties.advertiser_wallet.friendly
+    assert deal["advertiserWalletFriendly"].startswith("0Q")  # non-bounceable, test-only
     assert _terms(body).fee_recipient == fee_wallet.address
     # The same mnemonic names another wallet (v5r1 wallet id) on testnet than in the sandbox.
     sandbox_wallet = platform_wallet_for(make_settings(database_url, tmp_path))

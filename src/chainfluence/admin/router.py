@@ -12,7 +12,7 @@ from chainfluence.deals import actions
 from chainfluence.deals import schemas as deal_schemas
 from chainfluence.deals import service as deal_service
 from chainfluence.deals.state_machine import Actor, Role
-from chainfluence.dependencies import DBSession
+from chainfluence.dependencies import DBSession, SettingsDep
 from chainfluence.kit.pagination import Page, paginate, set_total
 from chainfluence.kit.schemas import IntId, TgId
 from chainfluence.models import DealStatus
@@ -22,16 +22,24 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 
 @router.get("/disputes", response_model=list[deal_schemas.Deal])
 async def list_disputes(
-    operator: Operator, session: DBSession, page: Page, response: Response
+    operator: Operator,
+    session: DBSession,
+    page: Page,
+    response: Response,
+    settings: SettingsDep,
 ) -> list[deal_schemas.Deal]:
     rows, total = await paginate(session, service.disputes(), page)
     set_total(response, total)
-    return await deal_service.render(session, rows)
+    return await deal_service.render(session, rows, testnet=settings.ton.testnet)
 
 
 @router.post("/disputes/{deal_id}/resolve", response_model=deal_schemas.Deal)
 async def resolve_dispute(
-    deal_id: IntId, body: schemas.Resolution, operator: Operator, session: DBSession
+    deal_id: IntId,
+    body: schemas.Resolution,
+    operator: Operator,
+    session: DBSession,
+    settings: SettingsDep,
 ) -> deal_schemas.Deal:
     deal = await actions.resolve_dispute(
         session,
@@ -41,7 +49,7 @@ async def resolve_dispute(
         publisher_share_bps=body.publisher_share_bps,
         note=body.note,
     )
-    (rendered,) = await deal_service.render(session, [deal])
+    (rendered,) = await deal_service.render(session, [deal], testnet=settings.ton.testnet)
     return rendered
 
 
@@ -51,6 +59,7 @@ async def list_deals(
     session: DBSession,
     page: Page,
     response: Response,
+    settings: SettingsDep,
     status: Annotated[list[DealStatus] | None, Query()] = None,
     user_id: Annotated[TgId | None, Query(alias="userId")] = None,
     channel_id: Annotated[TgId | None, Query(alias="channelId")] = None,
@@ -58,7 +67,7 @@ async def list_deals(
     statement = service.deals(statuses=status or (), user_id=user_id, channel_id=channel_id)
     rows, total = await paginate(session, statement, page)
     set_total(response, total)
-    return await deal_service.render(session, rows)
+    return await deal_service.render(session, rows, testnet=settings.ton.testnet)
 
 
 @router.get("/overview", response_model=schemas.Overview)

@@ -80,11 +80,6 @@ async def get_many(session: AsyncSession, ids: Collection[int]) -> dict[int, Cam
     return {c.id: c for c in (await session.execute(statement)).scalars()}
 
 
-# Campaigns state minimum engagement in percent (the Mini App's unit); channels store it as a
-# fraction (average views / subscribers, 0.25 = 25 %).
-PERCENT = 100
-
-
 @dataclass(frozen=True, slots=True)
 class ListFilters:
     status: CampaignStatus = CampaignStatus.active
@@ -220,7 +215,7 @@ def matching_channels(campaign: Campaign) -> Select[Channel]:
     if campaign.min_subscribers:
         statement = statement.where(Channel.subscribers >= campaign.min_subscribers)
     if campaign.min_engagement:
-        statement = statement.where(Channel.engagement_rate >= campaign.min_engagement / PERCENT)
+        statement = statement.where(Channel.engagement_rate >= campaign.min_engagement)
     price = select(ChannelPrice.channel_id).where(
         ChannelPrice.channel_id == Channel.id, ChannelPrice.enabled.is_(True)
     )
@@ -271,10 +266,7 @@ def matching_campaigns(
         )
     statement = statement.where(
         _meets(Campaign.min_subscribers, channel.subscribers),
-        _meets(
-            Campaign.min_engagement,
-            channel.engagement_rate * PERCENT if channel.engagement_rate is not None else None,
-        ),
+        _meets(Campaign.min_engagement, channel.engagement_rate),
     )
     offered = [
         and_(

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Response
 from chainfluence.auth.dependencies import CurrentUser
 from chainfluence.campaigns import repository, schemas, service
 from chainfluence.campaigns.exceptions import CampaignNotFound
-from chainfluence.campaigns.schemas import CategoryIn
+from chainfluence.categories import CategoryIn
 from chainfluence.channels.dependencies import ChannelManager
 from chainfluence.dependencies import DBSession
 from chainfluence.formats import AdFormat
@@ -34,7 +34,9 @@ async def list_campaigns(
     q: Annotated[
         QueryText | None, Query(max_length=100, description="Text in title or description")
     ] = None,
-    category: Annotated[CategoryIn | None, Query()] = None,
+    category: Annotated[
+        CategoryIn | None, Query(description="Any case: `crypto` = `Crypto`")
+    ] = None,
     status: Annotated[CampaignStatus, Query()] = CampaignStatus.active,
     format: Annotated[AdFormat | None, Query(description="Campaigns that take this format")] = None,
     min_budget: Annotated[TonAmount | None, Query(alias="minBudget")] = None,

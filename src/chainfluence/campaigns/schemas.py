@@ -6,9 +6,9 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from chainfluence.categories import Category
+from chainfluence.categories import Category, CategoryIn
 from chainfluence.channels.schemas import Channel
 from chainfluence.formats import AdFormat
 from chainfluence.kit.money import NanoString, TonAmount, TonString
@@ -25,12 +25,6 @@ CREATIVE_IMAGES_MAX = 10
 MIN_SUBSCRIBERS_MAX = 10**10
 
 
-def _lowercase(value: Any) -> Any:
-    # The Mini App shows categories capitalised ("Crypto"); the catalogue stores them lowercase.
-    return value.strip().lower() if isinstance(value, str) else value
-
-
-CategoryIn = Annotated[Category, BeforeValidator(_lowercase)]
 Engagement = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
 Subscribers = Annotated[int, Field(ge=0, le=MIN_SUBSCRIBERS_MAX)]
 
@@ -44,7 +38,7 @@ class Campaign(Schema):
     advertiser_id: TgId
     title: str
     description: str
-    category: str | None
+    category: Category | None
     status: CampaignStatus
     budget: TonString = Field(description="Budget per channel placement, TON")
     budget_nano: NanoString
@@ -56,7 +50,7 @@ class Campaign(Schema):
     preferred_formats: list[str]
     min_subscribers: int | None
     min_engagement: float | None = Field(description="Percent of subscribers viewing a post")
-    preferred_categories: list[str]
+    preferred_categories: list[Category]
     deadline: dt.date | None = Field(description="Last day (UTC) the campaign takes offers")
     offer_count: int = Field(description="Negotiations opened on the campaign (counters excluded)")
     accepted_count: int = Field(description="Deals made from the campaign")

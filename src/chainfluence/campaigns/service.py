@@ -20,6 +20,7 @@ from chainfluence.campaigns.exceptions import (
     NotCampaignOwner,
     UnknownCreativeImage,
 )
+from chainfluence.categories import Category
 from chainfluence.channels import service as channel_service
 from chainfluence.deals import repository as deals
 from chainfluence.kit.time import utcnow
@@ -142,7 +143,7 @@ def _to_schema(campaign: Campaign, counts: repository.Counts) -> schemas.Campaig
         advertiser_id=campaign.advertiser_id,
         title=campaign.title,
         description=campaign.description,
-        category=campaign.category,
+        category=Category(campaign.category) if campaign.category else None,
         status=campaign.status,
         budget=campaign.budget_nano,
         budget_nano=campaign.budget_nano,
@@ -154,7 +155,7 @@ def _to_schema(campaign: Campaign, counts: repository.Counts) -> schemas.Campaig
         preferred_formats=list(campaign.preferred_formats),
         min_subscribers=campaign.min_subscribers,
         min_engagement=campaign.min_engagement,
-        preferred_categories=list(campaign.preferred_categories),
+        preferred_categories=[Category(c) for c in campaign.preferred_categories],
         deadline=campaign.deadline,
         offer_count=counts.offers,
         accepted_count=counts.accepted,

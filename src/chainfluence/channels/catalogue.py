@@ -6,7 +6,7 @@ Price and CPM: with `format`, a channel must offer that format (enabled) and `pr
 that format's; without it they are the cheapest enabled format's (`channels.min_price_nano` and
 its CPM). CPM = price × 1000 / average views (nanotons per thousand views), kept up to date in
 stored columns whenever prices or average views change; it is unknown (null, sorted last) while
-a channel's average views are. ER is average views / subscribers as a fraction.
+a channel's average views are. ER is average views / subscribers in percent.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from fastapi import Query
 from sqlalchemy import Float, Select, and_, case, cast, or_, select
 from sqlalchemy.orm import aliased
 
-from chainfluence.categories import Category
+from chainfluence.categories import Category, CategoryIn
 from chainfluence.channels.schemas import CatalogueSort
 from chainfluence.formats import AdFormat
 from chainfluence.kit.dialect import contains_text
@@ -48,14 +48,22 @@ async def filters(
         QueryText | None,
         Query(max_length=100, description="Substring of title, @username or description"),
     ] = None,
-    category: Category | None = None,
+    category: Annotated[
+        CategoryIn | None, Query(description="Any case: `crypto` = `Crypto`")
+    ] = None,
     language: Annotated[QueryText | None, Query(max_length=8)] = None,
     min_subscribers: Annotated[Count | None, Query(alias="minSubscribers")] = None,
     max_subscribers: Annotated[Count | None, Query(alias="maxSubscribers")] = None,
     min_avg_views: Annotated[Count | None, Query(alias="minAvgViews")] = None,
     min_er: Annotated[
         float | None,
-        Query(alias="minEr", ge=0, allow_inf_nan=False, description="Fraction, 0.1 = 10 %"),
+        Query(
+            alias="minEr",
+            ge=0,
+            le=100_000,
+            allow_inf_nan=False,
+            description="Percent: 10 = average views at least 10 % of subscribers",
+        ),
     ] = None,
     format: Annotated[
         AdFormat | None, Query(description="Offers this format; price and CPM are its own")

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from chainfluence.categories import Category
+from chainfluence.categories import Category, CategoryIn
 from chainfluence.formats import AdFormat
 from chainfluence.kit.money import PositiveTon, TonNumber
 from chainfluence.kit.schemas import Bool, RequestSchema, Schema, TgId, UtcDateTime
@@ -34,12 +34,13 @@ class Channel(Schema):
     username: str | None
     title: str
     description: str | None
-    category: str | None
+    category: Category | None
     language: str | None
     subscribers: int | None
     avg_views: int | None
-    # Average views divided by subscribers, as a fraction (0.25 = 25 %).
-    engagement_rate: float | None
+    engagement_rate: float | None = Field(
+        description="Average views / subscribers, in percent (28.63 = 28.63 %)"
+    )
     posts_per_week: float | None
     pricing: list[Price]
     # The cheapest enabled format's price and its CPM.
@@ -57,10 +58,12 @@ class Channel(Schema):
 
 
 class ChannelCreate(RequestSchema):
-    """Exactly one of `username` (public channel: "@name", "name" or a t.me link) or `channelId`."""
+    """Exactly one of `username` (public channel: "@name", "name" or a t.me link) or `channelId`;
+    optionally the category to list it under."""
 
     username: str | None = Field(default=None, max_length=64)
     channel_id: TgId | None = None
+    category: CategoryIn | None = None
 
     @field_validator("username")
     @classmethod
@@ -91,7 +94,7 @@ class PriceIn(RequestSchema):
 
 
 class ChannelUpdate(RequestSchema):
-    category: Category | None = None
+    category: CategoryIn | None = None
     description: str | None = Field(default=None, max_length=2000)
     language: str | None = None
     # The complete price list: formats left out are removed.
@@ -130,9 +133,13 @@ class Stats(Schema):
     username: str | None
     subscriber_count: int | None
     avg_views: int | None
-    engagement_rate: float | None
+    engagement_rate: float | None = Field(
+        description="Average views / subscribers, in percent (28.63 = 28.63 %)"
+    )
     posts_per_week: float | None
-    language_distribution: dict[str, float] | None
+    language_distribution: dict[str, float] | None = Field(
+        description='Share of recent posts per language, in percent ({"en": 80.0, "ru": 20.0})'
+    )
     top_posts_views: list[int] | None
     # From the post view series: mean views at 24 h of age (last 20 posts), ERR24 (that /
     # subscribers) and ER ((forwards + reactions) / views), both in percent; null until known,

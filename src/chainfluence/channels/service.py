@@ -13,6 +13,7 @@ from aiogram import Bot
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence import jobs
+from chainfluence.categories import Category
 from chainfluence.channels import repository, schemas
 from chainfluence.channels.exceptions import (
     ChannelHasOpenDeals,
@@ -109,6 +110,8 @@ async def add_channel(
     channel.is_active = True
     channel.deactivated_reason = None
     channel.deleted_at = None
+    if body.category is not None:
+        channel.category = body.category.value
     known = await repository.bot_chat(session, chat.id)
     if known is not None and known.promoted_by is not None:
         channel.bot_added_by = known.promoted_by
@@ -221,7 +224,7 @@ def to_schema(channel: Channel, prices: Sequence[ChannelPrice]) -> schemas.Chann
         username=channel.username,
         title=channel.title,
         description=channel.description,
-        category=channel.category,
+        category=Category(channel.category) if channel.category else None,
         language=channel.language,
         subscribers=channel.subscribers,
         avg_views=channel.avg_views,

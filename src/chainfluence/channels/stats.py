@@ -230,7 +230,7 @@ def compute(
         channel.top_posts_views = top
         sources["topPostsViews"] = {"source": views_source, "fetchedAt": stamp}
     if channel.avg_views is not None and channel.subscribers:
-        channel.engagement_rate = round(channel.avg_views / channel.subscribers, 4)
+        channel.engagement_rate = round(channel.avg_views / channel.subscribers * 100, 2)
         sources["engagementRate"] = {
             "source": "avgViews/subscribers",
             "fetchedAt": stamp,
@@ -258,7 +258,7 @@ def compute(
     total = sum(languages.values())
     if total:
         channel.language_distribution = {
-            code: round(count / total, 3) for code, count in languages.most_common()
+            code: round(count / total * 100, 1) for code, count in languages.most_common()
         }
         sources["languageDistribution"] = {
             "source": "detected from post texts",

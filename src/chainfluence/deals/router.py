@@ -22,7 +22,7 @@ from chainfluence.deals import (
 from chainfluence.deals.dependencies import PartyDeal
 from chainfluence.deals.exceptions import NotADealParty
 from chainfluence.deals.state_machine import Actor, Role, TransitionForbidden
-from chainfluence.dependencies import DBSession, RuntimeDep, runs_own_units
+from chainfluence.dependencies import DBSession, RuntimeDep, SettingsDep, runs_own_units
 from chainfluence.kit.pagination import Page, paginate, set_total
 from chainfluence.kit.schemas import Count
 from chainfluence.models import Channel, Deal, DealStatus
@@ -37,6 +37,7 @@ async def list_deals(
     session: DBSession,
     page: Page,
     response: Response,
+    settings: SettingsDep,
     status: Annotated[list[DealStatus] | None, Query(description="One or more statuses")] = None,
     role: Annotated[
         Literal["advertiser", "publisher"] | None, Query(description="Only deals on this side")
@@ -45,12 +46,12 @@ async def list_deals(
     statement = repository.of_party(user.id, role=role, statuses=status or ())
     deals, total = await paginate(session, statement, page)
     set_total(response, total)
-    return await service.render(session, deals)
+    return await service.render(session, deals, testnet=settings.ton.testnet)
 
 
 @router.get("/{deal_id}", response_model=schemas.Deal)
-async def get_deal(deal: PartyDeal, session: DBSession) -> schemas.Deal:
-    (rendered,) = await service.render(session, [deal])
+async def get_deal(deal: PartyDeal, session: DBSession, settings: SettingsDep) -> schemas.Deal:
+    (rendered,) = await service.render(session, [deal], testnet=settings.ton.testnet)
     return rendered
 
 
@@ -142,7 +143,7 @@ async def publish_now(
     published = await publishing.publish_deal(runtime, deal.id, actor)
     async with runtime.session(write=False) as fresh:
         channel = await fresh.get(Channel, published.channel_id)
-        (rendered,) = await service.render(fresh, [published])
+        (rendered,) = await service.render(fresh, [published], testnet=runtime.settings.ton.testnet)
     return schemas.PostResult(
         success=True,
         message_id=published.post_message_id,
@@ -151,8 +152,8 @@ async def publish_now(
     )
 
 
-async def _render_one(session: AsyncSession, deal: Deal) -> schemas.Deal:
-    (rendered,) = await service.render(session, [deal])
+async def _render_one(session: AsyncSession, deal: Deal, runtime: Runtime) -> schemas.Deal:
+    (rendered,) = await service.render(session, [deal], testnet=runtime.settings.ton.testnet)
     return rendered
 
 
@@ -166,7 +167,7 @@ async def reject_deal(
 ) -> schemas.Deal:
     actor = await _party_actor(session, deal, user.id, runtime)
     moved = await actions.decline(session, deal.id, actor, body.reason if body else None)
-    return await _render_one(session, moved)
+    return await _render_one(session, moved, runtime)
 
 
 @router.post("/{deal_id}/cancel", response_model=schemas.Deal)
@@ -179,7 +180,7 @@ async def cancel_deal(
 ) -> schemas.Deal:
     actor = await _party_actor(session, deal, user.id, runtime)
     moved = await actions.cancel(session, deal.id, actor, body.reason if body else None)
-    return await _render_one(session, moved)
+    return await _render_one(session, moved, runtime)
 
 
 @router.post("/{deal_id}/dispute", response_model=schemas.Deal)
@@ -192,4 +193,4 @@ async def dispute_deal(
 ) -> schemas.Deal:
     actor = await _party_actor(session, deal, user.id, runtime)
     moved = await actions.open_dispute(session, deal.id, actor, body.reason, runtime.settings)
-    return await _render_one(session, moved)
+    return await _render_one(session, moved, runtime)

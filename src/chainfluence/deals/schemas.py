@@ -41,9 +41,18 @@ class Deal(Schema):
     missing_nano: NanoString = Field(
         description="What the escrow still needs before the deal starts (0 once funded)"
     )
-    escrow_address: str | None
-    advertiser_wallet: str | None
-    publisher_wallet: str | None
+    escrow_address: str | None = Field(description="The escrow contract, raw (`0:<hex>`)")
+    escrow_address_friendly: str | None = Field(
+        description="The escrow, user-friendly bounceable (`EQ…`; `kQ…` on testnet)"
+    )
+    advertiser_wallet: str | None = Field(description="Raw (`0:<hex>`)")
+    advertiser_wallet_friendly: str | None = Field(
+        description="User-friendly non-bounceable (`UQ…`; `0Q…` on testnet)"
+    )
+    publisher_wallet: str | None = Field(description="Raw (`0:<hex>`)")
+    publisher_wallet_friendly: str | None = Field(
+        description="User-friendly non-bounceable (`UQ…`; `0Q…` on testnet)"
+    )
     scheduled_at: UtcDateTime | None
     deposit_deadline_at: UtcDateTime | None
     creative_deadline_at: UtcDateTime | None

@@ -17,6 +17,7 @@ from chainfluence.config import DealSettings
 from chainfluence.deals import repository, schedule, schemas, timeline
 from chainfluence.formats import format_spec
 from chainfluence.kit.time import utcnow
+from chainfluence.kit.ton_address import friendly_or_none
 from chainfluence.models import (
     ActorType,
     Campaign,
@@ -137,8 +138,12 @@ async def _first_draft(
     return creative
 
 
-async def render(session: AsyncSession, deals: Sequence[Deal]) -> list[schemas.Deal]:
-    """Deals as the API shows them, with creatives and timelines loaded for the whole page."""
+async def render(
+    session: AsyncSession, deals: Sequence[Deal], *, testnet: bool
+) -> list[schemas.Deal]:
+    """Deals as the API shows them, with creatives and timelines loaded for the whole page.
+
+    `testnet`: the network's flag for the user-friendly address forms."""
     ids = [deal.id for deal in deals]
     creatives: dict[int, list[Creative]] = {}
     for creative in await repository.creatives_of(session, ids):
@@ -146,10 +151,15 @@ async def render(session: AsyncSession, deals: Sequence[Deal]) -> list[schemas.D
     events: dict[int, list[DealEvent]] = {}
     for event in await timeline.events_of(session, ids):
         events.setdefault(event.deal_id, []).append(event)
-    return [_to_schema(deal, creatives.get(deal.id, []), events.get(deal.id, [])) for deal in deals]
+    return [
+        _to_schema(deal, creatives.get(deal.id, []), events.get(deal.id, []), testnet=testnet)
+        for deal in deals
+    ]
 
 
-def _to_schema(deal: Deal, creatives: list[Creative], events: list[DealEvent]) -> schemas.Deal:
+def _to_schema(
+    deal: Deal, creatives: list[Creative], events: list[DealEvent], *, testnet: bool
+) -> schemas.Deal:
     # The approved version once there is one, else the latest draft.
     shown = next((c for c in creatives if c.version == deal.creative_version), None)
     if shown is None and creatives:
@@ -172,8 +182,17 @@ def _to_schema(deal: Deal, creatives: list[Creative], events: list[DealEvent]) -
         if deal.status is DealStatus.pending
         else 0,
         escrow_address=deal.escrow_address,
+        escrow_address_friendly=friendly_or_none(
+            deal.escrow_address, bounceable=True, testnet=testnet
+        ),
         advertiser_wallet=deal.advertiser_wallet,
+        advertiser_wallet_friendly=friendly_or_none(
+            deal.advertiser_wallet, bounceable=False, testnet=testnet
+        ),
         publisher_wallet=deal.publisher_wallet,
+        publisher_wallet_friendly=friendly_or_none(
+            deal.publisher_wallet, bounceable=False, testnet=testnet
+        ),
         scheduled_at=deal.scheduled_at,
         deposit_deadline_at=deal.deposit_deadline_at,
         creative_deadline_at=deal.creative_deadline_at,

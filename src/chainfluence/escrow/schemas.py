@@ -45,10 +45,14 @@ class EscrowTerms(Schema):
     """Everything the contract fixes; the address is the hash of these (and the code)."""
 
     deal_id: int
-    platform_address: str
-    advertiser_address: str = Field(description="Refunds and any excess go here.")
-    publisher_address: str = Field(description="The payout (price − fee) goes here.")
-    fee_recipient: str
+    platform_address: str = Field(description="User-friendly; `platformAddressRaw` raw.")
+    platform_address_raw: str
+    advertiser_address: str = Field(description="Refunds and any excess go here, friendly.")
+    advertiser_address_raw: str
+    publisher_address: str = Field(description="The payout (price − fee) goes here, friendly.")
+    publisher_address_raw: str
+    fee_recipient: str = Field(description="User-friendly; `feeRecipientRaw` raw.")
+    fee_recipient_raw: str
     price_nano: NanoString
     fee_nano: NanoString
     publisher_payout_nano: NanoString

@@ -208,9 +208,13 @@ def _terms(deal: Deal, state_init: Cell, *, testnet: bool) -> schemas.EscrowTerm
     return schemas.EscrowTerms(
         deal_id=deal.id,
         platform_address=friendly(deal.escrow_platform, testnet=testnet),
+        platform_address_raw=deal.escrow_platform,
         advertiser_address=friendly(deal.advertiser_wallet, testnet=testnet),
+        advertiser_address_raw=deal.advertiser_wallet,
         publisher_address=friendly(deal.publisher_wallet, testnet=testnet),
+        publisher_address_raw=deal.publisher_wallet,
         fee_recipient=friendly(deal.fee_recipient, testnet=testnet),
+        fee_recipient_raw=deal.fee_recipient,
         price_nano=deal.price_nano,
         fee_nano=deal.platform_fee_nano,
         publisher_payout_nano=deal.price_nano - deal.platform_fee_nano,

@@ -20,3 +20,12 @@ def to_raw(address: str) -> str:
         return str(Address(address).to_str(is_user_friendly=False))  # type: ignore[no-untyped-call]
     except Exception as exc:
         raise ValueError(f"not a TON address: {address!r}") from exc
+
+
+def friendly_or_none(raw: str | None, *, bounceable: bool, testnet: bool) -> str | None:
+    """`friendly` of a stored address that may be absent.
+
+    TON's rule: wallets are shown non-bounceable (`UQ…`), contracts such as an escrow bounceable
+    (`EQ…`), so value sent to a contract that does not exist comes back.
+    """
+    return friendly(raw, bounceable=bounceable, testnet=testnet) if raw else None

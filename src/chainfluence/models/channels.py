@@ -99,6 +99,7 @@ class Channel(TimestampMixin, Base):
     # Stats: each figure is null until observed; `stats_sources` says where each came from.
     subscribers: Mapped[int | None] = mapped_column(BigInteger)
     avg_views: Mapped[int | None] = mapped_column(BigInteger)
+    # Average views / subscribers in percent (28.63 = 28.63 %), as on the wire.
     engagement_rate: Mapped[float | None] = mapped_column(Float)
     posts_per_week: Mapped[float | None] = mapped_column(Float)
     # From the post view series (`post_view_snapshots`): mean views at 24 h of the last posts

@@ -18,7 +18,10 @@ class User(Schema):
     is_publisher: bool
     is_advertiser: bool
     is_operator: bool
-    wallet_address: str | None
+    wallet_address: str | None = Field(
+        description="The linked wallet, user-friendly non-bounceable (`UQ…`; `0Q…` on testnet)"
+    )
+    wallet_address_raw: str | None = Field(description="The same wallet, raw (`0:<hex>`)")
     wallet_verified: bool
     rating: float | None
     review_count: int

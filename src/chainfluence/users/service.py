@@ -44,6 +44,7 @@ def profile(user: User, wallet: Wallet | None, settings: Settings) -> schemas.Us
         wallet_address=friendly(wallet.address, testnet=wallet.network == "testnet")
         if wallet
         else None,
+        wallet_address_raw=wallet.address if wallet else None,
         wallet_verified=wallet is not None,
         rating=user.rating,
         review_count=user.rating_count,
