@@ -18,6 +18,7 @@ PRODUCTION = {
                  "webhook_secret": "s3cret-token", "service_chat_id": -1002000000001},
     "ton": {"network": "testnet", "api_url": "https://testnet.toncenter.com/api/v2",
             "fee_recipient": "0:" + "ab" * 32, "wallet_mnemonic": " ".join(["word"] * 24)},
+    "evidence": {"signing_key": "5e" * 32},
 }  # fmt: skip
 
 
@@ -139,3 +140,38 @@ async def test_an_enabled_mtproto_session_is_wired_as_a_telethon_views_provider(
     assert (tmp_path / "bot.session").exists()
     client.session.close()
     await engine.dispose()
+
+
+def test_production_refuses_a_missing_or_sandbox_evidence_key() -> None:
+    from chainfluence.config import sandbox_evidence_seed
+
+    without = {key: value for key, value in PRODUCTION.items() if key != "evidence"}
+    unset = Settings(_env_file=None, **{**without, "mode": "sandbox"})  # type: ignore[arg-type]
+    sandbox_key = {"signing_key": sandbox_evidence_seed().hex()}
+    sandboxed = Settings(_env_file=None, **{**without, "mode": "sandbox", "evidence": sandbox_key})  # type: ignore[arg-type]
+
+    assert unset.production_problems() == [
+        "CHAINFLUENCE_EVIDENCE__SIGNING_KEY is not set (the Ed25519 seed evidence packs are "
+        "signed with)"
+    ]
+    assert sandboxed.production_problems() == [
+        "CHAINFLUENCE_EVIDENCE__SIGNING_KEY is the sandbox key"
+    ]
+    assert unset.evidence_seed == sandbox_evidence_seed()
+
+
+def test_an_evidence_key_must_be_32_bytes_and_may_be_hex_or_base64() -> None:
+    import base64
+
+    seed = bytes(range(32))
+    as_hex = Settings(_env_file=None, evidence={"signing_key": seed.hex()})  # type: ignore[call-arg]
+    as_b64 = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        evidence={"signing_key": base64.b64encode(seed).decode()},
+    )
+
+    assert as_hex.evidence_seed == as_b64.evidence_seed == seed
+    with pytest.raises(ValidationError, match="an Ed25519 key must be 32 bytes"):
+        Settings(_env_file=None, evidence={"signing_key": "ab" * 31})  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="an Ed25519 key must be 32 bytes"):
+        Settings(_env_file=None, evidence={"previous_public_keys": ["nope"]})  # type: ignore[call-arg]

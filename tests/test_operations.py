@@ -39,6 +39,7 @@ COMPLETE_PRODUCTION = {
     "CHAINFLUENCE_TON__API_URL": "https://testnet.toncenter.example/api/v2?api_key=hunter2-ton",
     "CHAINFLUENCE_TON__WALLET_MNEMONIC": " ".join(["word"] * 24),
     "CHAINFLUENCE_TON__FEE_RECIPIENT": "0:" + "ab" * 32,
+    "CHAINFLUENCE_EVIDENCE__SIGNING_KEY": "5e" * 32,
 }
 
 
@@ -101,10 +102,11 @@ def test_production_refuses_an_incomplete_config_listing_every_problem(tmp_path:
         "TELEGRAM__SERVICE_CHAT_ID",
         "TON__WALLET_MNEMONIC",
         "TON__API_URL",
+        "EVIDENCE__SIGNING_KEY",
     ]:
         assert f"CHAINFLUENCE_{setting}" in named, result.stderr
     assert "FEE_RECIPIENT must be a basechain (workchain 0) address" in named
-    assert len(problems) == 9
+    assert len(problems) == 10
     assert result.stderr.splitlines()[0].startswith("Chainfluence cannot start")
 
 

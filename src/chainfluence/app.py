@@ -20,6 +20,8 @@ from chainfluence.channels.router import router as channels_router
 from chainfluence.config import Settings, get_settings
 from chainfluence.deals.router import router as deals_router
 from chainfluence.escrow.router import router as escrow_router
+from chainfluence.evidence.router import add_key_route
+from chainfluence.evidence.router import router as evidence_router
 from chainfluence.kit.errors import TooManyRequests
 from chainfluence.kit.heap import freeze_startup_objects
 from chainfluence.kit.http import (
@@ -87,6 +89,7 @@ def api_router() -> APIRouter:
     router.include_router(campaigns_router)
     router.include_router(offers_router)
     router.include_router(deals_router)
+    router.include_router(evidence_router)
     router.include_router(wallets_router)
     router.include_router(escrow_router)
     router.include_router(reviews_router)
@@ -148,6 +151,7 @@ def create_app(
 
         install_sandbox_routes(app, sandbox)
     app.include_router(telegram_router)
+    add_key_route(app)
     add_operational_routes(app)
     app.add_middleware(IpRateLimitMiddleware, fastapi_app=app)
     app.add_middleware(

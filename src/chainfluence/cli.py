@@ -20,6 +20,8 @@ sandbox_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(sandbox_app, name="sandbox")
+evidence_app = typer.Typer(help="Deal evidence packs.", no_args_is_help=True)
+app.add_typer(evidence_app, name="evidence")
 
 HostOption = Annotated[str, typer.Option(help="Bind address")]
 PublicUrlOption = Annotated[
@@ -206,6 +208,57 @@ def sandbox_up(
             env_file=env_file,
         )
     )
+
+
+@evidence_app.command("verify")
+def evidence_verify(
+    file: Annotated[Path, typer.Argument(help="The pack (GET /v1/deals/{id}/evidence)")],
+    key: Annotated[
+        str | None, typer.Option(help="The platform's public key: 64 hex digits or base64")
+    ] = None,
+    key_url: Annotated[
+        str | None,
+        typer.Option(help="The published keys: <api>/.well-known/chainfluence-evidence-key"),
+    ] = None,
+) -> None:
+    """Check a pack offline: its signature, the escrow address recomputed from its terms and
+    code, and each creative's content hash. Exit 0 when all match, 1 naming what does not, 2
+    when the file or the key cannot be read."""
+    import json
+
+    from chainfluence.evidence import verify
+
+    try:
+        pack = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        typer.echo(f"Cannot read {file}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if (key is None) == (key_url is None):
+        typer.echo("Give the platform's public key: --key KEY or --key-url URL.", err=True)
+        raise typer.Exit(2)
+    try:
+        if key is not None:
+            public_key = verify.public_key_from(key)
+        else:
+            assert key_url is not None
+            signature = pack.get("signature") if isinstance(pack, dict) else None
+            named = signature.get("keyId") if isinstance(signature, dict) else None
+            public_key = verify.fetch_public_key(key_url, str(named))
+    except verify.KeyUnavailable as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    report = verify.check(pack, public_key)
+    deal = pack.get("deal") if isinstance(pack, dict) else None
+    if isinstance(deal, dict):
+        typer.echo(f"Evidence pack of deal #{deal.get('id')} ({deal.get('status')}), {file}")
+    for note in report.notes:
+        typer.echo(f"  ok  {note}")
+    for problem in report.problems:
+        typer.echo(f"  MISMATCH  {problem}")
+    if not report.ok:
+        typer.echo(f"FAILED: {len(report.problems)} check(s) do not match.")
+        raise typer.Exit(1)
+    typer.echo("VERIFIED: the pack is as the platform signed it.")
 
 
 @db_app.command("upgrade")

@@ -8,7 +8,10 @@ refuses to start while any sandbox default is left in place.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
+import hashlib
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,11 @@ SANDBOX_PLATFORM_MNEMONIC = (
     "dream cotton income video salad vehicle sleep already palace tide build patrol "
     "melt anger neck this patch kitchen pipe addict joy board artwork slush"
 )
+
+
+# SANDBOX ONLY: the seed the sandbox signs evidence packs with (public, so packs are reproducible
+# and anyone can tell a sandbox pack apart). Production refuses it.
+SANDBOX_EVIDENCE_SEED_TEXT = "chainfluence-sandbox-evidence-key-not-for-production"
 
 
 class Mode(StrEnum):
@@ -264,6 +272,46 @@ class SandboxSettings(BaseModel):
     clock_poll_seconds: float = Field(default=0.25, gt=0, le=10)
 
 
+class EvidenceSettings(BaseModel):
+    """The platform's Ed25519 key that signs evidence packs (`chainfluence.evidence`)."""
+
+    # The private key's 32-byte seed, 64 hex digits (or base64). Unset in the sandbox: a public
+    # key derived from SANDBOX_EVIDENCE_SEED_TEXT; production refuses that and an unset key.
+    signing_key: SecretStr | None = None
+    # Public keys (64 hex digits) of keys that signed packs before a rotation: still published
+    # at /.well-known/chainfluence-evidence-key so older packs keep verifying.
+    previous_public_keys: list[str] = Field(default_factory=list)
+
+    @field_validator("signing_key")
+    @classmethod
+    def _seed_is_32_bytes(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value().strip():
+            decode_key_bytes(value.get_secret_value())
+        return value
+
+    @field_validator("previous_public_keys")
+    @classmethod
+    def _public_keys_are_32_bytes(cls, values: list[str]) -> list[str]:
+        return [decode_key_bytes(value).hex() for value in values]
+
+
+def decode_key_bytes(text: str) -> bytes:
+    """32 key bytes from 64 hex digits or base64 (standard or URL-safe); ValueError otherwise."""
+    text = text.strip()
+    try:
+        if len(text) == 64:
+            return bytes.fromhex(text)
+    except ValueError:
+        pass
+    try:
+        raw = base64.b64decode(text.replace("-", "+").replace("_", "/"), validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        raise ValueError("an Ed25519 key must be 32 bytes: 64 hex digits or base64")
+    return raw
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CHAINFLUENCE_",
@@ -290,6 +338,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     deals: DealSettings = Field(default_factory=DealSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
     # Crash tests only: the process SIGKILLs itself at this point (chainfluence.kit.faults).
     fault_point: FaultPoint | None = None
 
@@ -310,6 +359,14 @@ class Settings(BaseSettings):
             return self.telegram.bot_id
         token = self.bot_token
         return int(token.split(":", 1)[0]) if token and token.split(":", 1)[0].isdigit() else None
+
+    @property
+    def evidence_seed(self) -> bytes:
+        """The Ed25519 seed evidence packs are signed with (the sandbox's when none is set)."""
+        key = self.evidence.signing_key
+        if key is None or not key.get_secret_value().strip():
+            return sandbox_evidence_seed()
+        return decode_key_bytes(key.get_secret_value())
 
     def is_operator(self, user_id: int) -> bool:
         return user_id in self.auth.operators
@@ -371,6 +428,13 @@ class Settings(BaseSettings):
             problems.append("CHAINFLUENCE_TON__FEE_RECIPIENT is not set")
         elif (problem := _basechain_problem(self.ton.fee_recipient)) is not None:
             problems.append(f"CHAINFLUENCE_TON__FEE_RECIPIENT {problem}")
+        if _blank(self.evidence.signing_key):
+            problems.append(
+                "CHAINFLUENCE_EVIDENCE__SIGNING_KEY is not set (the Ed25519 seed evidence packs "
+                "are signed with)"
+            )
+        elif self.evidence_seed == sandbox_evidence_seed():
+            problems.append("CHAINFLUENCE_EVIDENCE__SIGNING_KEY is the sandbox key")
         if self.sandbox.url is not None:
             problems.append("CHAINFLUENCE_SANDBOX__URL (the emulators' clock) is sandbox only")
         if self.fault_point is not None:
@@ -384,6 +448,10 @@ class ProductionConfigError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("production mode refuses sandbox defaults: " + "; ".join(problems))
+
+
+def sandbox_evidence_seed() -> bytes:
+    return hashlib.sha256(SANDBOX_EVIDENCE_SEED_TEXT.encode()).digest()
 
 
 def _blank(value: str | SecretStr | None) -> bool:

@@ -512,6 +512,7 @@ PRODUCTION: dict[str, Any] = {
         "fee_recipient": "0:" + "ab" * 32,
         "wallet_mnemonic": SANDBOX_PLATFORM_MNEMONIC,
     },
+    "evidence": {"signing_key": "5e" * 32},
 }
 
 

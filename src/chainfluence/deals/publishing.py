@@ -247,6 +247,7 @@ async def _went_live(
     evidence = {
         "message_ids": published.message_ids,
         "fingerprint": published.fingerprint,
+        "content_fingerprint": published.content_fingerprint,
         "posted_at": published.date.isoformat(),
         "previous_newest_message_id": after_message_id,
     }

@@ -76,6 +76,10 @@ async def _judge(
             "message_ids": published.message_ids,
             "expected_fingerprint": published.fingerprint,
             "seen_fingerprint": probe.fingerprint,
+            # A forwarded copy may lack the keyboard: then the content alone is compared.
+            "expected_content_fingerprint": published.content_fingerprint,
+            "seen_content_fingerprint": probe.content_fingerprint,
+            "compared": "full" if probe.has_markup else "content",
             "final": final,
         }
         violation: str | None = None
