@@ -129,6 +129,12 @@ async def test_a_released_deal_s_pack_verifies_offline_and_tampering_is_named(
     assert paid[terms["publisher"]] == str(10 * TON - fee)
     assert paid[terms["feeRecipient"]] == str(fee)
     assert int(deposit["lt"]) < int(release["lt"])
+    # Both parties were told where the pack is when the deal finished.
+    for user_id in (ADVERTISER_ID, PUBLISHER_ID):
+        inbox = await world.api("GET", "/v1/notifications", user_id)
+        [released] = [n for n in inbox if n["type"] == "funds_released"]
+        assert f"/v1/deals/{deal_id}/evidence" in released["body"]
+
     # The escrow the advertiser paid and the chain ran.
     assert pack["escrow"]["address"] == request["rawAddress"] == deposit["account"]
     assert pack["escrow"]["stateInit"] == request["stateInit"]

@@ -175,6 +175,14 @@ async def after_transition(session: AsyncSession, change: Transition, actor: Act
         )
 
 
+def evidence_line(deal: Deal) -> str:
+    """Where a finished deal's signed record is (GET, for its parties and operators)."""
+    return (
+        f"\nThe signed evidence pack of the deal: /v1/deals/{deal.id}/evidence "
+        "(chainfluence evidence verify checks it)."
+    )
+
+
 async def _notify_final(session: AsyncSession, deal: Deal, target: DealStatus) -> None:
     if target is S.released:
         net = format_ton(deal.price_nano - deal.platform_fee_nano)
@@ -183,7 +191,7 @@ async def _notify_final(session: AsyncSession, deal: Deal, target: DealStatus) -
             deal,
             NotificationType.funds_released,
             f"{net} TON paid to the publisher",
-            "The deal is complete. You can now rate each other.",
+            "The deal is complete. You can now rate each other." + evidence_line(deal),
         )
     elif target is S.refunded:
         await _notify_parties(
@@ -191,7 +199,7 @@ async def _notify_final(session: AsyncSession, deal: Deal, target: DealStatus) -
             deal,
             NotificationType.funds_refunded,
             "the advertiser was refunded",
-            "The escrow returned its balance to the advertiser's wallet.",
+            "The escrow returned its balance to the advertiser's wallet." + evidence_line(deal),
         )
     elif target is S.split_paid:
         await _notify_parties(
@@ -199,7 +207,7 @@ async def _notify_final(session: AsyncSession, deal: Deal, target: DealStatus) -
             deal,
             NotificationType.funds_released,
             "the escrow was split",
-            "Each party received its share as the operator decided.",
+            "Each party received its share as the operator decided." + evidence_line(deal),
         )
 
 
