@@ -122,6 +122,10 @@ def worker() -> None:
 @app.command()
 def demo(
     price: Annotated[str, typer.Option(help="The deal's price in TON")] = "10",
+    evidence: Annotated[
+        Path | None,
+        typer.Option(help="Keep the deal's evidence pack here (default: a new temporary file)"),
+    ] = None,
 ) -> None:
     """Play one whole deal on a throwaway sandbox and tell it step by step (exit 1 on failure)."""
     from chainfluence.kit.money import MoneyError, ton_to_nano
@@ -132,7 +136,7 @@ def demo(
             raise MoneyError("the price must be positive")
     except MoneyError as exc:
         raise typer.BadParameter(str(exc), param_hint="--price") from None
-    raise typer.Exit(asyncio.run(run_demo(price=price, echo=typer.echo)))
+    raise typer.Exit(asyncio.run(run_demo(price=price, echo=typer.echo, evidence=evidence)))
 
 
 def _run_sandbox(coroutine: Coroutine[Any, Any, None]) -> None:

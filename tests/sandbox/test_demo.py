@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -9,6 +10,12 @@ import sys
 from pathlib import Path
 
 CHAINFLUENCE = str(Path(sys.executable).with_name("chainfluence"))
+
+
+def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CHAINFLUENCE, *args], cwd=cwd, capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 def _demo(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -36,7 +43,7 @@ def test_demo_plays_a_whole_deal_to_the_payout(tmp_path: Path) -> None:
     story = result.stdout
     steps = re.findall(r"^ ?(\d+)\. ", story, flags=re.MULTILINE)
     assert steps == [str(n) for n in range(1, len(steps) + 1)]
-    assert len(steps) == 11
+    assert len(steps) == 12
     assert "deal #1 is in_escrow" in story
     assert re.search(r"escrow EQ[\w-]{46}", story)
     assert re.search(r"message id \d+, live", story)
@@ -48,6 +55,28 @@ def test_demo_plays_a_whole_deal_to_the_payout(tmp_path: Path) -> None:
     assert "Alice  (publisher)  0 TON → 9.5 TON" in story
     assert "Demo finished in" in story
     assert list(tmp_path.iterdir()) == []  # its database and chain lived in a temporary directory
+
+    # Its evidence pack, kept outside the sandbox, checked by the CLI as a party would.
+    kept = re.search(r"The signed evidence pack of deal #1 is in (\S+)", story)
+    assert kept is not None
+    pack = Path(kept.group(1))
+    try:
+        command = re.search(r"chainfluence evidence verify (\S+) --key ([0-9a-f]{64})", story)
+        assert command is not None
+        assert command.group(1) == str(pack)
+        verified = _cli(tmp_path, "evidence", "verify", str(pack), "--key", command.group(2))
+        tampered = json.loads(pack.read_text())
+        tampered["chainTransactions"][1]["to"][0]["amountNano"] = str(100 * 10**9)
+        (tmp_path / "tampered.json").write_text(json.dumps(tampered))
+        refused = _cli(tmp_path, "evidence", "verify", "tampered.json", "--key", command.group(2))
+    finally:
+        pack.unlink()
+
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "VERIFIED: the pack is as the platform signed it." in verified.stdout
+    assert "signature: valid (Ed25519, key ed25519:" in verified.stdout
+    assert refused.returncode == 1
+    assert "MISMATCH  signature: the signature does not match the content" in refused.stdout
 
 
 def test_demo_exits_non_zero_when_a_step_fails(tmp_path: Path) -> None:

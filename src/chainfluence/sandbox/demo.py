@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,6 +24,8 @@ import httpx
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from chainfluence.config import Settings
+from chainfluence.evidence import verify
+from chainfluence.evidence.signing import KEY_PATH
 from chainfluence.kit.logging import configure_logging
 from chainfluence.kit.money import format_ton, ton_to_nano
 
@@ -138,7 +142,9 @@ def _checks_passed(count: int) -> Callable[[dict[str, Any]], bool]:
     return lambda deal: sum(e["event"] == "post_check_passed" for e in deal["timeline"]) >= count
 
 
-async def play(story: Story, *, publisher_id: int, advertiser_id: int, price: str) -> None:
+async def play(
+    story: Story, *, publisher_id: int, advertiser_id: int, price: str, evidence: Path | None
+) -> None:
     """The happy path: from two people opening the Mini App to the publisher being paid."""
     price_nano = ton_to_nano(price)
     pub, adv = publisher_id, advertiser_id
@@ -296,10 +302,41 @@ async def play(story: Story, *, publisher_id: int, advertiser_id: int, price: st
     if int(pub_after["balanceNano"]) != payout:
         held = _ton(pub_after["balanceNano"])
         raise DemoFailed(f"{alice}'s wallet holds {held}, not the payout {_ton(payout)}")
+    story.echo("")
+    await keep_evidence(story, deal_id, as_user=adv, path=evidence)
 
 
-async def run_demo(*, price: str = "10", echo: Echo = print) -> int:
-    """Play the demo; 0 when the whole story ran, 1 when a step failed (it says which)."""
+async def keep_evidence(story: Story, deal_id: int, *, as_user: int, path: Path | None) -> None:
+    """Save the deal's signed evidence pack and check it as anyone would, with the published key."""
+    pack = await story.call("GET", f"/v1/deals/{deal_id}/evidence", as_user=as_user)
+    keys = await story.call("GET", KEY_PATH)
+    named = pack["signature"]["keyId"]
+    published = [key for key in keys["keys"] if key["keyId"] == named]
+    if not published:
+        raise DemoFailed(f"the pack's key {named} is not published at {KEY_PATH}")
+    public_key = published[0]["publicKey"]
+    if path is None:
+        handle, name = tempfile.mkstemp(prefix="chainfluence-demo-evidence-", suffix=".json")
+        os.close(handle)
+        path = Path(name)
+    text = json.dumps(pack, indent=1, ensure_ascii=False) + "\n"
+    await asyncio.to_thread(path.write_text, text, encoding="utf-8")
+    report = verify.check(pack, bytes.fromhex(public_key))
+    if not report.ok:
+        raise DemoFailed("the evidence pack does not verify: " + "; ".join(report.problems))
+    story.tell(
+        f"The signed evidence pack of deal #{deal_id} is in {path}",
+        *report.notes,
+        "Check it yourself (it needs nothing but the file and the public key):",
+        f"  chainfluence evidence verify {path} --key {public_key}",
+    )
+
+
+async def run_demo(*, price: str = "10", echo: Echo = print, evidence: Path | None = None) -> int:
+    """Play the demo; 0 when the whole story ran, 1 when a step failed (it says which).
+
+    The deal's evidence pack is kept in `evidence` (default: a new file in the system's
+    temporary directory), outside the throwaway sandbox."""
     from chainfluence.runner import serving
     from chainfluence.sandbox.services import sandbox_services
 
@@ -326,6 +363,7 @@ async def run_demo(*, price: str = "10", echo: Echo = print) -> int:
                         publisher_id=world.publisher_id,
                         advertiser_id=world.advertiser_id,
                         price=price,
+                        evidence=evidence,
                     )
                 except (DemoFailed, httpx.HTTPError) as exc:
                     echo(f"✗ step {story.step + 1} failed: {exc}")
