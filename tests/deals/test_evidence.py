@@ -256,3 +256,34 @@ async def test_published_keys_keep_a_rotated_key_and_the_cli_picks_the_one_a_pac
     code, output = refused
     assert code == 2
     assert f"key {unknown['signature']['keyId']} is not published at {url}{KEY_PATH}" in output
+
+
+async def test_a_refunded_deal_s_pack_shows_the_failed_check_and_the_refund(
+    world: World, tmp_path: Path
+) -> None:
+    deal = await world.live_deal()
+    await world.control.edit_post(
+        world.channel.id, deal["postId"], text="Something else entirely", by_user_id=PUBLISHER_ID
+    )
+    await world.pass_time(dt.timedelta(seconds=310))
+    await world.until(deal["id"], "refunded", timeout=30)
+    pack = await world.api("GET", f"/v1/deals/{deal['id']}/evidence", PUBLISHER_ID)
+    key = (await world.client.get(KEY_PATH)).json()["keys"][0]["publicKey"]
+
+    code, output = _verify_with(tmp_path, "refunded.json", pack, key)
+
+    assert code == 0, output
+    failed = pack["probes"][-1]
+    assert failed["result"] == "failed"
+    assert failed["reason"] == "The post was edited after it was published."
+    assert failed["messageIds"] == [deal["postId"]]
+    assert failed["seenContentFingerprint"] != failed["expectedContentFingerprint"]
+    assert all(p["result"] == "passed" for p in pack["probes"][:-1])
+    assert [tx["kind"] for tx in pack["chainTransactions"]] == ["deposit", "refund"]
+    refund = pack["chainTransactions"][1]
+    assert [out["address"] for out in refund["to"]] == [pack["escrow"]["terms"]["advertiser"]]
+    assert int(refund["to"][0]["amountNano"]) > 10 * TON
+    assert pack["deal"]["closeReason"] == "The post was edited after it was published."
+    inbox = await world.api("GET", "/v1/notifications", ADVERTISER_ID)
+    [refunded] = [n for n in inbox if n["type"] == "funds_refunded"]
+    assert f"/v1/deals/{deal['id']}/evidence" in refunded["body"]
