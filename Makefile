@@ -3,23 +3,28 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+CLIENT := clients/typescript
 # The resolver that writes the lock files, pinned so a refresh is reproducible too.
 UV_VERSION := 0.13.9
 LOCK_VENV  := .venv-lock
 UV_COMPILE := $(LOCK_VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 \
 	--generate-hashes --custom-compile-command "make lock" pyproject.toml requirements/build.in
 
-.PHONY: install lock serve demo test pytest cluster lint fmt typecheck contracts contracts-check bench bench-areas \
+.PHONY: install lock serve demo test pytest cluster lint fmt typecheck contracts contracts-check clients \
+	clients-check bench bench-areas \
 	gas migration mutation clean
 
 # Installs exactly the locked versions (every file checked against its hash), then the project
 # itself without resolving anything. The image installs requirements/service.txt the same way.
-# It also brings the TVM the sandbox and the tests run (node; contracts/package-lock.json).
-$(STAMP): pyproject.toml requirements/dev.txt contracts/package-lock.json
+# It also brings the TVM the sandbox and the tests run (node; contracts/package-lock.json), and
+# the TypeScript client's tools (clients/typescript/package-lock.json; node is dev/CI only).
+$(STAMP): pyproject.toml requirements/dev.txt contracts/package-lock.json \
+		$(CLIENT)/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	cd contracts && npm ci --no-audit --no-fund
+	cd $(CLIENT) && npm ci --no-audit --no-fund
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -46,7 +51,7 @@ demo: install
 # The cluster test runs alongside the suite: most of its wall time is deals waiting for their
 # posting time and holds, so together they take about as long as the suite alone. Each one's
 # output is printed whole when it ends; the run fails if either fails.
-test: install lint typecheck contracts-check
+test: install lint typecheck contracts-check clients-check
 	$(MAKE) --no-print-directory -j2 --output-sync=target pytest cluster
 
 # Three workers on two cores: the suite waits on I/O (emulators, databases) as much as it computes.
@@ -74,6 +79,25 @@ contracts:
 
 contracts-check:
 	cd contracts && npm ci --no-audit --no-fund && node build.mjs --check
+
+# The TypeScript client (clients/typescript): the app's OpenAPI document, dumped without a
+# server, and the types openapi-typescript generates from it. Commit both after an API change.
+clients: install
+	$(BIN)/chainfluence openapi --output $(CLIENT)/openapi.json
+	cd $(CLIENT) && npx openapi-typescript openapi.json --output src/schema.d.ts && npx tsc --noEmit
+
+# Fails when the committed client differs from what the API generates now, then type-checks it.
+clients-check: install
+	@scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT && \
+	$(BIN)/chainfluence openapi --output "$$scratch/openapi.json" && \
+	(cd $(CLIENT) && npx openapi-typescript "$$scratch/openapi.json" --output "$$scratch/schema.d.ts" \
+		>/dev/null) && \
+	if ! diff -u $(CLIENT)/openapi.json "$$scratch/openapi.json" || \
+		! diff -u $(CLIENT)/src/schema.d.ts "$$scratch/schema.d.ts"; then \
+		echo "clients/typescript is out of date with the API: run 'make clients' and commit it"; \
+		exit 1; \
+	fi
+	cd $(CLIENT) && npx tsc --noEmit
 
 # Mutation testing of the rules that move money (mutmut; what and why in pyproject's
 # [tool.mutmut]), function by function. CPU heavy, so it runs at the lowest priority and is not

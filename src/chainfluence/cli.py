@@ -1,4 +1,4 @@
-"""The `chainfluence` command line: serve, api, worker, demo, db, sandbox."""
+"""The `chainfluence` command line: serve, api, worker, demo, db, sandbox, evidence, openapi."""
 
 from __future__ import annotations
 
@@ -263,6 +263,26 @@ def evidence_verify(
         typer.echo(f"FAILED: {len(report.problems)} check(s) do not match.")
         raise typer.Exit(1)
     typer.echo("VERIFIED: the pack is as the platform signed it.")
+
+
+@app.command()
+def openapi(
+    output: Annotated[
+        Path | None, typer.Option(help="Write the document here instead of standard output")
+    ] = None,
+) -> None:
+    """Print the API's OpenAPI document (JSON) without starting a server: the TypeScript
+    client in clients/typescript is generated from it (`make clients`)."""
+    import json
+
+    from chainfluence.app import create_app
+
+    document = create_app(settings=load_settings()).openapi()
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
 
 
 @db_app.command("upgrade")
