@@ -25,8 +25,10 @@ from chainfluence.cli import app as cli
 from chainfluence.config import EvidenceSettings
 from chainfluence.evidence.signing import KEY_PATH, Signer
 from chainfluence.kit.serving import serve_in_background
+from chainfluence.sandbox.telegram.schemas import MessageOut
+from chainfluence.telegram.lifecycle import polling
 from tests.deals.world import ADVERTISER_ID, OPERATOR_ID, PUBLISHER_ID, TON, World
-from tests.factories import login
+from tests.factories import eventually, login
 
 STRANGER_ID = 5_000_777
 
@@ -34,6 +36,15 @@ STRANGER_ID = 5_000_777
 def _verify(path: Path, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(cli, ["evidence", "verify", str(path), *args])
     return result.exit_code, result.output
+
+
+async def _documents(world: World, user_id: int) -> list[MessageOut]:
+    """The documents the bot sent `user_id`, once there is one."""
+    messages = await eventually(
+        lambda: world.control.messages(user_id, sent_by_bot=True),
+        lambda sent: any(m.document for m in sent),
+    )
+    return [m for m in messages if m.document]
 
 
 def _verify_with(tmp_path: Path, name: str, pack: dict[str, Any], key: str) -> tuple[int, str]:
@@ -47,6 +58,12 @@ def _write(tmp_path: Path, name: str, pack: dict[str, Any]) -> Path:
 
 
 async def _released_deal(world: World) -> tuple[int, dict[str, Any]]:
+    async with polling(world.runtime, timeout=1):  # both start the bot, so it may write to them
+        for user_id in (ADVERTISER_ID, PUBLISHER_ID):
+            await world.control.start_bot(user_id)
+            await eventually(
+                lambda user=user_id: world.control.messages(user, sent_by_bot=True), bool
+            )
     deal_id = await world.make_deal(amount="10")
     request = await world.pay(deal_id)
     await world.until(deal_id, "in_escrow")
@@ -129,11 +146,25 @@ async def test_a_released_deal_s_pack_verifies_offline_and_tampering_is_named(
     assert paid[terms["publisher"]] == str(10 * TON - fee)
     assert paid[terms["feeRecipient"]] == str(fee)
     assert int(deposit["lt"]) < int(release["lt"])
-    # Both parties were told where the pack is when the deal finished.
+    # Both parties were told where the pack is when the deal finished, and the bot sent it to
+    # each as a document with the news; that copy verifies too.
     for user_id in (ADVERTISER_ID, PUBLISHER_ID):
         inbox = await world.api("GET", "/v1/notifications", user_id)
         [released] = [n for n in inbox if n["type"] == "funds_released"]
         assert f"/v1/deals/{deal_id}/evidence" in released["body"]
+        [sent] = await _documents(world, user_id)
+        assert sent.document is not None
+        assert sent.document["file_name"] == f"chainfluence-deal-{deal_id}-evidence.json"
+        assert sent.caption is not None
+        assert sent.caption.startswith(f"Deal #{deal_id}: 9.5 TON paid to the publisher")
+        assert world.runtime.bot is not None
+        received = await world.runtime.bot.download(sent.document["file_id"])
+        assert received is not None
+        copy_path = tmp_path / f"from-bot-{user_id}.json"
+        copy_path.write_bytes(received.read())
+        code, output = _verify(copy_path, "--key", current["publicKey"])
+        assert code == 0, output
+        assert json.loads(copy_path.read_text())["deal"] == pack["deal"]
 
     # The escrow the advertiser paid and the chain ran.
     assert pack["escrow"]["address"] == request["rawAddress"] == deposit["account"]

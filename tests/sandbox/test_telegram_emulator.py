@@ -403,6 +403,36 @@ async def test_photo_upload_and_download_round_trip(bot: Bot, channel: ChatOut) 
         assert image.format == "JPEG"
 
 
+async def test_document_upload_keeps_its_name_and_bytes(
+    bot: Bot, channel: ChatOut, control: TelegramEmulatorControl
+) -> None:
+    content = b'{"deal": {"id": 7}}'
+
+    sent = await bot.send_document(
+        channel.id,
+        BufferedInputFile(content, "deal-7.json"),
+        caption="<b>Deal #7</b> finished",
+        parse_mode="HTML",
+    )
+    again = await bot.send_document(channel.id, sent.document.file_id if sent.document else "")
+    seen = await control.message(channel.id, sent.message_id)
+
+    assert sent.document is not None
+    assert sent.document.file_name == "deal-7.json"
+    assert sent.document.file_size == len(content)
+    assert sent.caption == "Deal #7 finished"
+    assert sent.caption_entities is not None
+    assert sent.caption_entities[0].type == "bold"
+    downloaded = await bot.download(sent.document.file_id)
+    assert downloaded is not None
+    assert downloaded.read() == content
+    assert again.document == sent.document
+    assert seen.document is not None
+    assert seen.document["file_name"] == "deal-7.json"
+    with pytest.raises(TelegramBadRequest, match="there is no document in the request"):
+        await bot.send_document(channel.id, "AgACAgIAAxkBAAnope")
+
+
 async def test_photo_by_file_id_reuses_every_size(bot: Bot, channel: ChatOut) -> None:
     first = await bot.send_photo(channel.id, BufferedInputFile(png(), "a.png"))
     assert first.photo is not None

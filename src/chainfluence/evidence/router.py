@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from fastapi import APIRouter, FastAPI, Response
 
 from chainfluence.config import decode_key_bytes
@@ -25,12 +23,11 @@ async def get_evidence(deal: PartyDeal, session: DBSession, settings: SettingsDe
     transactions in one document signed with the platform's Ed25519 key. For the deal's parties
     and operators; `chainfluence evidence verify FILE` checks it offline."""
     pack = await service.build_pack(session, deal, settings)
+    name = service.evidence_file_name(deal.id)
     return Response(
-        json.dumps(pack, sort_keys=True, ensure_ascii=False, indent=1).encode(),
+        service.pack_bytes(pack),
         media_type="application/json",
-        headers={
-            "Content-Disposition": f'inline; filename="chainfluence-deal-{deal.id}-evidence.json"'
-        },
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 from typing import Any, Final
 
 from pytoniq_core.boc.cell import Cell
@@ -34,6 +35,15 @@ PROBE_RESULTS: Final = {
     "violation": "failed",
     "post_check_unavailable": "unavailable",
 }
+
+
+def evidence_file_name(deal_id: int) -> str:
+    return f"chainfluence-deal-{deal_id}-evidence.json"
+
+
+def pack_bytes(pack: dict[str, Any]) -> bytes:
+    """The pack as a file people read: indented, keys sorted (its signature ignores the layout)."""
+    return json.dumps(pack, sort_keys=True, ensure_ascii=False, indent=1).encode()
 
 
 def signer(settings: Settings) -> Signer:

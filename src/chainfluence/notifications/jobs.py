@@ -5,9 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chainfluence.evidence import service as evidence
 from chainfluence.jobs import JobContext, job, periodic
 from chainfluence.kit.time import utcnow
-from chainfluence.models import PushStatus, User
+from chainfluence.models import (
+    Deal,
+    Notification,
+    NotificationType,
+    PushStatus,
+    RelatedType,
+    User,
+)
+from chainfluence.models.deals import FINAL_DEAL_STATUSES
 from chainfluence.notifications import repository
 from chainfluence.notifications.push import (
     PushMessage,
@@ -20,6 +31,8 @@ from chainfluence.runtime import Runtime
 log = logging.getLogger(__name__)
 
 PUSH_SWEEP_AGE = dt.timedelta(seconds=60)
+# The news of a deal's end, which carries its evidence pack.
+FINISHED = frozenset({NotificationType.funds_released, NotificationType.funds_refunded})
 
 
 @job("notifications.push", max_attempts=6)
@@ -40,6 +53,7 @@ async def push_notification(ctx: JobContext, *, notification_id: int) -> None:
             title=notification.title,
             body=notification.body,
             start_param=start_param(notification),
+            document=await _evidence_document(session, runtime, notification),
         )
     # Telegram is called outside any transaction; the outcome is recorded afterwards.
     try:
@@ -53,6 +67,21 @@ async def push_notification(ctx: JobContext, *, notification_id: int) -> None:
             return
         raise
     await _record(runtime, notification_id, PushStatus.sent)
+
+
+async def _evidence_document(
+    session: AsyncSession, runtime: Runtime, notification: Notification
+) -> tuple[str, bytes] | None:
+    """A finished deal's evidence pack, sent to its parties with the news that it finished."""
+    if notification.type not in FINISHED or notification.related_type is not RelatedType.deal:
+        return None
+    deal = await session.get(Deal, notification.related_id)
+    if deal is None or deal.status not in FINAL_DEAL_STATUSES:
+        return None
+    if notification.user_id not in (deal.advertiser_id, deal.publisher_id):
+        return None
+    pack = await evidence.build_pack(session, deal, runtime.settings)
+    return evidence.evidence_file_name(deal.id), evidence.pack_bytes(pack)
 
 
 async def _record(

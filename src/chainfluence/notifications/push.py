@@ -27,6 +27,9 @@ class PushMessage:
     body: str
     # Mini App start parameter opening the related object, e.g. "deal_42".
     start_param: str | None
+    # A file sent with it (name, bytes), e.g. a finished deal's evidence pack: the push is then
+    # one document message whose caption is the notification.
+    document: tuple[str, bytes] | None = None
 
 
 class PushSender(Protocol):

@@ -19,6 +19,7 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
+from aiogram.types import BufferedInputFile
 
 from chainfluence.config import TelegramSettings
 from chainfluence.kit.errors import TooManyRequests
@@ -31,14 +32,16 @@ from chainfluence.telegram.links import open_app_keyboard
 
 log = logging.getLogger(__name__)
 
-# Telegram's limit is 4096 characters after entity parsing; leave room for the title.
+# Telegram's limit is 4096 characters after entity parsing (1024 for a caption); leave room for
+# the title.
 MAX_BODY = 3500
+MAX_CAPTION_BODY = 700
 
 
-def render(message: PushMessage) -> str:
+def render(message: PushMessage, *, limit: int = MAX_BODY) -> str:
     body = message.body.strip()
-    if len(body) > MAX_BODY:
-        body = body[: MAX_BODY - 1].rstrip() + "…"
+    if len(body) > limit:
+        body = body[: limit - 1].rstrip() + "…"
     title = f"<b>{html.escape(message.title)}</b>"
     return f"{title}\n{html.escape(body)}" if body else title
 
@@ -49,13 +52,24 @@ class BotPushSender:
         self.settings = settings
 
     async def send_push(self, message: PushMessage) -> None:
+        keyboard = open_app_keyboard(self.settings, "Open", message.start_param)
         try:
-            await self.bot.send_message(
-                chat_id=message.chat_id,
-                text=render(message),
-                parse_mode="HTML",
-                reply_markup=open_app_keyboard(self.settings, "Open", message.start_param),
-            )
+            if message.document is not None:
+                name, data = message.document
+                await self.bot.send_document(
+                    chat_id=message.chat_id,
+                    document=BufferedInputFile(data, filename=name),
+                    caption=render(message, limit=MAX_CAPTION_BODY),
+                    parse_mode="HTML",
+                    reply_markup=keyboard,
+                )
+            else:
+                await self.bot.send_message(
+                    chat_id=message.chat_id,
+                    text=render(message),
+                    parse_mode="HTML",
+                    reply_markup=keyboard,
+                )
         except TelegramForbiddenError as exc:
             # "bot was blocked by the user", "bot can't initiate conversation with a user",
             # "user is deactivated".

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Response
 from chainfluence.sandbox.telegram import actions
 from chainfluence.sandbox.telegram.errors import EmulatorNotFoundError, EmulatorUsageError
 from chainfluence.sandbox.telegram.limits import Fault
-from chainfluence.sandbox.telegram.rendering import photo_json
+from chainfluence.sandbox.telegram.rendering import document_json, photo_json
 from chainfluence.sandbox.telegram.schemas import (
     BotChatOut,
     BotCreate,
@@ -129,6 +129,9 @@ def message_out(state: EmulatorState, message: Message) -> MessageOut:
         caption=message.caption,
         caption_entities=message.caption_entities,
         photo=photo_json(state, message.photo_file_id) if message.photo_file_id else None,
+        document=(
+            document_json(state, message.document_file_id) if message.document_file_id else None
+        ),
         media_group_id=message.media_group_id,
         reply_markup=message.reply_markup,
         link_preview_options=message.link_preview_options,

@@ -52,6 +52,32 @@ def _store_jpeg(state: EmulatorState, image: Image.Image) -> StoredFile:
     )
 
 
+MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
+
+
+def resolve_document(state: EmulatorState, value: str | None, params: Params) -> str:
+    """The file_id for a `document` argument: attach://part, a direct upload or a file_id."""
+    part = None
+    if "document" in params.files and not value:
+        part = params.files["document"]
+    elif value and value.startswith("attach://"):
+        part = params.files.get(value.removeprefix("attach://"))
+        if part is None:
+            raise bad_request("document file not found in the request")
+    if part is None:
+        stored = state.files.get(value or "")
+        if stored is None:
+            raise bad_request("there is no document in the request")
+        return stored.file_id
+    if len(part.data) > MAX_DOCUMENT_BYTES:
+        raise bad_request("file is too big")
+    extension = part.filename.rsplit(".", 1)[-1] if "." in part.filename else "bin"
+    stored = state.store_file(part.data, folder="documents", extension=extension)
+    stored.file_name = part.filename
+    stored.mime_type = part.content_type or "application/octet-stream"
+    return stored.file_id
+
+
 async def resolve_photo(state: EmulatorState, value: str | None, params: Params, name: str) -> str:
     """The file_id for a `photo` argument: attach://part, a direct upload, a file_id or a URL."""
     if name in params.files and not value:

@@ -136,14 +136,31 @@ def message_json(state: EmulatorState, chat: Chat, message: Message) -> dict[str
             data["entities"] = message.entities
         if message.link_preview_options:
             data["link_preview_options"] = message.link_preview_options
-    if message.photo_file_id is not None:
-        data["photo"] = photo_json(state, message.photo_file_id)
+    if message.document_file_id is not None:
+        data["document"] = document_json(state, message.document_file_id)
+    if message.photo_file_id is not None or message.document_file_id is not None:
+        if message.photo_file_id is not None:
+            data["photo"] = photo_json(state, message.photo_file_id)
         if message.caption:
             data["caption"] = message.caption
             if message.caption_entities:
                 data["caption_entities"] = message.caption_entities
     if message.reply_markup is not None:
         data["reply_markup"] = message.reply_markup
+    return data
+
+
+def document_json(state: EmulatorState, file_id: str) -> dict[str, Any]:
+    stored = state.files[file_id]
+    data: dict[str, Any] = {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.file_unique_id,
+        "file_size": stored.file_size,
+    }
+    if stored.file_name:
+        data["file_name"] = stored.file_name
+    if stored.mime_type:
+        data["mime_type"] = stored.mime_type
     return data
 
 

@@ -193,6 +193,7 @@ class MessageOut(BaseModel):
     caption: str | None = None
     caption_entities: list[dict[str, Any]] = []
     photo: list[dict[str, Any]] | None = None
+    document: dict[str, Any] | None = None
     media_group_id: str | None = None
     reply_markup: dict[str, Any] | None = None
     link_preview_options: dict[str, Any] | None = None

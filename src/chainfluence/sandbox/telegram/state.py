@@ -151,6 +151,7 @@ class Message:
     caption_entities: list[dict[str, Any]] = field(default_factory=list)
     photo_file_id: str | None = None
     """Any size's file_id of the photo; the rendered message lists every size."""
+    document_file_id: str | None = None
     media_group_id: str | None = None
     reply_markup: dict[str, Any] | None = None
     link_preview_options: dict[str, Any] | None = None
@@ -172,6 +173,7 @@ class Message:
             self.caption,
             self.caption_entities,
             self.photo_file_id,
+            self.document_file_id,
             self.reply_markup,
         )
 
@@ -242,6 +244,9 @@ class StoredFile:
     height: int | None = None
     photo_sizes: list[str] = field(default_factory=list)
     """For photos: file_ids of every size of the same picture, smallest first."""
+    file_name: str | None = None
+    mime_type: str | None = None
+    """For documents: the name and type the sender gave."""
 
     @property
     def file_size(self) -> int:

@@ -1,4 +1,4 @@
-"""Sending: sendMessage, sendPhoto, sendMediaGroup, copyMessage, forwardMessage."""
+"""Sending: sendMessage, sendPhoto, sendDocument, sendMediaGroup, copyMessage, forwardMessage."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from chainfluence.sandbox.telegram import events
 from chainfluence.sandbox.telegram.errors import bad_request
-from chainfluence.sandbox.telegram.media import resolve_photo
+from chainfluence.sandbox.telegram.media import resolve_document, resolve_photo
 from chainfluence.sandbox.telegram.methods.access import (
     Access,
     chat_with_access,
@@ -69,6 +69,19 @@ async def send_photo(call: MethodCall) -> dict[str, Any]:
     file_id = await resolve_photo(call.state, call.params.get_str("photo"), call.params, "photo")
     message = _new_message(call, chat)
     message.photo_file_id = file_id
+    message.caption, message.caption_entities = caption, entities
+    message.reply_markup = markup
+    return _publish(call, chat, message)
+
+
+@method("sendDocument")
+async def send_document(call: MethodCall) -> dict[str, Any]:
+    chat = _target(call)
+    caption, entities = caption_text(call)
+    markup = reply_markup(call, chat)
+    file_id = resolve_document(call.state, call.params.get_str("document"), call.params)
+    message = _new_message(call, chat)
+    message.document_file_id = file_id
     message.caption, message.caption_entities = caption, entities
     message.reply_markup = markup
     return _publish(call, chat, message)
