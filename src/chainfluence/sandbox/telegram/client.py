@@ -326,6 +326,31 @@ class TelegramEmulatorControl:
             MessageOut, "PUT", f"/chats/{chat}/posts/{message_id}/views", json={"views": views}
         )
 
+    async def set_view_curve(
+        self,
+        chat: ChatRef,
+        kind: str,
+        *,
+        reach: int,
+        half_life_hours: float = 12.0,
+        spike_at_hours: float = 6.0,
+        spike_views: int = 0,
+        forward_per_mille: int = 0,
+    ) -> ChatOut:
+        """How the channel's posts gather views with age: organic, bot_wall or spike."""
+        body = {
+            "kind": kind,
+            "reach": reach,
+            "half_life_hours": half_life_hours,
+            "spike_at_hours": spike_at_hours,
+            "spike_views": spike_views,
+            "forward_per_mille": forward_per_mille,
+        }
+        return await self._one(ChatOut, "PUT", f"/chats/{chat}/view-curve", json=body)
+
+    async def clear_view_curve(self, chat: ChatRef) -> ChatOut:
+        return await self._one(ChatOut, "DELETE", f"/chats/{chat}/view-curve")
+
     async def messages(
         self,
         chat: ChatRef,

@@ -43,6 +43,7 @@ from chainfluence.sandbox.telegram.schemas import (
     UserCreate,
     UserMessage,
     UserOut,
+    ViewCurveSet,
     ViewsSet,
 )
 from chainfluence.sandbox.telegram.state import (
@@ -56,6 +57,7 @@ from chainfluence.sandbox.telegram.state import (
     Message,
     User,
 )
+from chainfluence.sandbox.telegram.views import CurveKind, ViewCurve
 from chainfluence.sandbox.telegram.webapp import build_init_data, public_key
 
 # --- state objects as control API bodies ----------------------------------------------------
@@ -114,10 +116,24 @@ def chat_out(chat: Chat) -> ChatOut:
         member_count=chat.member_count(),
         hidden_subscribers=chat.hidden_subscribers,
         members=[member_out(chat, m) for m in chat.members.values()],
+        view_curve=ViewCurveSet(
+            kind=curve.kind.value,
+            reach=curve.reach,
+            half_life_hours=curve.half_life_hours,
+            spike_at_hours=curve.spike_at_hours,
+            spike_views=curve.spike_views,
+            forward_per_mille=curve.forward_per_mille,
+        )
+        if (curve := chat.view_curve) is not None
+        else None,
     )
 
 
 def message_out(state: EmulatorState, message: Message) -> MessageOut:
+    chat = state.find_chat(message.chat_id)
+    views, forwards = (
+        chat.views_of(message, state.clock.now()) if chat is not None else (message.views, 0)
+    )
     return MessageOut(
         chat_id=message.chat_id,
         message_id=message.message_id,
@@ -137,7 +153,8 @@ def message_out(state: EmulatorState, message: Message) -> MessageOut:
         link_preview_options=message.link_preview_options,
         forward_origin=message.forward_origin,
         edit_date=message.edit_date,
-        views=message.views,
+        views=views,
+        forwards=forwards,
         deleted_at=message.deleted_at,
         deleted_by=message.deleted_by,
     )
@@ -375,6 +392,27 @@ def control_router(state: EmulatorState) -> APIRouter:
     @router.put("/chats/{chat}/posts/{message_id}/views")
     async def set_views(chat: str, message_id: int, body: ViewsSet) -> MessageOut:
         return message_out(state, actions.set_views(state.chat(chat), message_id, body.views))
+
+    @router.put("/chats/{chat}/view-curve")
+    async def set_view_curve(chat: str, body: ViewCurveSet) -> ChatOut:
+        found = state.chat(chat)
+        if found.type != ChatType.CHANNEL:
+            raise EmulatorUsageError("view curves are for channels")
+        found.view_curve = ViewCurve(
+            kind=CurveKind(body.kind),
+            reach=body.reach,
+            half_life_hours=body.half_life_hours,
+            spike_at_hours=body.spike_at_hours,
+            spike_views=body.spike_views,
+            forward_per_mille=body.forward_per_mille,
+        )
+        return chat_out(found)
+
+    @router.delete("/chats/{chat}/view-curve")
+    async def clear_view_curve(chat: str) -> ChatOut:
+        found = state.chat(chat)
+        found.view_curve = None
+        return chat_out(found)
 
     @router.get("/chats/{chat}/messages")
     async def list_messages(

@@ -34,7 +34,8 @@ class EmulatedMTProto:
     bot_token: str
     # Seconds of FLOOD_WAIT to answer the next requests with, in order.
     flood_waits: list[int] = field(default_factory=list)
-    # Forwards and reactions per (Bot API chat id, message id); the emulator holds only views.
+    # Forwards and reactions per (Bot API chat id, message id), over the emulator's own (its view
+    # curve's forwards; it holds no reactions).
     forwards: dict[tuple[int, int], int] = field(default_factory=dict)
     reactions: dict[tuple[int, int], int] = field(default_factory=dict)
     requests: list[Any] = field(default_factory=list)
@@ -118,7 +119,7 @@ class EmulatedTelethonClient:
                     message=message.text if message.text is not None else message.caption or "",
                     post=True,
                     views=message.views,
-                    forwards=self._server.forwards.get(key, 0),
+                    forwards=self._server.forwards.get(key, message.forwards),
                     edit_date=from_unix(message.edit_date) if message.edit_date else None,
                     grouped_id=int(message.media_group_id) if message.media_group_id else None,
                     media=types.MessageMediaPhoto() if message.photo else None,

@@ -77,6 +77,17 @@ class ViewsSet(BaseModel):
     views: int = Field(ge=0)
 
 
+class ViewCurveSet(BaseModel):
+    """A channel's view curve (see `chainfluence.sandbox.telegram.views`)."""
+
+    kind: Literal["organic", "bot_wall", "spike"]
+    reach: int = Field(ge=0, description="views a post reaches (organic), or shows (bot_wall)")
+    half_life_hours: float = Field(default=12.0, gt=0)
+    spike_at_hours: float = Field(default=6.0, ge=0)
+    spike_views: int = Field(default=0, ge=0)
+    forward_per_mille: int = Field(default=0, ge=0, le=1000)
+
+
 class UserMessage(BaseModel):
     text: str
     entities: list[dict[str, Any]] | None = None
@@ -180,6 +191,7 @@ class ChatOut(BaseModel):
     member_count: int
     hidden_subscribers: int = 0
     members: list[MemberOut] = []
+    view_curve: ViewCurveSet | None = None
 
 
 class MessageOut(BaseModel):
@@ -200,6 +212,7 @@ class MessageOut(BaseModel):
     forward_origin: dict[str, Any] | None = None
     edit_date: int | None = None
     views: int = 0
+    forwards: int = 0
     deleted_at: int | None = None
     deleted_by: int | None = None
 

@@ -16,6 +16,7 @@ from chainfluence.kit.time import utcnow
 from chainfluence.sandbox.telegram.errors import EmulatorNotFoundError, EmulatorUsageError
 from chainfluence.sandbox.telegram.limits import CallLog, FaultInjector, RateLimiter
 from chainfluence.sandbox.telegram.updates import UpdateQueue, WebhookConfig
+from chainfluence.sandbox.telegram.views import ViewCurve
 
 CHANNEL_ID_BASE = -1_001_000_000_000  # supergroups and channels: -100xxxxxxxxxx
 GROUP_ID_BASE = -4_000_000_000  # basic groups
@@ -192,6 +193,8 @@ class Chat:
     """Subscribers not modelled as users, so a channel can have 120,000 of them cheaply."""
     known_to: set[int] = field(default_factory=set)
     """Bots that have seen the chat; a bot can't find a private chat it never was in."""
+    view_curve: ViewCurve | None = None
+    """How its posts gather views over time (channels); None: views change only when set."""
     created_at: int = 0
     # private chats (one per bot and user) only
     user_id: int | None = None
@@ -226,6 +229,13 @@ class Chat:
         message_id = self.next_message_id
         self.next_message_id += 1
         return message_id
+
+    def views_of(self, message: Message, now: int) -> tuple[int, int]:
+        """A post's views and forwards at `now`: those it was given plus the curve's."""
+        if self.view_curve is None:
+            return message.views, 0
+        views = message.views + self.view_curve.views_at(now - message.date)
+        return views, self.view_curve.forwards_for(views)
 
     def live_message(self, message_id: int) -> Message | None:
         message = self.messages.get(message_id)
