@@ -8,7 +8,6 @@ states), and each creative's content hash from its content. `check` lists every 
 from __future__ import annotations
 
 import base64
-import binascii
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,8 +44,12 @@ class Report:
 def _cell(text: Any, what: str) -> Cell:
     try:
         return Cell.one_from_boc(base64.b64decode(str(text), validate=True))
-    except (binascii.Error, ValueError, TypeError, IndexError) as exc:
-        raise ValueError(f"{what} is not a base64 BOC ({exc})") from None
+    except Exception as exc:  # untrusted bytes: the parser's errors are not all ValueErrors
+        raise ValueError(f"{what} is not a base64 BOC ({type(exc).__name__}: {exc})") from None
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _terms(terms: dict[str, Any]) -> EscrowTerms:
@@ -64,15 +67,16 @@ def _terms(terms: dict[str, Any]) -> EscrowTerms:
 
 def _check_escrow(pack: dict[str, Any], report: Report) -> None:
     escrow = pack.get("escrow")
-    deal = pack.get("deal") or {}
+    deal = _object(pack.get("deal"))
     if escrow is None:
         report.notes.append("escrow: none (no payment was ever requested for this deal)")
         return
     try:
+        escrow = dict(escrow)
         code = _cell(escrow["code"], "escrow.code")
         terms = _terms(escrow["terms"])
-    except (KeyError, TypeError, ValueError) as exc:
-        report.problems.append(f"escrow: the terms or code cannot be read: {exc}")
+    except Exception as exc:  # untrusted input: addresses raise AddressError, not ValueError
+        report.problems.append(f"escrow: the terms or code cannot be read: {exc!r}")
         return
     code_hash = bytes(code.hash).hex()
     if code_hash != escrow.get("codeHash"):
@@ -120,7 +124,7 @@ def _check_escrow(pack: dict[str, Any], report: Report) -> None:
 
 
 def _check_creatives(pack: dict[str, Any], report: Report) -> None:
-    versions = pack.get("creatives") or []
+    versions = [_object(c) for c in pack.get("creatives") or []]
     wrong = 0
     for creative in versions:
         try:
@@ -130,8 +134,8 @@ def _check_creatives(pack: dict[str, Any], report: Report) -> None:
                 images=creative["images"],
                 buttons=creative["buttons"],
             )
-        except (KeyError, TypeError) as exc:
-            report.problems.append(f"creative: a version cannot be read ({exc})")
+        except (KeyError, TypeError, ValueError) as exc:
+            report.problems.append(f"creative: a version cannot be read ({exc!r})")
             wrong += 1
             continue
         if recomputed != creative.get("contentHash"):
@@ -140,7 +144,7 @@ def _check_creatives(pack: dict[str, Any], report: Report) -> None:
                 f"creative v{creative.get('version')}: its content hashes to {recomputed}, "
                 f"the pack states {creative.get('contentHash')}"
             )
-    deal = pack.get("deal") or {}
+    deal = _object(pack.get("deal"))
     approved = deal.get("creativeVersion")
     if approved is not None:
         match = [c for c in versions if c.get("version") == approved]
@@ -170,11 +174,14 @@ def check(pack: Any, public_key: bytes) -> Report:
         report.problems.append(f"signature: {problem}")
     _check_escrow(pack, report)
     _check_creatives(pack, report)
+    counts = {
+        name: len(value) if isinstance(value := pack.get(name), list) else 0
+        for name in ("timeline", "probes", "viewSnapshots", "chainTransactions")
+    }
     report.notes.append(
-        f"contents: {len(pack.get('timeline') or [])} timeline entries, "
-        f"{len(pack.get('probes') or [])} post checks, "
-        f"{len(pack.get('viewSnapshots') or [])} view readings, "
-        f"{len(pack.get('chainTransactions') or [])} chain transactions"
+        f"contents: {counts['timeline']} timeline entries, {counts['probes']} post checks, "
+        f"{counts['viewSnapshots']} view readings, {counts['chainTransactions']} chain "
+        "transactions"
     )
     return report
 

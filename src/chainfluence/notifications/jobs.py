@@ -80,7 +80,13 @@ async def _evidence_document(
         return None
     if notification.user_id not in (deal.advertiser_id, deal.publisher_id):
         return None
-    pack = await evidence.build_pack(session, deal, runtime.settings)
+    try:
+        pack = await evidence.build_pack(session, deal, runtime.settings)
+    except Exception:
+        # The news matters more than its attachment: it goes out without the pack (which the
+        # parties can still fetch), and the failure is logged with its traceback.
+        log.exception("deal %s: the evidence pack could not be built for its push", deal.id)
+        return None
     return evidence.evidence_file_name(deal.id), evidence.pack_bytes(pack)
 
 
