@@ -2,8 +2,8 @@
 # The production image: `chainfluence api`, `chainfluence worker` and `chainfluence db upgrade`.
 # Built from the lock (requirements/service.txt, every file checked against its hash) and the
 # project itself with --no-deps: nothing is resolved at build time. No node, no TVM, no test or
-# lint tools: the local emulators cannot run in it (their Python code ships with the package but
-# needs node and contracts/node_modules, which are not here).
+# lint tools, and not the local emulators: they are their own distribution
+# (packages/chainfluence-sandbox), which the product never imports.
 #
 #   docker build -t chainfluence .                       # the production target (the last stage)
 #   docker run --env-file .env chainfluence db upgrade

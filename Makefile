@@ -15,14 +15,16 @@ UV_COMPILE := $(LOCK_VENV)/bin/uv pip compile --quiet --universal --python-versi
 	gas migration mutation clean
 
 # Installs exactly the locked versions (every file checked against its hash), then the project
-# itself without resolving anything. The image installs requirements/service.txt the same way.
+# itself and the sandbox distribution (packages/chainfluence-sandbox) without resolving anything.
+# The image installs requirements/service.txt the same way, and the product alone.
 # It also brings the TVM the sandbox and the tests run (node; contracts/package-lock.json), and
 # the TypeScript client's tools (clients/typescript/package-lock.json; node is dev/CI only).
-$(STAMP): pyproject.toml requirements/dev.txt contracts/package-lock.json \
-		$(CLIENT)/package-lock.json
+$(STAMP): pyproject.toml packages/chainfluence-sandbox/pyproject.toml requirements/dev.txt \
+		contracts/package-lock.json $(CLIENT)/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.txt
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+		-e . -e packages/chainfluence-sandbox
 	cd contracts && npm ci --no-audit --no-fund
 	cd $(CLIENT) && npm ci --no-audit --no-fund
 	touch $(STAMP)
@@ -64,12 +66,12 @@ cluster: install
 	$(BIN)/pytest -q -s -p no:randomly -n 0 -m cluster tests/cluster
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src packages tests benchmarks
+	$(BIN)/ruff format --check src packages tests benchmarks
 
 fmt: install
-	$(BIN)/ruff check --fix src tests benchmarks
-	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src packages tests benchmarks
+	$(BIN)/ruff format src packages tests benchmarks
 
 typecheck: install
 	$(BIN)/mypy

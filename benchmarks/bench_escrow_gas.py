@@ -15,15 +15,6 @@ from pytoniq_core.boc.address import Address
 from pytoniq_core.boc.cell import Cell
 
 from benchmarks.harness import header
-from chainfluence.sandbox.tvm import (
-    EMPTY_CELL,
-    AccountState,
-    AccountStatus,
-    Emulator,
-    InternalMessage,
-    TransactionResult,
-    emulator_version,
-)
 from chainfluence.ton.escrow import (
     EscrowTerms,
     EscrowVersion,
@@ -33,6 +24,15 @@ from chainfluence.ton.escrow import (
     refund_body,
     release_body,
     split_body,
+)
+from chainfluence_sandbox.tvm import (
+    EMPTY_CELL,
+    AccountState,
+    AccountStatus,
+    Emulator,
+    InternalMessage,
+    TransactionResult,
+    emulator_version,
 )
 
 TON = 1_000_000_000

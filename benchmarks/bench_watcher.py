@@ -1,7 +1,7 @@
 """Chain watcher cost: API calls and wall time per cycle, and deposit detection latency, for 10,
 1,000 and 100,000 open escrows, polling addresses versus scanning blocks.
 
-The local TON chain runs in its own process (``python -m chainfluence.sandbox.ton``) and the
+The local TON chain runs in its own process (``python -m chainfluence_sandbox.ton``) and the
 watcher talks to it over HTTP with the production client, as it would to toncenter. Escrows are
 seeded cheaply as deal rows in PostgreSQL with escrow addresses nothing was deployed to (an
 address with no transactions costs a poll all the same); the one escrow each measurement pays is a
@@ -61,7 +61,7 @@ def ton_emulator_process() -> Iterator[str]:
         [
             sys.executable,
             "-m",
-            "chainfluence.sandbox.ton",
+            "chainfluence_sandbox.ton",
             "--port",
             str(port),
             "--log-level",

@@ -1,5 +1,5 @@
 // The TVM of the pinned @ton/sandbox (TON's own emulator, compiled to WebAssembly) behind a pipe,
-// for the Python side (`chainfluence.sandbox.tvm`): one JSON request per line on stdin, one JSON
+// for the Python side (`chainfluence_sandbox.tvm`): one JSON request per line on stdin, one JSON
 // reply per line on stdout, in order. Started once per Python process; it exits when stdin closes.
 //
 // Requests (`id` is echoed back; BOCs are base64):

@@ -25,14 +25,14 @@ from chainfluence.kit import migrate
 from chainfluence.kit import time as clock
 from chainfluence.kit.db import Base, create_engine
 from chainfluence.runtime import Runtime
-from chainfluence.sandbox.telegram import (
+from chainfluence_sandbox.telegram import (
     BotAccount,
     RunningEmulator,
     TelegramEmulatorControl,
     run_telegram_emulator,
 )
-from chainfluence.sandbox.ton import RunningTonEmulator, TonChain, run_ton_emulator
-from chainfluence.sandbox.tvm import Emulator
+from chainfluence_sandbox.ton import RunningTonEmulator, TonChain, run_ton_emulator
+from chainfluence_sandbox.tvm import Emulator
 from tests.factories import TEST_BOT_TOKEN
 
 POSTGRES_ADMIN_URL = os.environ.get(

@@ -46,7 +46,7 @@ from chainfluence.users.router import router as users_router
 from chainfluence.wallets.router import router as wallets_router
 
 if TYPE_CHECKING:
-    from chainfluence.sandbox.services import SandboxServices
+    from chainfluence.plugins import LocalServices
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def create_app(
     *,
     runtime: Runtime | None = None,
     consume_jobs: bool | None = None,
-    sandbox: SandboxServices | None = None,
+    services: LocalServices | None = None,
     owns_process: bool = False,
 ) -> FastAPI:
     """The API. With `runtime` given the caller owns it (serve); otherwise the app builds its own.
@@ -111,8 +111,8 @@ def create_app(
     freezes what start-up built out of the garbage collector's way (see `kit.heap`).
 
     Jobs are consumed in this process when asked, or by default when there is no Redis (there is
-    then no separate worker to run them). `sandbox`: the emulators `serve` started; in sandbox
-    mode their helper routes are mounted under /v1/sandbox (never in production).
+    then no separate worker to run them). `services`: what the plugins started for `serve` (the
+    sandbox's emulators); in sandbox mode their routes are mounted (never in production).
     """
     settings = runtime.settings if runtime is not None else (settings or get_settings())
 
@@ -145,11 +145,8 @@ def create_app(
     install_error_handlers(app)
     _document_errors(app)
     app.include_router(api_router())
-    if sandbox is not None and sandbox.running and settings.is_sandbox:
-        # Imported here: only a sandbox process loads the helpers (and the emulators they drive).
-        from chainfluence.sandbox.api import install_sandbox_routes
-
-        install_sandbox_routes(app, sandbox)
+    if services is not None and settings.is_sandbox:
+        services.install_routes(app)
     app.include_router(telegram_router)
     add_key_route(app)
     add_operational_routes(app)

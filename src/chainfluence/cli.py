@@ -1,37 +1,23 @@
-"""The `chainfluence` command line: serve, api, worker, demo, db, sandbox, evidence, openapi."""
+"""The `chainfluence` command line: serve, api, worker, db, evidence, openapi, and what installed
+plugins add (`chainfluence.plugins`: the sandbox distribution adds demo and sandbox)."""
 
 from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from chainfluence import plugins
 from chainfluence.config import Settings, describe_problems, get_settings
 
 app = typer.Typer(help="Chainfluence: Telegram channel ads with TON escrow.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-sandbox_app = typer.Typer(
-    help="The local emulators as their own processes (sandbox mode; no network needed).",
-    no_args_is_help=True,
-)
-app.add_typer(sandbox_app, name="sandbox")
 evidence_app = typer.Typer(help="Deal evidence packs.", no_args_is_help=True)
 app.add_typer(evidence_app, name="evidence")
-
-HostOption = Annotated[str, typer.Option(help="Bind address")]
-PublicUrlOption = Annotated[
-    str | None,
-    typer.Option(help="The URL other processes reach it at (default: http://HOST:PORT)"),
-]
-EnvFileOption = Annotated[
-    Path | None,
-    typer.Option(help="Also write the settings for api/worker to this file (once serving)"),
-]
 
 
 def load_settings() -> Settings:
@@ -117,101 +103,6 @@ def worker() -> None:
 
     faults.arm(settings.fault_point)
     asyncio.run(run_worker(settings))
-
-
-@app.command()
-def demo(
-    price: Annotated[str, typer.Option(help="The deal's price in TON")] = "10",
-    evidence: Annotated[
-        Path | None,
-        typer.Option(help="Keep the deal's evidence pack here (default: a new temporary file)"),
-    ] = None,
-) -> None:
-    """Play one whole deal on a throwaway sandbox and tell it step by step (exit 1 on failure)."""
-    from chainfluence.kit.money import MoneyError, ton_to_nano
-    from chainfluence.sandbox.demo import run_demo
-
-    try:
-        if ton_to_nano(price) <= 0:
-            raise MoneyError("the price must be positive")
-    except MoneyError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--price") from None
-    raise typer.Exit(asyncio.run(run_demo(price=price, echo=typer.echo, evidence=evidence)))
-
-
-def _run_sandbox(coroutine: Coroutine[Any, Any, None]) -> None:
-    from chainfluence.sandbox.processes import SandboxRefused
-
-    try:
-        asyncio.run(coroutine)
-    except SandboxRefused as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
-
-
-@sandbox_app.command("telegram")
-def sandbox_telegram(
-    host: HostOption = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port")] = 8081,
-    public_url: PublicUrlOption = None,
-    env_file: EnvFileOption = None,
-) -> None:
-    """The Telegram Bot API emulator, with the sandbox bot and the demo world."""
-    from chainfluence.sandbox.processes import run_telegram_service
-
-    _run_sandbox(
-        run_telegram_service(
-            load_settings(), host=host, port=port, public_url=public_url, env_file=env_file
-        )
-    )
-
-
-@sandbox_app.command("ton")
-def sandbox_ton(
-    host: HostOption = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port")] = 8082,
-    public_url: PublicUrlOption = None,
-    env_file: EnvFileOption = None,
-    state: Annotated[Path | None, typer.Option(help="Keep the chain in this file")] = None,
-) -> None:
-    """The local TON chain (a toncenter v2 endpoint), with the platform wallet funded."""
-    from chainfluence.sandbox.processes import run_ton_service
-
-    _run_sandbox(
-        run_ton_service(
-            load_settings(),
-            host=host,
-            port=port,
-            public_url=public_url,
-            env_file=env_file,
-            state=state,
-        )
-    )
-
-
-@sandbox_app.command("up")
-def sandbox_up(
-    host: HostOption = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port")] = 8090,
-    public_url: PublicUrlOption = None,
-    api_url: Annotated[
-        str, typer.Option(help="The API the helpers act through (a replica or a balancer)")
-    ] = "http://127.0.0.1:8000",
-    env_file: EnvFileOption = None,
-) -> None:
-    """Both emulators, the sandbox helper routes and the sandbox clock, on one port."""
-    from chainfluence.sandbox.processes import run_sandbox_up
-
-    _run_sandbox(
-        run_sandbox_up(
-            load_settings(),
-            host=host,
-            port=port,
-            public_url=public_url,
-            api_url=api_url,
-            env_file=env_file,
-        )
-    )
 
 
 @evidence_app.command("verify")
@@ -337,6 +228,10 @@ def db_revision(message: Annotated[str, typer.Argument(help="What the migration 
     with tempfile.TemporaryDirectory() as scratch:
         asyncio.run(_run(Path(scratch) / "scratch.sqlite3"))
 
+
+# Installed extensions add theirs (the sandbox distribution: `demo`, `sandbox telegram|ton|up`).
+for _plugin in plugins.installed():
+    _plugin.add_commands(app)
 
 if __name__ == "__main__":
     app()

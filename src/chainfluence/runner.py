@@ -12,6 +12,7 @@ import typer
 import uvicorn
 from fastapi import FastAPI
 
+from chainfluence import plugins
 from chainfluence.app import create_app
 from chainfluence.config import Settings, get_settings
 from chainfluence.kit import faults, migrate
@@ -20,7 +21,6 @@ from chainfluence.kit.logging import configure_logging
 from chainfluence.kit.serving import H11_MAX_HEADER_BYTES, serve_in_background
 from chainfluence.operations import banner, worker_app
 from chainfluence.runtime import Runtime, build_runtime
-from chainfluence.sandbox.services import SandboxServices, sandbox_services
 from chainfluence.telegram.lifecycle import polling
 
 log = logging.getLogger(__name__)
@@ -71,32 +71,29 @@ def _banner(settings: Settings, url: str) -> str:
 
 async def run_serve(settings: Settings, *, host: str | None, port: int | None) -> None:
     configure_logging(json=settings.json_logs, level=settings.log_level)
-    async with sandbox_services(settings) as sandbox:
-        await _serve(sandbox, host=host, port=port)
+    async with plugins.local_services(settings) as services:
+        await _serve(services, host=host, port=port)
 
 
-async def _serve(sandbox: SandboxServices, *, host: str | None, port: int | None) -> None:
-    async with serving(sandbox, host=host, port=port) as url:
-        lines = [_banner(sandbox.settings, url), *sandbox.lines]
-        if sandbox.running and sandbox.settings.is_sandbox:
-            lines.append(f"  Helpers  : {url}/docs#/sandbox (log in, wallets, pay, move the clock)")
-        typer.echo("\n".join(lines))
+async def _serve(services: plugins.LocalServices, *, host: str | None, port: int | None) -> None:
+    async with serving(services, host=host, port=port) as url:
+        typer.echo("\n".join([_banner(services.settings, url), *services.describe(url)]))
         freeze_startup_objects()
         await _wait_for_shutdown()
 
 
 @contextlib.asynccontextmanager
 async def serving(
-    sandbox: SandboxServices, *, host: str | None, port: int | None
+    services: plugins.LocalServices, *, host: str | None, port: int | None
 ) -> AsyncIterator[str]:
-    """What `serve` runs (API, jobs, watcher, bot polling) until the block exits; yields the
-    API's base URL. `port=0` picks a free port (`chainfluence demo`)."""
-    settings = sandbox.settings
+    """What `serve` runs (API, jobs, watcher, bot polling) with the plugins' `services` until
+    the block exits; yields the API's base URL. `port=0` picks a free port (`chainfluence demo`)."""
+    settings = services.settings
     runtime = build_runtime(settings)
     try:
         await _prepare_database(runtime)
         await runtime.start_consuming()
-        app = create_app(runtime=runtime, sandbox=sandbox)
+        app = create_app(runtime=runtime, services=services)
         async with (
             serve_in_background(
                 app,

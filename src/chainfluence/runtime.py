@@ -16,6 +16,7 @@ from aiogram import Bot, Dispatcher
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from chainfluence import plugins
 from chainfluence.config import Settings
 from chainfluence.jobs.inprocess import InProcessQueue
 from chainfluence.jobs.queue import QUEUE_INFO_KEY, Executor, JobQueue
@@ -27,7 +28,7 @@ from chainfluence.kit.ratelimit import RateLimiter
 from chainfluence.notifications.push import PushSender
 from chainfluence.telegram.bot import build_bot
 from chainfluence.telegram.push import BotPushSender
-from chainfluence.telegram.stats_providers import StatsProvider, configured_providers
+from chainfluence.telegram.stats_providers import StatsProvider
 from chainfluence.ton.services import ChainServices, build_chain_services
 
 log = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ def build_runtime(settings: Settings) -> Runtime:
 
         runtime.dispatcher = build_dispatcher(runtime)
         runtime.push_sender = BotPushSender(runtime.bot, settings.telegram)
-    runtime.stats_providers = configured_providers(settings, engine)
+    runtime.stats_providers = plugins.views_providers(settings, engine)
     from chainfluence.deals.lifecycle import DealEscrowSink
 
     runtime.chain = build_chain_services(runtime, sink=DealEscrowSink())

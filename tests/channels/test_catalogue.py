@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from chainfluence.kit import time as clock
-from chainfluence.sandbox.telegram import TelegramEmulatorControl
+from chainfluence_sandbox.telegram import TelegramEmulatorControl
 from tests.channels.world import channel_with_bot, list_channel, publisher
 from tests.conftest import runtime_of
 from tests.factories import login

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from chainfluence.kit.time import utcnow
-from chainfluence.sandbox.telegram import TelegramEmulatorControl
+from chainfluence_sandbox.telegram import TelegramEmulatorControl
 from tests.channels.world import Publisher, channel_with_bot, list_channel, publisher
 from tests.conftest import runtime_of
 from tests.factories import login

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from chainfluence.sandbox.telegram import TelegramEmulatorControl
+from chainfluence_sandbox.telegram import TelegramEmulatorControl
 from tests.channels.world import channel_with_bot, list_channel, publisher
 
 pytestmark = pytest.mark.usefixtures("db")

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from chainfluence.channels import repository, stats
 from chainfluence.config import Settings
 from chainfluence.kit import time as clock
-from chainfluence.sandbox.telegram import RunningEmulator, TelegramEmulatorControl
 from chainfluence.telegram.mtproto import MTProtoViewsProvider
+from chainfluence_sandbox.telegram import RunningEmulator, TelegramEmulatorControl
 from tests.channels.world import channel_with_bot, list_channel, publisher
 from tests.conftest import make_settings, runtime_of, telegram_settings
 from tests.factories import eventually

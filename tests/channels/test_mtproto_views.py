@@ -13,9 +13,9 @@ from telethon import functions
 
 from chainfluence.channels import repository, stats
 from chainfluence.kit import time as clock
-from chainfluence.sandbox.telegram import TelegramEmulatorControl
-from chainfluence.sandbox.telegram.mtproto import EmulatedMTProto
 from chainfluence.telegram.mtproto import MTProtoViewsProvider
+from chainfluence_sandbox.telegram import TelegramEmulatorControl
+from chainfluence_sandbox.telegram.mtproto import EmulatedMTProto
 from tests.channels.world import Publisher, channel_with_bot, list_channel, publisher
 from tests.conftest import runtime_of
 from tests.factories import eventually, login

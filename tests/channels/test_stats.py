@@ -10,7 +10,7 @@ import pytest
 
 from chainfluence.channels import repository
 from chainfluence.kit import time as clock
-from chainfluence.sandbox.telegram import TelegramEmulatorControl
+from chainfluence_sandbox.telegram import TelegramEmulatorControl
 from tests.channels.world import Publisher, channel_with_bot, list_channel, publisher
 from tests.conftest import runtime_of
 from tests.factories import eventually, login

@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from chainfluence.sandbox.telegram import TelegramEmulatorControl
-from chainfluence.sandbox.telegram.schemas import ChatOut, UserOut
+from chainfluence_sandbox.telegram import TelegramEmulatorControl
+from chainfluence_sandbox.telegram.schemas import ChatOut, UserOut
 from tests.conftest import runtime_of
 from tests.factories import login
 

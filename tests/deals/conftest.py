@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from chainfluence.sandbox.telegram import RunningEmulator, TelegramEmulatorControl
-from chainfluence.sandbox.ton import RunningTonEmulator, TonChain
+from chainfluence_sandbox.telegram import RunningEmulator, TelegramEmulatorControl
+from chainfluence_sandbox.ton import RunningTonEmulator, TonChain
 from tests.deals.world import World, build_world, onboard, running
 
 

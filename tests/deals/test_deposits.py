@@ -10,9 +10,9 @@ from pytoniq_core.boc.address import Address
 from pytoniq_core.boc.cell import Cell
 from pytoniq_core.tlb.account import StateInit
 
-from chainfluence.sandbox.ton import SandboxWallet
 from chainfluence.ton.escrow import EscrowOp
 from chainfluence.ton.wallet import MIN_OP_VALUE_NANO
+from chainfluence_sandbox.ton import SandboxWallet
 from tests.deals.world import ADVERTISER_ID, PUBLISHER_ID, TON, World
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 
-from chainfluence.sandbox.telegram import TelegramEmulatorControl
+from chainfluence_sandbox.telegram import TelegramEmulatorControl
 from tests.factories import create_deal, eventually, login
 from tests.offers.world import list_channel
 

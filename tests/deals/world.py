@@ -26,12 +26,12 @@ from chainfluence.config import Settings
 from chainfluence.kit import time as clock
 from chainfluence.kit.time import utcnow
 from chainfluence.runtime import Runtime
-from chainfluence.sandbox.telegram import RunningEmulator, TelegramEmulatorControl
-from chainfluence.sandbox.telegram.schemas import ChatOut
-from chainfluence.sandbox.ton import RunningTonEmulator, SandboxWallet, TonChain
 from chainfluence.ton.escrow import EscrowOp
 from chainfluence.ton.signing import OfflineWallet, WalletVersion
 from chainfluence.ton.transactions import raw_address
+from chainfluence_sandbox.telegram import RunningEmulator, TelegramEmulatorControl
+from chainfluence_sandbox.telegram.schemas import ChatOut
+from chainfluence_sandbox.ton import RunningTonEmulator, SandboxWallet, TonChain
 from tests.conftest import app_client, make_settings, runtime_of, telegram_settings
 from tests.factories import login
 from tests.ton.chain_harness import fresh_address

@@ -22,7 +22,6 @@ from chainfluence.escrow.service import REFUND_MARGIN
 from chainfluence.formats import AdFormat, format_spec
 from chainfluence.kit import time as clock
 from chainfluence.kit.time import utcnow
-from chainfluence.sandbox.tvm import AccountState, Emulator, InternalMessage
 from chainfluence.ton.escrow import (
     GET_ESCROW_DATA,
     EscrowTerms,
@@ -32,6 +31,7 @@ from chainfluence.ton.escrow import (
     parse_escrow_data,
 )
 from chainfluence.ton.wallet import platform_wallet_for
+from chainfluence_sandbox.tvm import AccountState, Emulator, InternalMessage
 from tests.conftest import app_client, make_settings, runtime_of
 from tests.factories import create_channel, create_deal, login
 from tests.wallets.ton_connect_wallet import TESTNET, TonConnectWallet, link_wallet

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 
 from chainfluence.kit.time import utcnow
-from chainfluence.sandbox.telegram import TelegramEmulatorControl
-from chainfluence.sandbox.telegram.client import EmulatorControlError
+from chainfluence_sandbox.telegram import TelegramEmulatorControl
+from chainfluence_sandbox.telegram.client import EmulatorControlError
 from tests.conftest import runtime_of
 from tests.factories import login
 

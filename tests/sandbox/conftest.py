@@ -13,8 +13,8 @@ import pytest
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 
-from chainfluence.sandbox.telegram import BotAccount, RunningEmulator, TelegramEmulatorControl
-from chainfluence.sandbox.telegram.schemas import ChatOut, UserOut
+from chainfluence_sandbox.telegram import BotAccount, RunningEmulator, TelegramEmulatorControl
+from chainfluence_sandbox.telegram.schemas import ChatOut, UserOut
 from tests.conftest import BOT_USERNAME
 
 # The emulator itself and `emulator`, `control`, `bot_account` are in tests/conftest.py.

@@ -24,8 +24,8 @@ from chainfluence.config import SANDBOX_PLATFORM_MNEMONIC, Settings
 from chainfluence.kit import migrate
 from chainfluence.kit import time as clock
 from chainfluence.kit.db import create_engine
-from chainfluence.sandbox import api as sandbox_api
-from chainfluence.sandbox.services import SandboxServices, sandbox_services, state_file
+from chainfluence_sandbox import api as sandbox_api
+from chainfluence_sandbox.services import SandboxServices, sandbox_services, state_file
 from tests.conftest import REDIS_URL, make_settings, runtime_of
 from tests.factories import eventually
 from tests.wallets.ton_connect_wallet import TonConnectWallet, link_wallet
@@ -147,7 +147,7 @@ async def running_sandbox(settings: Settings, *, forget: bool = True) -> AsyncIt
     """The app over the emulators, as `serve` runs it; `forget` drops their saved state after."""
     try:
         async with sandbox_services(settings) as services:
-            app = create_app(services.settings, sandbox=services)
+            app = create_app(services.settings, services=services)
             async with app.router.lifespan_context(app):
                 transport = httpx.ASGITransport(app=app)
                 async with httpx.AsyncClient(
@@ -535,7 +535,7 @@ async def test_production_mode_does_not_expose_the_sandbox_routes(tmp_path: Path
     started = sandbox_settings(f"sqlite+aiosqlite:///{tmp_path}/s.sqlite3", tmp_path)
     async with sandbox_services(started) as services:
         assert services.running
-        app = create_app(production, sandbox=services, consume_jobs=False)
+        app = create_app(production, services=services, consume_jobs=False)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:

@@ -181,9 +181,9 @@ async def test_a_helper_whose_api_does_not_answer_says_so(tmp_path: Path) -> Non
     # `sandbox up` acting through an API that is down (a killed replica, not started yet).
     from fastapi import FastAPI
 
-    from chainfluence.sandbox.processes import create_sandbox_app
-    from chainfluence.sandbox.services import SandboxServices, populate_telegram
-    from chainfluence.sandbox.telegram import RunningEmulator, create_telegram_emulator
+    from chainfluence_sandbox.processes import create_sandbox_app
+    from chainfluence_sandbox.services import SandboxServices, populate_telegram
+    from chainfluence_sandbox.telegram import RunningEmulator, create_telegram_emulator
 
     down = f"http://127.0.0.1:{free_port()}"
     services = SandboxServices(settings=Settings(_env_file=None), api_url=down)  # type: ignore[call-arg]

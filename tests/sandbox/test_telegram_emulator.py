@@ -33,8 +33,8 @@ from aiogram.types import (
 from aiogram.utils.formatting import Bold, Text, TextLink
 from PIL import Image
 
-from chainfluence.sandbox.telegram import BotAccount, RunningEmulator, TelegramEmulatorControl
-from chainfluence.sandbox.telegram.schemas import ChatOut, UserOut
+from chainfluence_sandbox.telegram import BotAccount, RunningEmulator, TelegramEmulatorControl
+from chainfluence_sandbox.telegram.schemas import ChatOut, UserOut
 
 
 def png(width: int = 640, height: int = 480, color: tuple[int, int, int] = (200, 40, 40)) -> bytes:

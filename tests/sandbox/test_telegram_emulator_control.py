@@ -13,14 +13,14 @@ from aiogram.utils.web_app import safe_parse_webapp_init_data
 from aiogram.utils.web_app_signature import safe_check_webapp_init_data_from_signature
 from PIL import Image
 
-from chainfluence.sandbox.telegram import (
+from chainfluence_sandbox.telegram import (
     BotAccount,
     EmulatorControlError,
     RunningEmulator,
     TelegramEmulatorControl,
     seed_demo,
 )
-from chainfluence.sandbox.telegram.schemas import ChatOut, UserOut
+from chainfluence_sandbox.telegram.schemas import ChatOut, UserOut
 
 # --- Mini App initData ----------------------------------------------------------------------
 

@@ -26,8 +26,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from chainfluence.kit.serving import serve_in_background
-from chainfluence.sandbox.telegram import BotAccount, RunningEmulator, TelegramEmulatorControl
-from chainfluence.sandbox.telegram.schemas import ChatOut, UserOut
+from chainfluence_sandbox.telegram import BotAccount, RunningEmulator, TelegramEmulatorControl
+from chainfluence_sandbox.telegram.schemas import ChatOut, UserOut
 
 T = TypeVar("T")
 

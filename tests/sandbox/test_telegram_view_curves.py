@@ -7,10 +7,10 @@ import httpx
 import pytest
 from telethon import functions, types
 
-from chainfluence.sandbox.telegram import BotAccount, RunningEmulator, TelegramEmulatorControl
-from chainfluence.sandbox.telegram.client import EmulatorControlError
-from chainfluence.sandbox.telegram.mtproto import EmulatedMTProto
-from chainfluence.sandbox.telegram.schemas import ChatOut, UserOut
+from chainfluence_sandbox.telegram import BotAccount, RunningEmulator, TelegramEmulatorControl
+from chainfluence_sandbox.telegram.client import EmulatorControlError
+from chainfluence_sandbox.telegram.mtproto import EmulatedMTProto
+from chainfluence_sandbox.telegram.schemas import ChatOut, UserOut
 
 HOUR = 3600
 

@@ -9,10 +9,10 @@ import httpx
 import pytest
 from aiogram import Bot
 
-from chainfluence.sandbox.telegram import TelegramEmulatorControl
-from chainfluence.sandbox.telegram.schemas import ChatOut, UserOut
 from chainfluence.telegram import posting
 from chainfluence.telegram.posting import Button, Creative
+from chainfluence_sandbox.telegram import TelegramEmulatorControl
+from chainfluence_sandbox.telegram.schemas import ChatOut, UserOut
 from tests.conftest import runtime_of
 from tests.factories import image_bytes
 

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from chainfluence.models import User
-from chainfluence.sandbox.telegram import BotAccount, TelegramEmulatorControl
-from chainfluence.sandbox.telegram.schemas import MessageOut
 from chainfluence.telegram.lifecycle import polling
+from chainfluence_sandbox.telegram import BotAccount, TelegramEmulatorControl
+from chainfluence_sandbox.telegram.schemas import MessageOut
 from tests.channels.world import Publisher, channel_with_bot, list_channel, publisher
 from tests.conftest import runtime_of
 from tests.factories import eventually

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chainfluence.app import create_app
 from chainfluence.kit.serving import serve_in_background
-from chainfluence.sandbox.telegram import RunningEmulator, TelegramEmulatorControl
 from chainfluence.telegram.lifecycle import configure_webhook
+from chainfluence_sandbox.telegram import RunningEmulator, TelegramEmulatorControl
 from tests.conftest import make_settings, telegram_settings
 from tests.factories import eventually
 

@@ -23,7 +23,6 @@ from chainfluence.models import (
     User,
 )
 from chainfluence.runtime import Runtime
-from chainfluence.sandbox.ton import SandboxWallet, TonChain
 from chainfluence.ton.escrow import (
     EscrowOp,
     EscrowTerms,
@@ -32,6 +31,7 @@ from chainfluence.ton.escrow import (
     escrow_state_init,
 )
 from chainfluence.ton.transactions import raw_address
+from chainfluence_sandbox.ton import SandboxWallet, TonChain
 
 TON = 1_000_000_000
 CURRENT_VERSION = EscrowVersion.current()

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chainfluence.config import Settings
 from chainfluence.runtime import Runtime, build_runtime
-from chainfluence.sandbox.ton import RunningTonEmulator, SandboxWallet, TonChain
-from chainfluence.sandbox.tvm import Emulator
 from chainfluence.ton.escrow import EscrowVersion
+from chainfluence_sandbox.ton import RunningTonEmulator, SandboxWallet, TonChain
+from chainfluence_sandbox.tvm import Emulator
 from tests.conftest import make_settings
 from tests.ton.chain_harness import TON
 from tests.ton.escrow_harness import DAY, EscrowUnderTest, make_terms

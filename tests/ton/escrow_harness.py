@@ -14,14 +14,6 @@ from pytoniq_core.boc.address import Address
 from pytoniq_core.boc.cell import Cell
 from pytoniq_core.tlb.account import StateInit
 
-from chainfluence.sandbox.tvm import (
-    EMPTY_CELL,
-    AccountState,
-    AccountStatus,
-    Emulator,
-    InternalMessage,
-    TransactionResult,
-)
 from chainfluence.ton.escrow import (
     GET_ESCROW_DATA,
     EscrowData,
@@ -31,6 +23,14 @@ from chainfluence.ton.escrow import (
     escrow_address,
     escrow_state_init,
     parse_escrow_data,
+)
+from chainfluence_sandbox.tvm import (
+    EMPTY_CELL,
+    AccountState,
+    AccountStatus,
+    Emulator,
+    InternalMessage,
+    TransactionResult,
 )
 
 TON = 1_000_000_000

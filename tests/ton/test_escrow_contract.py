@@ -13,13 +13,6 @@ import pytest
 from pytoniq_core.boc.builder import Builder
 from pytoniq_core.boc.cell import Cell
 
-from chainfluence.sandbox.tvm import (
-    EMPTY_CELL,
-    AccountState,
-    AccountStatus,
-    Emulator,
-    InternalMessage,
-)
 from chainfluence.ton.escrow import (
     PAYOUT_FEE_RESERVE_NANO,
     EscrowExitCode,
@@ -32,6 +25,13 @@ from chainfluence.ton.escrow import (
     release_body,
     split_amounts,
     split_body,
+)
+from chainfluence_sandbox.tvm import (
+    EMPTY_CELL,
+    AccountState,
+    AccountStatus,
+    Emulator,
+    InternalMessage,
 )
 from tests.ton.escrow_harness import (
     DAY,

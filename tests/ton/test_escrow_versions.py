@@ -18,7 +18,6 @@ from pytoniq_core.boc.builder import Builder
 from pytoniq_core.boc.cell import Cell
 from pytoniq_core.tlb.account import StateInit
 
-from chainfluence.sandbox.tvm import AccountState, AccountStatus, Emulator
 from chainfluence.ton.escrow import (
     EscrowExitCode,
     EscrowState,
@@ -31,6 +30,7 @@ from chainfluence.ton.escrow import (
     release_body,
     storage_rent_nano,
 )
+from chainfluence_sandbox.tvm import AccountState, AccountStatus, Emulator
 from tests.ton.escrow_harness import (
     DAY,
     OP_VALUE,

@@ -14,10 +14,10 @@ from pytoniq_core.tlb.account import StateInit
 from chainfluence.config import Settings
 from chainfluence.models import ChainTxKind, Deal, EscrowActionKind, EscrowActionStatus
 from chainfluence.runtime import Runtime
-from chainfluence.sandbox.ton import SandboxWallet, TonChain
 from chainfluence.ton import actions
 from chainfluence.ton.signing import OfflineWallet, WalletVersion
 from chainfluence.ton.transactions import raw_address
+from chainfluence_sandbox.ton import SandboxWallet, TonChain
 from tests.conftest import app_client, runtime_of
 from tests.factories import create_channel, create_deal, login
 from tests.ton.chain_harness import TON, EscrowDeal, fresh_address, orders, recorded

@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable
 from chainfluence.config import Settings
 from chainfluence.models import Deal, EscrowActionKind, EscrowActionStatus
 from chainfluence.runtime import build_runtime
-from chainfluence.sandbox.ton import SandboxWallet, TonChain
 from chainfluence.ton import actions
+from chainfluence_sandbox.ton import SandboxWallet, TonChain
 from tests.ton.chain_harness import TON, create_escrow_deal, load_deal, orders, pay
 
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from chainfluence.sandbox.tvm import (
+from chainfluence.ton.escrow import (
+    GET_ESCROW_DATA,
+    escrow_address,
+    escrow_code,
+    escrow_initial_data,
+    parse_escrow_data,
+)
+from chainfluence_sandbox.tvm import (
     AccountState,
     AccountStatus,
     EmulationError,
@@ -16,13 +23,6 @@ from chainfluence.sandbox.tvm import (
     emulator_default_config,
     emulator_version,
     load_mainnet_config,
-)
-from chainfluence.ton.escrow import (
-    GET_ESCROW_DATA,
-    escrow_address,
-    escrow_code,
-    escrow_initial_data,
-    parse_escrow_data,
 )
 from tests.ton.escrow_harness import NOW, PARTIES, TON, make_terms, party
 

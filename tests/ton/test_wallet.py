@@ -12,8 +12,6 @@ from chainfluence.config import Settings
 from chainfluence.kit.time import advance
 from chainfluence.models import Deal, EscrowActionKind, EscrowActionStatus
 from chainfluence.runtime import Runtime, build_runtime
-from chainfluence.sandbox.ton import SandboxWallet, TonChain
-from chainfluence.sandbox.tvm import AccountStatus
 from chainfluence.ton import actions
 from chainfluence.ton.escrow import (
     EscrowOp,
@@ -23,6 +21,8 @@ from chainfluence.ton.escrow import (
     split_amounts,
 )
 from chainfluence.ton.wallet import PlatformWallet
+from chainfluence_sandbox.ton import SandboxWallet, TonChain
+from chainfluence_sandbox.tvm import AccountStatus
 from tests.ton.chain_harness import (
     TON,
     EscrowDeal,

@@ -14,12 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chainfluence.kit.serving import serve_in_background
 from chainfluence.models import ChainTxKind, DealStatus
 from chainfluence.runtime import Runtime
-from chainfluence.sandbox.ton import SandboxWallet, TonChain, create_ton_emulator
 from chainfluence.ton.client import TonClient
 from chainfluence.ton.escrow import EscrowExitCode, release_body
 from chainfluence.ton.events import BounceEvent, DepositEvent, Funding, PayoutEvent
 from chainfluence.ton.observations import ChainObservations
 from chainfluence.ton.watcher import ChainWatcher, WatchMode
+from chainfluence_sandbox.ton import SandboxWallet, TonChain, create_ton_emulator
 from tests.ton.chain_harness import (
     TON,
     create_escrow_deal,

@@ -19,7 +19,7 @@ from ton_core import NetworkGlobalID, PrivateKey, WalletV5Config, WalletV5Subwal
 from tonutils.contracts import WalletV4R2, WalletV5R1
 
 from chainfluence.kit.time import utcnow
-from chainfluence.sandbox.ton_connect import ton_proof_digest
+from chainfluence_sandbox.ton_connect import ton_proof_digest
 
 MAINNET = -239
 TESTNET = -3

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from chainfluence.sandbox.ton import SandboxWallet, TonChain
+from chainfluence_sandbox.ton import SandboxWallet, TonChain
 
 TON = 1_000_000_000
 

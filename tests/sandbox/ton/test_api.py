@@ -14,12 +14,12 @@ from tonutils.clients import ToncenterClient
 from tonutils.contracts.wallet.versions.v5 import WalletV5R1
 
 from chainfluence.kit.time import utcnow
-from chainfluence.sandbox.ton import RunningTonEmulator, SandboxWallet, TonChain
-from chainfluence.sandbox.tvm import text_comment
 from chainfluence.ton.client import TonApiError, TonClient
 from chainfluence.ton.escrow import EscrowState, EscrowTerms, escrow_address, escrow_state_init
 from chainfluence.ton.signing import OutgoingMessage
 from chainfluence.ton.transactions import raw_address
+from chainfluence_sandbox.ton import RunningTonEmulator, SandboxWallet, TonChain
+from chainfluence_sandbox.tvm import text_comment
 from tests.sandbox.ton.conftest import TON
 
 

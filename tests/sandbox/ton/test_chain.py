@@ -13,10 +13,10 @@ from pytoniq_core.boc.address import Address
 from pytoniq_core.tlb.transaction import MessageAny
 
 from chainfluence.kit.time import advance, utcnow
-from chainfluence.sandbox.ton import SandboxWallet, TonChain
-from chainfluence.sandbox.ton.chain import MessageRejectedError
-from chainfluence.sandbox.tvm import AccountStatus, Emulator, ExternalMessage
 from chainfluence.ton.signing import OfflineWallet, OutgoingMessage, WalletVersion
+from chainfluence_sandbox.ton import SandboxWallet, TonChain
+from chainfluence_sandbox.ton.chain import MessageRejectedError
+from chainfluence_sandbox.tvm import AccountStatus, Emulator, ExternalMessage
 from tests.sandbox.ton.conftest import TON
 
 

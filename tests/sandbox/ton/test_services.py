@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from chainfluence.runtime import build_runtime
-from chainfluence.sandbox.services import PLATFORM_WALLET_FUNDS_NANO, sandbox_services
 from chainfluence.ton.client import TonClient
+from chainfluence_sandbox.services import PLATFORM_WALLET_FUNDS_NANO, sandbox_services
 from tests.conftest import make_settings
 
 
