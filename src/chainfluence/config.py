@@ -257,6 +257,9 @@ class DealSettings(BaseModel):
     max_unavailable_checks: int = Field(default=10, ge=1)
     eternal_hold_days: float = Field(default=30, gt=0)
     test_hold_seconds: float = Field(default=300, gt=0)
+    # After an edit of a live post is found, the advertiser has this long to accept it; otherwise
+    # the advertiser is refunded. The hold clock keeps running meanwhile (the post stays up).
+    edit_window_hours: float = Field(default=2, gt=0)
     # How long one publishing attempt may hold its lease before another may try.
     publish_lease_seconds: float = Field(default=120, gt=0)
     sweep_interval_seconds: float = Field(default=10, gt=0)

@@ -57,10 +57,19 @@ SPEC: dict[tuple[str, str], Row] = {
     ("in_escrow", "posting_expired"): Row("refunding", _roles(SYSTEM)),
     # "Either party may open a dispute while money is held" (the system too: a failed re-check).
     ("in_escrow", "dispute"): Row("disputed", _roles(ADVERTISER, PUBLISHER, SYSTEM)),
-    # live: "Hold passed → verified"; "Deleted or edited → refunding".
+    # live: "Hold passed → verified"; "Deleted (or pushed down in its top hours) → refunding";
+    # "Edited → edit_pending", where the advertiser decides.
     ("live", "hold_passed"): Row("verified", _roles(SYSTEM)),
     ("live", "violation"): Row("refunding", _roles(SYSTEM)),
+    ("live", "edit_detected"): Row("edit_pending", _roles(SYSTEM)),
     ("live", "dispute"): Row("disputed", _roles(ADVERTISER, PUBLISHER, SYSTEM)),
+    # edit_pending: "Only the advertiser may accept (the hold goes on with the edited post) or
+    # refuse (refund); no answer within the window → refund." Money is held: either party may
+    # open a dispute.
+    ("edit_pending", "edit_accepted"): Row("live", _roles(ADVERTISER)),
+    ("edit_pending", "edit_refused"): Row("refunding", _roles(ADVERTISER)),
+    ("edit_pending", "edit_expired"): Row("refunding", _roles(SYSTEM)),
+    ("edit_pending", "dispute"): Row("disputed", _roles(ADVERTISER, PUBLISHER)),
     # verified: the release is on its way; a party may still object before it is ordered.
     ("verified", "dispute"): Row("disputed", _roles(ADVERTISER, PUBLISHER, SYSTEM)),
     # disputed: "an operator ... releases, refunds or splits (splitting → split)".
@@ -75,6 +84,7 @@ OPEN_STATUSES = (
     "pending",
     "in_escrow",
     "live",
+    "edit_pending",
     "verified",
     "refunding",
     "disputed",

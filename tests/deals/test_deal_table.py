@@ -116,4 +116,4 @@ def test_check_answers_every_cell_as_the_spec_says() -> None:
         else:
             assert check(approved, action, actor) is rule
 
-    assert answers == {"allowed": 46, "409": (11 * 16 - 38) * 5, "403": 38 * 5 - 46, "guarded": 1}
+    assert answers == {"allowed": 55, "409": (12 * 20 - 46) * 5, "403": 46 * 5 - 55, "guarded": 1}

@@ -289,7 +289,7 @@ async def test_published_keys_keep_a_rotated_key_and_the_cli_picks_the_one_a_pac
     assert f"key {unknown['signature']['keyId']} is not published at {url}{KEY_PATH}" in output
 
 
-async def test_a_refunded_deal_s_pack_shows_the_failed_check_and_the_refund(
+async def test_a_refunded_deal_s_pack_shows_the_edit_found_and_the_refund(
     world: World, tmp_path: Path
 ) -> None:
     deal = await world.live_deal()
@@ -297,6 +297,9 @@ async def test_a_refunded_deal_s_pack_shows_the_failed_check_and_the_refund(
         world.channel.id, deal["postId"], text="Something else entirely", by_user_id=PUBLISHER_ID
     )
     await world.pass_time(dt.timedelta(seconds=310))
+    # The edit waits for the advertiser, who refuses it.
+    await world.until(deal["id"], "edit_pending")
+    await world.api("POST", f"/v1/deals/{deal['id']}/edit/refuse", ADVERTISER_ID)
     await world.until(deal["id"], "refunded", timeout=30)
     pack = await world.api("GET", f"/v1/deals/{deal['id']}/evidence", PUBLISHER_ID)
     key = (await world.client.get(KEY_PATH)).json()["keys"][0]["publicKey"]
@@ -305,7 +308,7 @@ async def test_a_refunded_deal_s_pack_shows_the_failed_check_and_the_refund(
 
     assert code == 0, output
     failed = pack["probes"][-1]
-    assert failed["result"] == "failed"
+    assert failed["result"] == "edited"
     assert failed["reason"] == "The post was edited after it was published."
     assert failed["messageIds"] == [deal["postId"]]
     assert failed["seenContentFingerprint"] != failed["expectedContentFingerprint"]
@@ -314,7 +317,7 @@ async def test_a_refunded_deal_s_pack_shows_the_failed_check_and_the_refund(
     refund = pack["chainTransactions"][1]
     assert [out["address"] for out in refund["to"]] == [pack["escrow"]["terms"]["advertiser"]]
     assert int(refund["to"][0]["amountNano"]) > 10 * TON
-    assert pack["deal"]["closeReason"] == "The post was edited after it was published."
+    assert pack["deal"]["closeReason"] == "The advertiser refused the edit of the post."
     inbox = await world.api("GET", "/v1/notifications", ADVERTISER_ID)
     [refunded] = [n for n in inbox if n["type"] == "funds_refunded"]
     assert f"/v1/deals/{deal['id']}/evidence" in refunded["body"]

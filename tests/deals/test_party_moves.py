@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 import httpx
+import pytest
 
 from chainfluence.ton.escrow import EscrowOp
 from tests.conftest import runtime_of
@@ -45,11 +46,18 @@ VERIFIED_MOVES: set[Cell] = {
     ("verified", "dispute", ADVERTISER, "disputed"),
     ("verified", "dispute", PUBLISHER, "disputed"),
 }
+# Accepting and refusing are driven in tests/deals/test_edits.py, the disputes here.
+EDIT_MOVES: set[Cell] = {
+    ("edit_pending", "edit_accepted", ADVERTISER, "live"),
+    ("edit_pending", "edit_refused", ADVERTISER, "refunding"),
+    ("edit_pending", "dispute", ADVERTISER, "disputed"),
+    ("edit_pending", "dispute", PUBLISHER, "disputed"),
+}
 ROLES_BY_ID = {str(ADVERTISER_ID): ADVERTISER, str(PUBLISHER_ID): PUBLISHER}
 
 
 def test_these_tests_cover_every_party_and_operator_move_of_the_spec() -> None:
-    assert party_cells() == PENDING_MOVES | FUNDED_MOVES | VERIFIED_MOVES
+    assert party_cells() == PENDING_MOVES | FUNDED_MOVES | VERIFIED_MOVES | EDIT_MOVES
 
 
 def _moves(events: list[dict[str, Any]], roles_by_id: dict[str, str]) -> set[Cell]:
@@ -237,12 +245,17 @@ async def test_funded_moves_each_guard_refuses_and_changes_nothing(world: World)
     assert await _observed(world, ids) == FUNDED_MOVES
 
 
-async def test_either_party_disputes_a_verified_deal_before_its_payout_is_ordered(
-    client: httpx.AsyncClient,
+@pytest.mark.parametrize(
+    ("status", "first_id"),
+    [("verified", 6201), ("edit_pending", 6211)],
+)
+async def test_either_party_disputes_a_verified_deal_or_a_pending_edit(
+    client: httpx.AsyncClient, status: str, first_id: int
 ) -> None:
     # A verified deal's release is ordered as soon as it gets there, so a party's dispute in
-    # between is a race in a running world; these deals are put in `verified` directly.
-    advertiser_id, publisher_id, channel_id = 6201, 6202, -1006200000001
+    # between is a race in a running world; these deals are put in their status directly.
+    advertiser_id, publisher_id = first_id, first_id + 1
+    channel_id = -1006200000000 - first_id
     advertiser = await login(client, advertiser_id)
     publisher = await login(client, publisher_id)
     await create_channel(runtime_of(client), owner_id=publisher_id, channel_id=channel_id)
@@ -254,7 +267,7 @@ async def test_either_party_disputes_a_verified_deal_before_its_payout_is_ordere
             advertiser=advertiser,
             acceptor=publisher,
             channel_id=channel_id,
-            status="verified",
+            status=status,
         )
         response = await client.post(
             f"/v1/deals/{deal_id}/dispute", json={"reason": "Objection."}, headers=headers
@@ -264,4 +277,5 @@ async def test_either_party_disputes_a_verified_deal_before_its_payout_is_ordere
         timeline = await client.get(f"/v1/deals/{deal_id}/timeline", headers=headers)
         moves |= _moves(timeline.json(), roles)
 
-    assert moves == VERIFIED_MOVES
+    disputes = {cell for cell in VERIFIED_MOVES | EDIT_MOVES if cell[:2] == (status, "dispute")}
+    assert moves == disputes

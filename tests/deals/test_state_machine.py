@@ -87,18 +87,26 @@ async def test_every_move_outside_the_table_is_refused_and_changes_nothing(
         refused["409" if wrong_status else "403"] += 1
         assert await _snapshot(client, deal_id) == before, (status, action, role)
 
-    # 11 statuses × 16 actions × 5 roles; the spec has 38 (status, action) rows, 46 allowed cells.
-    assert refused == {"409": (11 * 16 - 38) * 5, "403": 38 * 5 - 46}
+    # 12 statuses × 20 actions × 5 roles; the spec has 46 (status, action) rows, 55 allowed cells.
+    assert refused == {"409": (12 * 20 - 46) * 5, "403": 46 * 5 - 55}
 
 
 PARTY_ROUTES = {
     "cancel": ("/cancel", {}),
     "reject": ("/reject", {}),
     "dispute": ("/dispute", {"reason": "Not what we agreed."}),
+    "accept edit": ("/edit/accept", {}),
+    "refuse edit": ("/edit/refuse", {}),
 }
 
 
-ROUTE_ACTIONS = {"cancel": Action.cancel, "reject": Action.decline, "dispute": Action.dispute}
+ROUTE_ACTIONS = {
+    "cancel": Action.cancel,
+    "reject": Action.decline,
+    "dispute": Action.dispute,
+    "accept edit": Action.edit_accepted,
+    "refuse edit": Action.edit_refused,
+}
 
 
 def _allowed(status: DealStatus, route: str, role: Role) -> bool:

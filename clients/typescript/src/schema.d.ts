@@ -763,6 +763,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/deals/{deal_id}/edit/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept Edit
+         * @description The advertiser accepts the edit of the live post: the hold goes on with the edited post.
+         *
+         *     409 when no edit is waiting (also for a second accept), 403 for the publisher.
+         */
+        post: operations["accept_edit_v1_deals__deal_id__edit_accept_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/deals/{deal_id}/edit/refuse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refuse Edit
+         * @description The advertiser refuses the edit of the live post: the advertiser is refunded.
+         */
+        post: operations["refuse_edit_v1_deals__deal_id__edit_refuse_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/deals/{deal_id}/evidence": {
         parameters: {
             query?: never;
@@ -1661,6 +1703,13 @@ export interface components {
              * @description Why the deal was cancelled or refunded
              */
             closeReason: string | null;
+            /** @description While edit_pending: the old and new post; POST .../edit/accept keeps the deal */
+            pendingEdit: components["schemas"]["PendingEdit"] | null;
+            /**
+             * Editnotice
+             * @description Until the hold ends: what editing or deleting the post does to the deal
+             */
+            editNotice: string | null;
             /** Timeline */
             timeline: components["schemas"]["TimelineEvent"][];
             /**
@@ -1678,7 +1727,7 @@ export interface components {
          * DealStatus
          * @enum {string}
          */
-        DealStatus: "pending" | "in_escrow" | "live" | "verified" | "released" | "refunding" | "refunded" | "cancelled" | "disputed" | "splitting" | "split";
+        DealStatus: "pending" | "in_escrow" | "live" | "edit_pending" | "verified" | "released" | "refunding" | "refunded" | "cancelled" | "disputed" | "splitting" | "split";
         /** DisputeBody */
         DisputeBody: {
             /** Reason */
@@ -1964,7 +2013,7 @@ export interface components {
          * NotificationType
          * @enum {string}
          */
-        NotificationType: "booking_request" | "deposit_received" | "deal_accepted" | "deal_declined" | "creative_submitted" | "creative_approved" | "creative_changes_requested" | "posting_reminder" | "post_verified" | "funds_released" | "funds_refunded" | "dispute_opened" | "campaign_offer" | "offer_accepted" | "offer_declined" | "campaign_ending" | "offer_countered" | "offer_withdrawn" | "deal_cancelled" | "post_published" | "post_violation" | "dispute_resolved" | "channel_deactivated" | "review_received" | "system";
+        NotificationType: "booking_request" | "deposit_received" | "deal_accepted" | "deal_declined" | "creative_submitted" | "creative_approved" | "creative_changes_requested" | "posting_reminder" | "post_verified" | "funds_released" | "funds_refunded" | "dispute_opened" | "campaign_offer" | "offer_accepted" | "offer_declined" | "campaign_ending" | "offer_countered" | "offer_withdrawn" | "deal_cancelled" | "post_published" | "post_violation" | "post_edited" | "dispute_resolved" | "channel_deactivated" | "review_received" | "system";
         /** NotificationUpdate */
         NotificationUpdate: {
             /** Read */
@@ -2116,6 +2165,37 @@ export interface components {
             sent: number;
             /** Failed */
             failed: number;
+        };
+        /**
+         * PendingEdit
+         * @description An edit of the live post waiting for the advertiser's decision.
+         */
+        PendingEdit: {
+            /**
+             * Detectedat
+             * Format: date-time
+             */
+            detectedAt: string;
+            /**
+             * Respondby
+             * Format: date-time
+             * @description Accept before this, or the advertiser is refunded
+             */
+            respondBy: string;
+            /** Oldtext */
+            oldText: string;
+            /** Newtext */
+            newText: string;
+            /**
+             * Oldhash
+             * @description "0x" + 64 hex: the post as it should be
+             */
+            oldHash: string | null;
+            /**
+             * Newhash
+             * @description "0x" + 64 hex: the post as a check saw it
+             */
+            newHash: string | null;
         };
         /** PostResult */
         PostResult: {
@@ -7336,6 +7416,230 @@ export interface operations {
             };
             /** @description The request body is too large. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request headers are too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected error on our side; `requestId` identifies it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service we depend on (Telegram, the TON network, the platform wallet) is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    accept_edit_v1_deals__deal_id__edit_accept_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                deal_id: number | string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deal"];
+                };
+            };
+            /** @description The request cannot be carried out as sent (e.g. an expired ton_proof challenge). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not logged in, or the token or initData is invalid or expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Logged in, but not allowed to do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not visible to you). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not possible in the resource's current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request headers are too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected error on our side; `requestId` identifies it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service we depend on (Telegram, the TON network, the platform wallet) is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    refuse_edit_v1_deals__deal_id__edit_refuse_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                deal_id: number | string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deal"];
+                };
+            };
+            /** @description The request cannot be carried out as sent (e.g. an expired ton_proof challenge). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not logged in, or the token or initData is invalid or expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Logged in, but not allowed to do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not visible to you). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not possible in the resource's current state. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -3,7 +3,8 @@
 Every waiting status has a due time (`deals.next_check_at`); the sweep queues `deals.advance` for
 each due deal with a dedup key, so a lost job only delays the work. `advance` looks at the deal
 afresh and does what is due: expire an unfunded deal, publish at the scheduled time, expire a deal
-that could not be published, check a live post, or order the release of a verified one.
+that could not be published, check a live post, refund a deal whose edit the advertiser did not
+accept in time, or order the release of a verified one.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from chainfluence.channels.exceptions import (
     TelegramUnavailable,
 )
 from chainfluence.channels.verification import confirm_channel_manager
-from chainfluence.deals import repository, schedule, timeline
+from chainfluence.deals import edits, repository, schedule, timeline
 from chainfluence.deals.lifecycle import RELEASE_JOB, notify_operators, order
 from chainfluence.deals.publishing import publish_deal
 from chainfluence.deals.state_machine import OPEN_STATUSES, SYSTEM, Action, transition
@@ -70,6 +71,8 @@ async def advance(ctx: JobContext, *, deal_id: int) -> None:
         await _publish_when_due(runtime, deal_id)
     elif status is DealStatus.live:
         await check_live_deal(runtime, deal_id)
+    elif status is DealStatus.edit_pending:
+        await edits.expire_when_due(runtime, deal_id)
     elif status is DealStatus.verified:
         await release(ctx, deal_id=deal_id)
     elif status is not None:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence import jobs
-from chainfluence.deals import repository, timeline
+from chainfluence.deals import edits, repository, timeline
 from chainfluence.deals.state_machine import (
     CHAIN,
     FINAL_STATUSES,
@@ -107,13 +107,45 @@ async def after_transition(session: AsyncSession, change: Transition, actor: Act
             f"{price} is held in escrow",
             "The advertiser's payment arrived. Agree the creative; the bot publishes it on time.",
         )
+    elif target is S.live and action is Action.edit_accepted:
+        await _notify_parties(
+            session,
+            deal,
+            NotificationType.post_edited,
+            "the advertiser accepted the edit",
+            "The hold goes on; later checks compare the post with its edited version.",
+            skip=actor.user_id,
+        )
     elif target is S.live:
+        published = "The bot published the approved post and now checks that it stays up unchanged."
         await _notify_parties(
             session,
             deal,
             NotificationType.post_published,
             "the ad is live",
-            "The bot published the approved post and now checks that it stays up unchanged.",
+            published,
+            only=(deal.advertiser_id,),
+        )
+        publish = await timeline.last(session, deal.id, Action.publish.value)
+        window = (publish.details if publish else {}).get("edit_window_hours")
+        await _notify_parties(
+            session,
+            deal,
+            NotificationType.post_published,
+            "the ad is live",
+            f"{published} {edits.notice(window)}",
+            only=(deal.publisher_id,),
+        )
+    elif target is S.edit_pending:
+        respond_by = deal.next_check_at.strftime("%Y-%m-%d %H:%M UTC") if deal.next_check_at else ""
+        await _notify_parties(
+            session,
+            deal,
+            NotificationType.post_edited,
+            "the ad post was edited",
+            "The deal is paused. The advertiser may accept the edit (the hold then goes on with "
+            f"the edited post) until {respond_by}; if they refuse it or do not answer in time, "
+            "the advertiser is refunded.",
         )
     elif target is S.verified:
         deal.next_check_at = change.at
@@ -133,7 +165,7 @@ async def after_transition(session: AsyncSession, change: Transition, actor: Act
         await order(session, deal, EscrowActionKind.refund)
         kind = (
             NotificationType.post_violation
-            if action is Action.violation
+            if action in (Action.violation, Action.edit_refused, Action.edit_expired)
             else NotificationType.deal_declined
             if action is Action.decline
             else NotificationType.deal_cancelled

@@ -280,6 +280,7 @@ async def _went_live(
     deal.probe_schedule = [moment.isoformat() for moment in probes]
     deal.next_check_at = probes[0]
     evidence["hold_until"] = deal.hold_until.isoformat()
+    evidence["edit_window_hours"] = runtime.settings.deals.edit_window_hours
     evidence["top_until"] = deal.top_until.isoformat() if deal.top_until else None
     return await transition(session, deal_id, Action.publish, actor, details=evidence)
 

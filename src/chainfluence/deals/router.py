@@ -13,6 +13,7 @@ from chainfluence.deals import (
     actions,
     creative_schemas,
     creatives,
+    edits,
     publishing,
     repository,
     schemas,
@@ -193,4 +194,26 @@ async def dispute_deal(
 ) -> schemas.Deal:
     actor = await _party_actor(session, deal, user.id, runtime)
     moved = await actions.open_dispute(session, deal.id, actor, body.reason, runtime.settings)
+    return await _render_one(session, moved, runtime)
+
+
+@router.post("/{deal_id}/edit/accept", response_model=schemas.Deal)
+async def accept_edit(
+    deal: PartyDeal, user: CurrentUser, session: DBSession, runtime: RuntimeDep
+) -> schemas.Deal:
+    """The advertiser accepts the edit of the live post: the hold goes on with the edited post.
+
+    409 when no edit is waiting (also for a second accept), 403 for the publisher."""
+    actor = await _party_actor(session, deal, user.id, runtime)
+    moved = await edits.accept(session, deal.id, actor)
+    return await _render_one(session, moved, runtime)
+
+
+@router.post("/{deal_id}/edit/refuse", response_model=schemas.Deal)
+async def refuse_edit(
+    deal: PartyDeal, user: CurrentUser, session: DBSession, runtime: RuntimeDep
+) -> schemas.Deal:
+    """The advertiser refuses the edit of the live post: the advertiser is refunded."""
+    actor = await _party_actor(session, deal, user.id, runtime)
+    moved = await edits.refuse(session, deal.id, actor)
     return await _render_one(session, moved, runtime)

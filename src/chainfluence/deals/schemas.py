@@ -24,6 +24,17 @@ class TimelineEvent(Schema):
     created_at: UtcDateTime
 
 
+class PendingEdit(Schema):
+    """An edit of the live post waiting for the advertiser's decision."""
+
+    detected_at: UtcDateTime
+    respond_by: UtcDateTime = Field(description="Accept before this, or the advertiser is refunded")
+    old_text: str
+    new_text: str
+    old_hash: str | None = Field(description='"0x" + 64 hex: the post as it should be')
+    new_hash: str | None = Field(description='"0x" + 64 hex: the post as a check saw it')
+
+
 class Deal(Schema):
     id: int
     deal_id: int = Field(description="Same as id (the Mini App reads dealId)")
@@ -76,6 +87,12 @@ class Deal(Schema):
     disputed_by: TgId | None
     dispute_outcome: dict[str, Any] | None
     close_reason: str | None = Field(description="Why the deal was cancelled or refunded")
+    pending_edit: PendingEdit | None = Field(
+        description="While edit_pending: the old and new post; POST .../edit/accept keeps the deal"
+    )
+    edit_notice: str | None = Field(
+        description="Until the hold ends: what editing or deleting the post does to the deal"
+    )
     timeline: list[TimelineEvent]
     created_at: UtcDateTime
     updated_at: UtcDateTime

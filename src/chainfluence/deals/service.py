@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence.config import DealSettings
-from chainfluence.deals import repository, schedule, schemas, timeline
+from chainfluence.deals import edits, repository, schedule, schemas, timeline
 from chainfluence.formats import format_spec
 from chainfluence.kit.time import utcnow
 from chainfluence.kit.ton_address import friendly_or_none
@@ -219,7 +219,16 @@ def _to_schema(
         disputed_by=deal.disputed_by,
         dispute_outcome=deal.dispute_outcome,
         close_reason=deal.close_reason,
+        pending_edit=edits.pending(deal, events),
+        edit_notice=_edit_notice(deal, events),
         timeline=[schemas.TimelineEvent.model_validate(event) for event in events],
         created_at=deal.created_at,
         updated_at=deal.updated_at,
     )
+
+
+def _edit_notice(deal: Deal, events: list[DealEvent]) -> str | None:
+    if deal.status not in (DealStatus.in_escrow, DealStatus.live, DealStatus.edit_pending):
+        return None
+    publish = next((e for e in reversed(events) if e.event == "publish"), None)
+    return edits.notice((publish.details if publish else {}).get("edit_window_hours"))

@@ -37,6 +37,10 @@ class Action(StrEnum):
     creative_expired = "creative_expired"
     posting_expired = "posting_expired"
     violation = "violation"
+    edit_detected = "edit_detected"
+    edit_accepted = "edit_accepted"
+    edit_refused = "edit_refused"
+    edit_expired = "edit_expired"
     hold_passed = "hold_passed"
     release_confirmed = "release_confirmed"
     refund_confirmed = "refund_confirmed"
@@ -91,7 +95,9 @@ class Rule:
 
 FINAL_STATUSES = FINAL_DEAL_STATUSES
 # Money is held by the escrow (or on its way out) in these.
-FUNDED_STATUSES = frozenset({S.in_escrow, S.live, S.verified, S.refunding, S.disputed, S.splitting})
+FUNDED_STATUSES = frozenset(
+    {S.in_escrow, S.live, S.edit_pending, S.verified, S.refunding, S.disputed, S.splitting}
+)
 OPEN_STATUSES = OPEN_DEAL_STATUSES
 
 
@@ -187,7 +193,42 @@ def _rules() -> Iterable[Rule]:
         Action.violation,
         S.refunding,
         frozenset({Role.system}),
-        "the post was deleted, edited or pushed down early",
+        "the post was deleted or pushed down early",
+    )
+    yield Rule(
+        S.live,
+        Action.edit_detected,
+        S.edit_pending,
+        frozenset({Role.system}),
+        "the post was edited: the advertiser decides whether the edit stands",
+    )
+    yield Rule(
+        S.edit_pending,
+        Action.edit_accepted,
+        S.live,
+        frozenset({Role.advertiser}),
+        "the advertiser accepted the edit; the hold goes on with the edited post as reference",
+    )
+    yield Rule(
+        S.edit_pending,
+        Action.edit_refused,
+        S.refunding,
+        frozenset({Role.advertiser}),
+        "the advertiser refused the edit; the advertiser is refunded",
+    )
+    yield Rule(
+        S.edit_pending,
+        Action.edit_expired,
+        S.refunding,
+        frozenset({Role.system}),
+        "the advertiser did not accept the edit within the window",
+    )
+    yield Rule(
+        S.edit_pending,
+        Action.dispute,
+        S.disputed,
+        both,
+        "a party asks an operator to decide about the edit while the money is held",
     )
     yield Rule(
         S.live,
@@ -270,6 +311,10 @@ _ACTION_WORDS = {
     Action.creative_expired: "expire the creative of",
     Action.posting_expired: "expire the posting of",
     Action.violation: "flag a violation on",
+    Action.edit_detected: "flag an edit on",
+    Action.edit_accepted: "accept an edit of",
+    Action.edit_refused: "refuse an edit of",
+    Action.edit_expired: "expire the edit of",
     Action.hold_passed: "verify",
     Action.release_confirmed: "confirm the release of",
     Action.refund_confirmed: "confirm the refund of",

@@ -4,8 +4,9 @@ Telegram tells a bot nothing when its own post is edited or deleted, so each che
 post to the service chat and compares what comes back with the fingerprint taken at publishing
 (`telegram.posting`). The formats with top hours (1/24, 2/48, 3/72) also require that no newer
 post appeared in the channel during them (`channel_posts`, observed by the bot). Every check is a
-timeline entry with its evidence; a failed one refunds the advertiser, the final one passing
-verifies the deal for release.
+timeline entry with its evidence; a deleted post or a newer one in the top hours refunds the
+advertiser, an edited one waits for the advertiser's decision (`edits`), and the final check
+passing verifies the deal for release.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import logging
 from typing import Any
 
 from chainfluence.channels import repository as channels
-from chainfluence.deals import repository, schedule, timeline
+from chainfluence.deals import edits, repository, schedule, timeline
 from chainfluence.deals.state_machine import SYSTEM, Action, transition
 from chainfluence.kit.time import utcnow
 from chainfluence.models import DealStatus
@@ -86,7 +87,9 @@ async def _judge(
         if probe.deleted:
             violation = "The post was deleted before its hold ended."
         elif not probe.matches(published):
-            violation = "The post was edited after it was published."
+            deal.checks_unavailable = 0
+            await edits.found(runtime, session, deal, probe, evidence)
+            return
         elif deal.top_until is not None:
             window_end = min(now, deal.top_until)
             newer = await channels.newer_post_exists(

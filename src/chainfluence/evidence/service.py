@@ -33,6 +33,7 @@ FORMAT: Final = "chainfluence.evidence/1"
 PROBE_RESULTS: Final = {
     "post_check_passed": "passed",
     "violation": "failed",
+    "edit_detected": "edited",  # the advertiser then accepts the edit or is refunded
     "post_check_unavailable": "unavailable",
 }
 

@@ -26,6 +26,8 @@ class DealStatus(StrEnum):
     pending = "pending"  # waiting for the advertiser's deposit
     in_escrow = "in_escrow"  # funded; creative agreed and post scheduled inside this state
     live = "live"  # published; verification runs through the hold
+    # the live post was edited: paused until the advertiser accepts the edit (or it refunds)
+    edit_pending = "edit_pending"
     verified = "verified"  # hold passed; release sent, waiting for its confirmation
     released = "released"  # publisher paid (final)
     refunding = "refunding"  # refund sent, waiting for its confirmation

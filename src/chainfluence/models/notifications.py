@@ -36,6 +36,7 @@ class NotificationType(StrEnum):
     deal_cancelled = "deal_cancelled"
     post_published = "post_published"
     post_violation = "post_violation"
+    post_edited = "post_edited"
     dispute_resolved = "dispute_resolved"
     channel_deactivated = "channel_deactivated"
     review_received = "review_received"

@@ -101,6 +101,8 @@ class Probe:
     # Whether the forwarded copy carried the inline keyboard.
     has_markup: bool = False
     message_ids: list[int] = field(default_factory=list)
+    # The text (or captions) the post shows now, its messages' joined by blank lines.
+    text: str = ""
 
     def matches(self, published: Published) -> bool:
         if self.deleted:
@@ -263,6 +265,12 @@ def fingerprint(messages: Sequence[Message], *, with_markup: bool = True) -> str
     return "0x" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def post_text(messages: Sequence[Message]) -> str:
+    """What a post says: its messages' texts or captions, joined by blank lines."""
+    parts = (m.text if m.text is not None else m.caption for m in messages)
+    return "\n\n".join(part for part in parts if part)
+
+
 async def _forward(
     bot: Bot, service_chat_id: int, channel_id: int, message_id: int
 ) -> Message | None:
@@ -307,6 +315,7 @@ async def probe_post(
         content_fingerprint=fingerprint(copies, with_markup=False),
         has_markup=any(c.reply_markup is not None for c in copies),
         message_ids=list(message_ids),
+        text=post_text(copies),
     )
 
 

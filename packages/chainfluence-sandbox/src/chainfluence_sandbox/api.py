@@ -373,7 +373,9 @@ def sandbox_router(services: SandboxServices) -> APIRouter:
     ) -> schemas.ChannelPost:
         """As the channel's owner, edit the text (or caption) of the deal's ad post.
 
-        The bot receives the `edited_channel_post` update, and the deal goes to the refund path.
+        Telegram tells no bot about edits of its own posts: the app finds the edit at its next
+        probe of the post, and the deal waits in `edit_pending` for the advertiser to accept it
+        (or refunds them).
         """
         state = telegram()[0]
         chat, message_ids, owner = _deal_post(await deal_of(request, deal_id), state)
