@@ -9,9 +9,11 @@ through Redis, and the payout through the wallet's and the watcher's real period
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 import uuid
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -20,15 +22,15 @@ from chainfluence.jobs.redis import BullMQQueue
 from chainfluence.runtime import build_runtime
 from chainfluence.ton.escrow import EscrowOp
 from tests.conftest import runtime_of
-from tests.deals.world import TON, World, running
+from tests.deals.world import PUBLISHER_ID, TON, World, running
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-async def test_a_deal_on_bullmq_and_postgresql_at_production_timings(
-    stopped_world: World, redis_url: str
-) -> None:
+@contextlib.asynccontextmanager
+async def _on_bullmq(stopped_world: World, redis_url: str) -> AsyncIterator[World]:
+    """The world's app on the production shape: an API that only enqueues, and a worker that
+    consumes the queue, runs the sweeps, the chain watcher and the platform wallet."""
     world = stopped_world
     settings = world.settings
     assert settings.database.url.startswith("postgresql")
@@ -46,8 +48,6 @@ async def test_a_deal_on_bullmq_and_postgresql_at_production_timings(
             "deals": DealSettings(test_hold_seconds=300, probes_per_hold=2),
         }
     )
-    # The production shape: an API that only enqueues, and a worker that consumes the queue,
-    # runs the sweeps, the chain watcher and the platform wallet.
     worker = build_runtime(world.settings)
     async with running(world, drain=False) as live_world:
         queue = worker.queue
@@ -55,23 +55,31 @@ async def test_a_deal_on_bullmq_and_postgresql_at_production_timings(
         assert not runtime_of(live_world.client).consuming
         try:
             await worker.start_consuming()
-            deal_id = await world.make_deal(amount="10")
-            request = await world.pay(deal_id)
-            started = time.monotonic()
-            funded = await world.until(deal_id, "in_escrow", timeout=30)
-            waits = {"deposit → in_escrow": time.monotonic() - started}
-            await world.agree_creative(deal_id)
-            await world.pass_time(dt.timedelta(hours=1, seconds=5), settle=0)
-            started = time.monotonic()
-            live = await world.until(deal_id, "live", timeout=60)
-            waits["scheduled time → live"] = time.monotonic() - started
-            await world.pass_time(dt.timedelta(seconds=310), settle=0)
-            started = time.monotonic()
-            released = await world.until(deal_id, "released", timeout=120)
-            waits["hold over → released"] = time.monotonic() - started
+            yield live_world
         finally:
             await queue.obliterate()
             await worker.close()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_deal_on_bullmq_and_postgresql_at_production_timings(
+    stopped_world: World, redis_url: str
+) -> None:
+    async with _on_bullmq(stopped_world, redis_url) as world:
+        deal_id = await world.make_deal(amount="10")
+        request = await world.pay(deal_id)
+        started = time.monotonic()
+        funded = await world.until(deal_id, "in_escrow", timeout=30)
+        waits = {"deposit → in_escrow": time.monotonic() - started}
+        await world.agree_creative(deal_id)
+        await world.pass_time(dt.timedelta(hours=1, seconds=5), settle=0)
+        started = time.monotonic()
+        live = await world.until(deal_id, "live", timeout=60)
+        waits["scheduled time → live"] = time.monotonic() - started
+        await world.pass_time(dt.timedelta(seconds=310), settle=0)
+        started = time.monotonic()
+        released = await world.until(deal_id, "released", timeout=120)
+        waits["hold over → released"] = time.monotonic() - started
 
     print("\n" + "\n".join(f"{step}: {seconds:.1f} s" for step, seconds in waits.items()))
     fee = int(released["platformFeeNano"])
@@ -84,3 +92,33 @@ async def test_a_deal_on_bullmq_and_postgresql_at_production_timings(
     assert world.received(world.publisher_key.address) == 10 * TON - fee
     assert world.received(world.fee_recipient) == fee
     assert len(await world.control.messages(world.channel.id, sent_by_bot=True)) == 1
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_an_unanswered_edit_refunds_on_bullmq_at_production_timings(
+    stopped_world: World, redis_url: str
+) -> None:
+    async with _on_bullmq(stopped_world, redis_url) as world:
+        deal_id = await world.make_deal(amount="10")
+        await world.pay(deal_id)
+        await world.until(deal_id, "in_escrow", timeout=30)
+        await world.agree_creative(deal_id)
+        await world.pass_time(dt.timedelta(hours=1, seconds=5), settle=0)
+        live = await world.until(deal_id, "live", timeout=60)
+        edited = "Something else entirely"
+        await world.control.edit_post(
+            world.channel.id, live["postId"], text=edited, by_user_id=PUBLISHER_ID
+        )
+        await world.pass_time(dt.timedelta(seconds=310), settle=0)
+        paused = await world.until(deal_id, "edit_pending", timeout=60)
+        # Past the edit window (2 h by default) the sweep's job, through Redis, refunds.
+        await world.pass_time(dt.timedelta(hours=2, seconds=5), settle=0)
+        refunded = await world.until(deal_id, "refunded", timeout=120)
+
+    events = [e["event"] for e in refunded["timeline"]]
+    assert paused["pendingEdit"]["newText"] == edited
+    assert events.count("edit_expired") == 1
+    assert events.count("refund_confirmed") == 1
+    assert refunded["closeReason"] == "The advertiser did not accept the edit of the post in time."
+    assert world.payouts(refunded["escrowAddress"], EscrowOp.REFUND) == 1
+    assert world.received(world.publisher_key.address) == 0
