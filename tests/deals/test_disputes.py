@@ -59,6 +59,10 @@ async def test_an_operator_decides_a_refund_in_the_bot(world: World) -> None:
         await _ask(world, stranger.id, "/start")
         refused = await _ask(world, stranger.id, f"/resolve {deal_id} release")
         listing = await _ask(world, operator.id, "/disputes")
+        await world.control.send_to_bot(operator.id, f"/evidence {deal_id}")
+        [pack] = await world.documents(operator.id)
+        not_a_deal = await _ask(world, operator.id, "/evidence 999999")
+        not_for_strangers = await _ask(world, stranger.id, f"/evidence {deal_id}")
         usage = await _ask(world, operator.id, f"/resolve {deal_id} split 20000")
         decided = await _ask(world, operator.id, f"/resolve {deal_id} refund")
     await world.until(deal_id, "refunded", timeout=30)
@@ -66,6 +70,12 @@ async def test_an_operator_decides_a_refund_in_the_bot(world: World) -> None:
     assert listing.startswith("Open disputes:")
     assert f"#{deal_id} · 10 TON · from in_escrow: No answer." in listing
     assert usage.startswith("Usage: /resolve")
+    assert "The record: Usage: /evidence <deal id>" in listing
+    assert pack.document is not None
+    assert pack.document["file_name"] == f"chainfluence-deal-{deal_id}-evidence.json"
+    assert pack.caption == f"Deal #{deal_id} (disputed): its signed evidence pack."
+    assert not_a_deal == "There is no deal #999999."
+    assert not_for_strangers == "Only Chainfluence operators can use this command."
     assert decided == f"Deal #{deal_id}: decided (refund); it is now refunding."
     assert refused == "Only Chainfluence operators can use this command."
     decision = next(e for e in await world.events(deal_id) if e["event"] == "resolve_refund")

@@ -38,15 +38,6 @@ def _verify(path: Path, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-async def _documents(world: World, user_id: int) -> list[MessageOut]:
-    """The documents the bot sent `user_id`, once there is one."""
-    messages = await eventually(
-        lambda: world.control.messages(user_id, sent_by_bot=True),
-        lambda sent: any(m.document for m in sent),
-    )
-    return [m for m in messages if m.document]
-
-
 def _verify_with(tmp_path: Path, name: str, pack: dict[str, Any], key: str) -> tuple[int, str]:
     return _verify(_write(tmp_path, name, pack), "--key", key)
 
@@ -152,7 +143,7 @@ async def test_a_released_deal_s_pack_verifies_offline_and_tampering_is_named(
         inbox = await world.api("GET", "/v1/notifications", user_id)
         [released] = [n for n in inbox if n["type"] == "funds_released"]
         assert f"/v1/deals/{deal_id}/evidence" in released["body"]
-        [sent] = await _documents(world, user_id)
+        [sent] = await world.documents(user_id)
         assert sent.document is not None
         assert sent.document["file_name"] == f"chainfluence-deal-{deal_id}-evidence.json"
         assert sent.caption is not None

@@ -30,10 +30,10 @@ from chainfluence.ton.escrow import EscrowOp
 from chainfluence.ton.signing import OfflineWallet, WalletVersion
 from chainfluence.ton.transactions import raw_address
 from chainfluence_sandbox.telegram import RunningEmulator, TelegramEmulatorControl
-from chainfluence_sandbox.telegram.schemas import ChatOut
+from chainfluence_sandbox.telegram.schemas import ChatOut, MessageOut
 from chainfluence_sandbox.ton import RunningTonEmulator, SandboxWallet, TonChain
 from tests.conftest import app_client, make_settings, runtime_of, telegram_settings
-from tests.factories import login
+from tests.factories import eventually, login
 from tests.ton.chain_harness import fresh_address
 from tests.wallets.ton_connect_wallet import TonConnectWallet, link_wallet
 
@@ -123,6 +123,14 @@ class World:
             "GET", f"/v1/deals/{deal_id}/timeline", ADVERTISER_ID
         )
         return events
+
+    async def documents(self, user_id: int) -> list[MessageOut]:
+        """The documents the bot sent `user_id`, once there is one."""
+        sent = await eventually(
+            lambda: self.control.messages(user_id, sent_by_bot=True),
+            lambda messages: any(m.document for m in messages),
+        )
+        return [m for m in sent if m.document]
 
     # --- the story's steps ----------------------------------------------------------------------
 

@@ -4,6 +4,7 @@
     /resolve <deal> release         pay the publisher
     /resolve <deal> refund          refund the advertiser
     /resolve <deal> split <bps>     the publisher gets <bps>/10000 of the price, the rest goes back
+    /evidence <deal>                the deal's signed evidence pack, as a document
 
 Only Telegram ids listed as operators in the settings may use them; anyone else is told so.
 The decision goes through the same service as the admin API, so it lands on the timeline with
@@ -14,19 +15,21 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import Message
+from aiogram.types import BufferedInputFile, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence.admin import service as admin
 from chainfluence.deals import actions
 from chainfluence.deals.state_machine import Actor, Role
+from chainfluence.evidence import service as evidence
 from chainfluence.kit.db import after_commit
 from chainfluence.kit.errors import AppError
 from chainfluence.kit.money import format_ton
-from chainfluence.models import User
+from chainfluence.models import Deal, User
 from chainfluence.runtime import Runtime
 
 USAGE = "Usage: /resolve <deal id> release | refund | split <publisher share in bps, 0-10000>"
+EVIDENCE_USAGE = "Usage: /evidence <deal id>"
 NOT_AN_OPERATOR = "Only Chainfluence operators can use this command."
 
 
@@ -52,7 +55,40 @@ async def list_disputes(
         f"{(d.dispute_reason or 'no reason given')[:120]}"
         for d in deals
     ]
-    _reply(session, message, "Open disputes:\n" + "\n".join(lines) + f"\n\n{USAGE}")
+    _reply(
+        session,
+        message,
+        "Open disputes:\n" + "\n".join(lines) + f"\n\n{USAGE}\nThe record: {EVIDENCE_USAGE}",
+    )
+
+
+async def send_evidence(
+    message: Message,
+    command: CommandObject,
+    user: User,
+    runtime: Runtime,
+    session: AsyncSession,
+) -> None:
+    """The deal's evidence pack, built and signed now, sent to the operator as a document."""
+    if not runtime.settings.is_operator(user.id):
+        _reply(session, message, NOT_AN_OPERATOR)
+        return
+    argument = (command.args or "").strip().lstrip("#")
+    if not argument.isdigit():
+        _reply(session, message, EVIDENCE_USAGE)
+        return
+    deal = await session.get(Deal, int(argument))
+    if deal is None:
+        _reply(session, message, f"There is no deal #{argument}.")
+        return
+    pack = await evidence.build_pack(session, deal, runtime.settings)
+    document = BufferedInputFile(evidence.pack_bytes(pack), evidence.evidence_file_name(deal.id))
+    caption = f"Deal #{deal.id} ({deal.status.value}): its signed evidence pack."
+
+    async def send() -> None:
+        await message.answer_document(document, caption=caption)
+
+    after_commit(session, send)
 
 
 def parse_resolution(args: str | None) -> tuple[int, str, int | None]:
@@ -106,4 +142,5 @@ def router() -> Router:
     operators = Router(name="operators")
     operators.message.register(list_disputes, Command("disputes"), F.chat.type == "private")
     operators.message.register(resolve, Command("resolve"), F.chat.type == "private")
+    operators.message.register(send_evidence, Command("evidence"), F.chat.type == "private")
     return operators
