@@ -26,7 +26,6 @@ from chainfluence.config import EvidenceSettings
 from chainfluence.evidence.signing import KEY_PATH, Signer
 from chainfluence.kit.serving import serve_in_background
 from chainfluence.telegram.lifecycle import polling
-from chainfluence_sandbox.telegram.schemas import MessageOut
 from tests.deals.world import ADVERTISER_ID, OPERATOR_ID, PUBLISHER_ID, TON, World
 from tests.factories import eventually, login
 
