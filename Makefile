@@ -10,7 +10,7 @@ LOCK_VENV  := .venv-lock
 UV_COMPILE := $(LOCK_VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 \
 	--generate-hashes --custom-compile-command "make lock" pyproject.toml requirements/build.in
 
-.PHONY: install lock serve demo test pytest cluster lint fmt typecheck contracts contracts-check clients \
+.PHONY: install lock serve demo test pytest cluster lint fmt imports typecheck contracts contracts-check clients \
 	clients-check bench bench-areas \
 	gas migration mutation clean
 
@@ -53,7 +53,7 @@ demo: install
 # The cluster test runs alongside the suite: most of its wall time is deals waiting for their
 # posting time and holds, so together they take about as long as the suite alone. Each one's
 # output is printed whole when it ends; the run fails if either fails.
-test: install lint typecheck contracts-check clients-check
+test: install lint imports typecheck contracts-check clients-check
 	$(MAKE) --no-print-directory -j2 --output-sync=target pytest cluster
 
 # Three workers on two cores: the suite waits on I/O (emulators, databases) as much as it computes.
@@ -72,6 +72,11 @@ lint: install
 fmt: install
 	$(BIN)/ruff check --fix src packages tests benchmarks
 	$(BIN)/ruff format src packages tests benchmarks
+
+# The import contracts in pyproject's [tool.importlinter] (layers; the product never imports the
+# sandbox; the chain layer imports no deal module). ARCHITECTURE.md describes them.
+imports: install
+	$(BIN)/lint-imports --no-cache
 
 typecheck: install
 	$(BIN)/mypy
