@@ -62,8 +62,10 @@ WORDS = [
     "startup", "hiring", "job", "freelance", "marketing", "agency", "consulting", "charity",
 ]  # fmt: skip
 CATEGORIES = [c.value for c in Category]
-# A catalogue is lopsided: a few categories hold most campaigns.
-CATEGORY_WEIGHTS = [30, 20, 10, 8, 6, 5, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0.5, 0.5, 0.5]
+# A catalogue is lopsided: a few categories hold most campaigns (the rest 0.5 each, however many
+# categories the list grows to).
+_HEAVY_CATEGORIES = [30, 20, 10, 8, 6, 5, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1]
+CATEGORY_WEIGHTS = _HEAVY_CATEGORIES + [0.5] * (len(CATEGORIES) - len(_HEAVY_CATEGORIES))
 FORMATS = [AdFormat.one_24, AdFormat.two_48, AdFormat.three_72, AdFormat.eternal]
 
 # (name, query string): the list as the Mini App opens it, and what people narrow it by.

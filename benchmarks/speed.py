@@ -10,7 +10,14 @@ the goal and whether it is met, then the API's resident memory and the load aver
 The machine is shared, so absolute figures move from run to run: the ratios, measured minutes
 apart in the same run, are what the goals are about.
 
-    python -m benchmarks.speed [--duration 8] [--connections 64] [--only healthz,...]
+`--cpu` measures what a request costs instead of how many fit in a second: the CPU time (user +
+system, from /proc) the server process spent during the measured run divided by the requests
+wrk completed, and the same for the PostgreSQL backends serving its database. On a busy machine
+req/s and latencies follow the other processes' load; CPU time per request barely does. The
+ratio column is then baseline CPU per request / ours (the share of the bare stack's throughput
+a saturated core would give us, comparable to the req/s goals).
+
+    python -m benchmarks.speed [--duration 8] [--connections 64] [--only healthz,...] [--cpu]
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
+
+from sqlalchemy import make_url
 
 from benchmarks import bench_campaigns, bench_catalogue
 from benchmarks.bench_auth import _init_data
@@ -104,6 +113,9 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    requests: int = 0
+    server_cpu_us: float = float("nan")  # CPU time of the server process per request
+    db_cpu_us: float = float("nan")  # CPU time of its PostgreSQL backends per request
     notes: list[str] = field(default_factory=list)
 
 
@@ -131,6 +143,58 @@ def parse_wrk(output: str) -> tuple[float, float, float, int]:
     ):
         errors += sum(int(n) for n in match.groups())
     return rps, p50, p99, errors
+
+
+def parse_requests(output: str) -> int:
+    """How many requests wrk completed (`12345 requests in 8.00s, ...`)."""
+    return int(re.search(r"(\d+) requests in ", output).group(1))  # type: ignore[union-attr]
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (0 once it has gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    # The command name (field 2) may hold spaces; the fields after it are fixed.
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+_BACKEND_TITLE = re.compile(r"postgres: (?:\S+: )?(\S+) (\S+) ")
+
+
+def backend_pids(database: str) -> list[int]:
+    """The PostgreSQL backends connected to `database` (their title: `postgres: [CLUSTER: ]USER
+    DATABASE HOST(PORT) STATE`)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        match = _BACKEND_TITLE.match(title)
+        if match and match.group(2) == database:
+            pids.append(int(entry.name))
+    return pids
+
+
+def cpu_snapshot(server_pid: int, database: str) -> tuple[float, dict[int, float]]:
+    return cpu_seconds(server_pid), {pid: cpu_seconds(pid) for pid in backend_pids(database)}
+
+
+def cpu_spent(
+    before: tuple[float, dict[int, float]], after: tuple[float, dict[int, float]]
+) -> tuple[float, float]:
+    """(server, database backends) CPU seconds between two snapshots; a backend that appeared
+    in between counts from zero."""
+    db = sum(cpu - before[1].get(pid, 0.0) for pid, cpu in after[1].items())
+    return after[0] - before[0], db
 
 
 def ensure_wrk() -> str:
@@ -244,6 +308,7 @@ async def seed(database_url: str) -> None:
 def measure(
     cases: list[Case], database_url: str, *, seconds: float, warmup: float, connections: int
 ) -> tuple[list[Result], float]:
+    database = make_url(database_url).database or ""
     wrk = ensure_wrk()
     env = {
         **os.environ,
@@ -289,12 +354,23 @@ def measure(
                     script = login_lua if case.login else token_script if case.auth else None
                     url = base + case.path
                     run_wrk(wrk, url, seconds=warmup, connections=connections, script=script)
+                    before = cpu_snapshot(process.pid, database)
                     report = run_wrk(
                         wrk, url, seconds=seconds, connections=connections, script=script
                     )
+                    server_cpu, db_cpu = cpu_spent(before, cpu_snapshot(process.pid, database))
                     rps, p50, p99, errors = parse_wrk(report.stdout)
-                    results.append(Result(case, rps, p50, p99, errors))
-                    print(f"  measured {case.name}: {rps:.0f} req/s", flush=True)
+                    done = parse_requests(report.stdout)
+                    per = 1e6 / done if done else float("nan")
+                    result = Result(
+                        case, rps, p50, p99, errors, done, server_cpu * per, db_cpu * per
+                    )
+                    results.append(result)
+                    print(
+                        f"  measured {case.name}: {rps:.0f} req/s, "
+                        f"{result.server_cpu_us:.0f} us CPU/request",
+                        flush=True,
+                    )
                 if name == "api":
                     rss = rss_mb(process.pid)
     return results, rss
@@ -325,6 +401,30 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+def cpu_table(results: list[Result]) -> str:
+    """CPU time per request: server process and its PostgreSQL backends, and the ratio
+    baseline/ours of the server's (1.0: as cheap as the bare stack)."""
+    by_name = {result.case.name: result for result in results}
+    lines = [
+        f"{'endpoint':<44} {'requests':>8} {'server us/req':>13} {'db us/req':>9} "
+        f"{'ratio':>6} {'goal':>6} {'':>4}",
+    ]
+    for result in results:
+        case = result.case
+        ratio_text, goal_text, verdict = "", "", ""
+        if case.baseline is not None and case.goal is not None:
+            base = by_name.get(case.baseline)
+            ratio = base.server_cpu_us / result.server_cpu_us if base else float("nan")
+            ratio_text = f"{ratio:.2f}"
+            goal_text = f">={case.goal:.2f}"
+            verdict = "pass" if ratio >= case.goal and result.errors == 0 else "FAIL"
+        lines.append(
+            f"{case.name:<44} {result.requests:>8} {result.server_cpu_us:>13.0f} "
+            f"{result.db_cpu_us:>9.0f} {ratio_text:>6} {goal_text:>6} {verdict:>4}"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=8.0, help="measured seconds per case")
@@ -338,6 +438,11 @@ def main() -> None:
         "--seed-only", metavar="NAME", help="create, migrate and seed database NAME, keep it, exit"
     )
     parser.add_argument("--only", default="", help="comma-separated substrings of case names")
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="report CPU time per request (server process, database backends) instead",
+    )
     args = parser.parse_args()
     cases = CASES
     if args.only:
@@ -367,7 +472,7 @@ def main() -> None:
                 connections=args.connections,
             )
             print()
-            print(table(results))
+            print(cpu_table(results) if args.cpu else table(results))
             print(f"\nAPI process RSS after the run: {rss:.0f} MB (goal <= 200 MB: "
                   f"{'pass' if rss <= 200 else 'FAIL'})")  # fmt: skip
             load = os.getloadavg()
@@ -381,7 +486,7 @@ def main() -> None:
 
 async def seed_kept(name: str) -> None:
     """A seeded database that outlives the run, for measuring changes one after another."""
-    from sqlalchemy import make_url, text
+    from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
 
     from benchmarks.harness import POSTGRES_ADMIN_URL

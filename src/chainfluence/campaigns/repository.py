@@ -149,6 +149,39 @@ def owned_by(user_id: int, *, status: CampaignStatus | None = None) -> Select[Ca
     return statement.order_by(Campaign.id.desc())
 
 
+# What a campaign list reads (and answers): the campaign's columns and its three counts, each a
+# subquery on the row, so a page and its total come back in one statement.
+LIST_COLUMNS: tuple[Any, ...] = (
+    Campaign.id,
+    Campaign.advertiser_id,
+    Campaign.title,
+    Campaign.description,
+    Campaign.category,
+    Campaign.status,
+    Campaign.budget_nano,
+    Campaign.total_budget_nano,
+    Campaign.creative_text,
+    Campaign.content_guidelines,
+    Campaign.creative_images,
+    Campaign.preferred_formats,
+    Campaign.min_subscribers,
+    Campaign.min_engagement,
+    Campaign.preferred_categories,
+    Campaign.deadline,
+    select(func.count())
+    .where(Offer.campaign_id == Campaign.id, Offer.status != OfferStatus.countered)
+    .scalar_subquery()
+    .label("offer_count"),
+    select(func.count()).where(Deal.campaign_id == Campaign.id).scalar_subquery().label("accepted"),
+    select(func.count())
+    .where(Deal.campaign_id == Campaign.id, Deal.status.in_(list(PUBLISHED_STATUSES)))
+    .scalar_subquery()
+    .label("live"),
+    Campaign.created_at,
+    Campaign.updated_at,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Counts:
     offers: int = 0

@@ -18,7 +18,7 @@ from chainfluence.dependencies import DBSession
 from chainfluence.formats import AdFormat
 from chainfluence.kit.dialect import dialect_name
 from chainfluence.kit.money import TonAmount
-from chainfluence.kit.pagination import Page, paginate, set_total
+from chainfluence.kit.pagination import Page, json_page, paginate, paginate_columns, set_total
 from chainfluence.kit.schemas import IntId, Message, QueryText, TgId
 from chainfluence.kit.time import utcnow
 from chainfluence.models import CampaignStatus
@@ -30,7 +30,6 @@ router = APIRouter(tags=["campaigns"])
 async def list_campaigns(
     session: DBSession,
     page: Page,
-    response: Response,
     q: Annotated[
         QueryText | None, Query(max_length=100, description="Text in title or description")
     ] = None,
@@ -43,7 +42,7 @@ async def list_campaigns(
     max_budget: Annotated[TonAmount | None, Query(alias="maxBudget")] = None,
     advertiser_id: Annotated[TgId | None, Query(alias="advertiserId")] = None,
     sort: Annotated[schemas.CampaignSort, Query()] = schemas.CampaignSort.created_at_desc,
-) -> list[schemas.Campaign]:
+) -> Response:
     """Public. Active campaigns (past their deadline left out) unless `status` says otherwise."""
     filters = repository.ListFilters(
         status=status,
@@ -56,9 +55,8 @@ async def list_campaigns(
         sort=sort,
     )
     statement = repository.public_list(dialect_name(session), filters, today=utcnow().date())
-    campaigns, total = await paginate(session, statement, page)
-    set_total(response, total)
-    return await service.render(session, campaigns)
+    rows, total = await paginate_columns(session, statement, repository.LIST_COLUMNS, page)
+    return json_page([service.list_item(row) for row in rows], total)
 
 
 @router.get("/campaigns/mine", response_model=list[schemas.Campaign])
@@ -66,12 +64,11 @@ async def list_my_campaigns(
     user: CurrentUser,
     session: DBSession,
     page: Page,
-    response: Response,
     status: Annotated[CampaignStatus | None, Query()] = None,
-) -> list[schemas.Campaign]:
-    campaigns, total = await paginate(session, repository.owned_by(user.id, status=status), page)
-    set_total(response, total)
-    return await service.render(session, campaigns)
+) -> Response:
+    statement = repository.owned_by(user.id, status=status)
+    rows, total = await paginate_columns(session, statement, repository.LIST_COLUMNS, page)
+    return json_page([service.list_item(row) for row in rows], total)
 
 
 @router.post("/campaigns", response_model=schemas.Campaign, status_code=201)
@@ -124,13 +121,12 @@ async def list_matches(
 
 @router.get("/channels/{channel_id}/matching-campaigns", response_model=list[schemas.Campaign])
 async def list_matching_campaigns(
-    channel: ChannelManager, session: DBSession, page: Page, response: Response
-) -> list[schemas.Campaign]:
+    channel: ChannelManager, session: DBSession, page: Page
+) -> Response:
     """Active campaigns this channel fits, largest budget first. For the channel's managers."""
     prices = (await repository.prices_of(session, [channel.id])).get(channel.id, [])
     statement = repository.matching_campaigns(
         dialect_name(session), channel, prices, today=utcnow().date()
     )
-    campaigns, total = await paginate(session, statement, page)
-    set_total(response, total)
-    return await service.render(session, campaigns)
+    rows, total = await paginate_columns(session, statement, repository.LIST_COLUMNS, page)
+    return json_page([service.list_item(row) for row in rows], total)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +24,8 @@ from chainfluence.campaigns.exceptions import (
 from chainfluence.categories import Category
 from chainfluence.channels import service as channel_service
 from chainfluence.deals import repository as deals
+from chainfluence.kit.money import format_ton
+from chainfluence.kit.schemas import iso_utc
 from chainfluence.kit.time import utcnow
 from chainfluence.models import Campaign, CampaignStatus, Channel, ChannelPrice, User
 from chainfluence.offers import service as offers
@@ -135,6 +138,39 @@ async def _check_images(session: AsyncSession, user_id: int, file_ids: Collectio
 async def render(session: AsyncSession, campaigns: Sequence[Campaign]) -> list[schemas.Campaign]:
     counts = await repository.counts(session, [c.id for c in campaigns])
     return [_to_schema(c, counts.get(c.id, repository.Counts())) for c in campaigns]
+
+
+def list_item(row: tuple[Any, ...]) -> dict[str, Any]:
+    """A campaign as `schemas.Campaign` puts it on the wire, from a row of
+    `repository.LIST_COLUMNS` (lists build these directly; tested equal to the model's dump)."""
+    (id_, advertiser_id, title, description, category, status, budget_nano, total_nano,
+     creative_text, guidelines, images, formats, min_subscribers, min_engagement, categories,
+     deadline, offer_count, accepted, live, created_at, updated_at) = row  # fmt: skip
+    return {
+        "id": id_,
+        "advertiserId": str(advertiser_id),
+        "title": title,
+        "description": description,
+        "category": category or None,
+        "status": status.value,
+        "budget": format_ton(budget_nano),
+        "budgetNano": str(budget_nano),
+        "totalBudget": format_ton(total_nano) if total_nano is not None else None,
+        "totalBudgetNano": str(total_nano) if total_nano is not None else None,
+        "creativeText": creative_text,
+        "contentGuidelines": guidelines,
+        "creativeImages": list(images),
+        "preferredFormats": list(formats),
+        "minSubscribers": min_subscribers,
+        "minEngagement": min_engagement,
+        "preferredCategories": list(categories),
+        "deadline": deadline.isoformat() if deadline is not None else None,
+        "offerCount": offer_count,
+        "acceptedCount": accepted,
+        "liveCount": live,
+        "createdAt": iso_utc(created_at),
+        "updatedAt": iso_utc(updated_at),
+    }
 
 
 def _to_schema(campaign: Campaign, counts: repository.Counts) -> schemas.Campaign:

@@ -142,13 +142,13 @@ Bool = StrictBool
 QueryText = Annotated[str, AfterValidator(check_text)]
 
 
-def _iso_utc(value: dt.datetime) -> str:
+def iso_utc(value: dt.datetime) -> str:
     return as_utc(value).isoformat().replace("+00:00", "Z")
 
 
 UtcDateTime = Annotated[
     dt.datetime,
-    PlainSerializer(_iso_utc, return_type=str),
+    PlainSerializer(iso_utc, return_type=str),
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
 
