@@ -13,11 +13,16 @@ import datetime as dt
 from typing import Any
 
 import httpx
+import pytest
 
+from chainfluence.kit.time import utcnow
+from chainfluence.models import Deal
 from chainfluence.ton.escrow import EscrowOp
+from tests.conftest import runtime_of
 from tests.deals.table_spec import ADVERTISER
 from tests.deals.test_party_moves import ROLES_BY_ID, _moves
 from tests.deals.world import ADVERTISER_ID, PUBLISHER_ID, TON, World
+from tests.factories import create_channel, create_deal, login
 
 CREATIVE_TEXT = "Chainfluence: Telegram ads with escrow."
 
@@ -47,6 +52,7 @@ async def test_accepted_edits_keep_the_deal_and_the_publisher_is_paid(world: Wor
     await _edit(world, deal, "Chainfluence: Telegram ads with escrow. Now on v2!")
     await world.pass_time(dt.timedelta(seconds=143))  # the first check
     paused = await world.until(deal["id"], "edit_pending")
+    campaign = await world.api("GET", f"/v1/campaigns/{paused['campaignId']}", ADVERTISER_ID)
     not_the_publishers = await _post(world, deal["id"], "/edit/accept", PUBLISHER_ID)
     accepted = await world.api("POST", f"/v1/deals/{deal['id']}/edit/accept", ADVERTISER_ID)
     twice = await _post(world, deal["id"], "/edit/accept", ADVERTISER_ID)
@@ -78,6 +84,7 @@ async def test_accepted_edits_keep_the_deal_and_the_publisher_is_paid(world: Wor
     respond_by = dt.datetime.fromisoformat(edit["respondBy"])
     detected_at = dt.datetime.fromisoformat(edit["detectedAt"])
     assert respond_by - detected_at == dt.timedelta(hours=2)
+    assert campaign["liveCount"] == 1  # the edited ad is still up
     assert not_the_publishers.status_code == 403
     assert not_the_publishers.json()["message"] == (
         "Only the advertiser can accept an edit of this deal."
@@ -153,3 +160,44 @@ async def test_refused_or_unanswered_edits_refund_the_advertiser(world: World) -
     }
     inbox = await world.api("GET", "/v1/notifications", PUBLISHER_ID)
     assert any(n["type"] == "post_violation" and n["relatedId"] == unanswered["id"] for n in inbox)
+
+
+@pytest.mark.parametrize("status", ["live", "edit_pending"])
+async def test_an_ad_whose_edit_waits_keeps_its_top_hours(
+    client: httpx.AsyncClient, status: str
+) -> None:
+    # A 2/48 ad holds the top of the channel for two hours; one whose edit waits for the
+    # advertiser may still be accepted, so another ad does not go out over it either.
+    advertiser_id, publisher_id = 6401, 6402
+    channel_id = -1006400000001 - (status == "live")
+    advertiser = await login(client, advertiser_id)
+    publisher = await login(client, publisher_id)
+    await create_channel(runtime_of(client), owner_id=publisher_id, channel_id=channel_id)
+    held, waiting = [
+        await create_deal(
+            client,
+            advertiser=advertiser,
+            acceptor=publisher,
+            channel_id=channel_id,
+            status=deal_status,
+        )
+        for deal_status in (status, "in_escrow")
+    ]
+    top_until = utcnow() + dt.timedelta(hours=2)
+    async with runtime_of(client).session() as session:
+        deal = await session.get(Deal, held)
+        assert deal is not None
+        deal.top_until = top_until
+    submitted = await client.post(
+        f"/v1/deals/{waiting}/creatives", json={"text": "Second ad."}, headers=advertiser
+    )
+    approved = await client.post(
+        f"/v1/deals/{waiting}/creatives/{submitted.json()['version']}/approve", headers=publisher
+    )
+
+    posted = await client.post(f"/v1/deals/{waiting}/post", headers=publisher)
+
+    assert approved.status_code == 200, approved.text
+    assert posted.status_code == 409, posted.text
+    assert posted.json()["code"] == "top_slot_taken"
+    assert top_until.strftime("%Y-%m-%d %H:%M UTC") in posted.json()["message"]

@@ -120,7 +120,7 @@ async def _top_held_until(
     statement = select(func.max(Deal.top_until)).where(
         Deal.channel_id == deal.channel_id,
         Deal.id != deal.id,
-        Deal.status == DealStatus.live,
+        Deal.status.in_(repository.LIVE_STATUSES),
         Deal.top_until > now,
     )
     return await session.scalar(statement)

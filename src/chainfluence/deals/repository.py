@@ -12,8 +12,10 @@ from chainfluence.models import Creative, Deal, DealStatus
 from chainfluence.models.deals import FINAL_DEAL_STATUSES
 
 FINAL_STATUSES = FINAL_DEAL_STATUSES
+# The ad post is up and its hold runs (an edited one waits for the advertiser's decision).
+LIVE_STATUSES = frozenset({DealStatus.live, DealStatus.edit_pending})
 # The advertiser's post is (or was) up and the deal was not unwound.
-PUBLISHED_STATUSES = frozenset({DealStatus.live, DealStatus.verified, DealStatus.released})
+PUBLISHED_STATUSES = LIVE_STATUSES | {DealStatus.verified, DealStatus.released}
 
 
 async def get(session: AsyncSession, deal_id: int) -> Deal | None:
