@@ -53,7 +53,13 @@ def nano_to_ton(nano: int) -> Decimal:
 
 
 def format_ton(nano: int) -> str:
-    return format(nano_to_ton(nano), "f")
+    """The TON amount as decimal text without trailing zeros (`1500000000` → `"1.5"`): the text
+    of `nano_to_ton`, by integer arithmetic (lists render two of these per item)."""
+    whole, fraction = divmod(abs(nano), NANO_PER_TON)
+    sign = "-" if nano < 0 else ""
+    if not fraction:
+        return f"{sign}{whole}"
+    return f"{sign}{whole}.{fraction:09d}".rstrip("0")
 
 
 def ton_number(nano: int) -> float:
