@@ -2263,7 +2263,7 @@ export interface components {
             final: boolean;
             /**
              * Result
-             * @description passed, failed or unavailable
+             * @description passed, failed, edited (the advertiser then accepts the edit or is refunded) or unavailable
              */
             result: string;
             /** Reason */

@@ -41,7 +41,10 @@ class ProbeEvidence(Schema):
         description="full (text, media and keyboard) or content (the copy had no keyboard)"
     )
     final: bool
-    result: str = Field(description="passed, failed or unavailable")
+    result: str = Field(
+        description="passed, failed, edited (the advertiser then accepts the edit or is refunded) "
+        "or unavailable"
+    )
     reason: str | None
 
 
