@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import insert, inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from chainfluence.kit import migrate
@@ -46,17 +46,19 @@ async def test_ratios_stored_before_0004_become_percent_and_back(
         async with sessions.begin() as session:
             session.add(User(id=1, first_name="Olga", member_since=utcnow()))
             await session.flush()
-            session.add_all(
-                [
-                    Channel(
-                        id=-1,
-                        owner_id=1,
-                        title="Measured",
-                        engagement_rate=0.2863,
-                        language_distribution={"en": 0.8, "ru": 0.2},
-                    ),
-                    Channel(id=-2, owner_id=1, title="Unknown"),
-                ]
+            # Core inserts of the columns 0003 has (the model has gained columns since).
+            table = Channel.__table__
+            await session.execute(
+                insert(table).values(  # type: ignore[arg-type]
+                    id=-1,
+                    owner_id=1,
+                    title="Measured",
+                    engagement_rate=0.2863,
+                    language_distribution={"en": 0.8, "ru": 0.2},
+                )
+            )
+            await session.execute(
+                insert(table).values(id=-2, owner_id=1, title="Unknown")  # type: ignore[arg-type]
             )
 
         await migrate.upgrade(engine)

@@ -1308,7 +1308,7 @@ export interface components {
          * CatalogueSort
          * @enum {string}
          */
-        CatalogueSort: "subscribers" | "-subscribers" | "avgViews" | "-avgViews" | "er" | "-er" | "price" | "-price" | "cpm" | "-cpm" | "rating" | "-rating" | "createdAt" | "-createdAt";
+        CatalogueSort: "subscribers" | "-subscribers" | "avgViews" | "-avgViews" | "er" | "-er" | "price" | "-price" | "cpm" | "-cpm" | "rating" | "-rating" | "trust" | "-trust" | "createdAt" | "-createdAt";
         /**
          * Category
          * @enum {string}
@@ -1351,6 +1351,11 @@ export interface components {
             engagementRate: number | null;
             /** Postsperweek */
             postsPerWeek: number | null;
+            /**
+             * Trustscore
+             * @description 0-100; reasons in the channel's stats (null while unknown)
+             */
+            trustScore?: number | null;
             /** Pricing */
             pricing: components["schemas"]["Price"][];
             /** Minprice */
@@ -1427,6 +1432,11 @@ export interface components {
             engagementRate: number | null;
             /** Postsperweek */
             postsPerWeek: number | null;
+            /**
+             * Trustscore
+             * @description 0-100; reasons in the channel's stats (null while unknown)
+             */
+            trustScore?: number | null;
             /** Pricing */
             pricing: components["schemas"]["Price"][];
             /** Minprice */
@@ -2453,6 +2463,18 @@ export interface components {
             err24Percent?: number | null;
             /** Erpercent */
             erPercent?: number | null;
+            /**
+             * Trustscore
+             * @description 0-100 from our own view series and subscriber history (formula in the API document); null while too few posts are read, sources.trust says why
+             */
+            trustScore?: number | null;
+            /**
+             * Trustreasons
+             * @description What took points off: [{"signal", "points", "detail"}]
+             */
+            trustReasons?: {
+                [key: string]: unknown;
+            }[] | null;
             /** Source */
             source: string | null;
             /** Updatedat */
@@ -3087,6 +3109,8 @@ export interface operations {
                 /** @description TON */
                 maxPrice?: (string | number) | null;
                 minRating?: number | null;
+                /** @description Trust score at least this (0-100); channels without one are left out */
+                minTrust?: number | null;
                 /** @description Prefix - for descending */
                 sort?: components["schemas"]["CatalogueSort"];
             };

@@ -6,7 +6,8 @@ Price and CPM: with `format`, a channel must offer that format (enabled) and `pr
 that format's; without it they are the cheapest enabled format's (`channels.min_price_nano` and
 its CPM). CPM = price × 1000 / average views (nanotons per thousand views), kept up to date in
 stored columns whenever prices or average views change; it is unknown (null, sorted last) while
-a channel's average views are. ER is average views / subscribers in percent.
+a channel's average views are. ER is average views / subscribers in percent. Trust is the
+stored trust score (`channels.trust`, null while unknown and sorted last), indexed with `id`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Filters:
     min_price_nano: int | None = None
     max_price_nano: int | None = None
     min_rating: float | None = None
+    min_trust: int | None = None
     sort: CatalogueSort = CatalogueSort.subscribers_desc
 
 
@@ -73,6 +75,15 @@ async def filters(
     min_rating: Annotated[
         float | None, Query(alias="minRating", ge=0, le=5, allow_inf_nan=False)
     ] = None,
+    min_trust: Annotated[
+        int | None,
+        Query(
+            alias="minTrust",
+            ge=0,
+            le=100,
+            description="Trust score at least this (0-100); channels without one are left out",
+        ),
+    ] = None,
     sort: Annotated[CatalogueSort, Query(description="Prefix - for descending")] = (
         CatalogueSort.subscribers_desc
     ),
@@ -90,6 +101,7 @@ async def filters(
         min_price_nano=min_price,
         max_price_nano=max_price,
         min_rating=min_rating,
+        min_trust=min_trust,
         sort=sort,
     )
 
@@ -139,6 +151,8 @@ def statement(f: Filters) -> Select[Channel]:
         query = query.where(
             Channel.rating_count > 0, Channel.rating_sum >= f.min_rating * Channel.rating_count
         )
+    if f.min_trust is not None:
+        query = query.where(Channel.trust_score >= f.min_trust)
     return query.order_by(*_order(f.sort, price=price, cpm=cpm, tie=tie))
 
 
@@ -156,6 +170,7 @@ def _order(sort: CatalogueSort, *, price: Any, cpm: Any, tie: Any) -> list[Any]:
         "price": price,
         "cpm": cpm,
         "rating": rating,
+        "trust": Channel.trust_score,
         "createdAt": Channel.created_at,
     }
     column = columns[key]

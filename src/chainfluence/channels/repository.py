@@ -16,6 +16,7 @@ from chainfluence.models import (
     ChannelAdmin,
     ChannelPost,
     ChannelPrice,
+    ChannelSubscriberReading,
     Deal,
     PostViewSnapshot,
     User,
@@ -210,6 +211,43 @@ async def add_snapshots(session: AsyncSession, rows: list[dict[str, Any]]) -> No
             update=[],
         )
         await session.execute(statement)
+
+
+async def record_subscribers(
+    session: AsyncSession, channel_id: int, taken_at: dt.datetime, subscribers: int
+) -> None:
+    """Keep a subscriber reading when the count changed or a day after the last one kept."""
+    last = (
+        await session.execute(
+            select(ChannelSubscriberReading)
+            .where(ChannelSubscriberReading.channel_id == channel_id)
+            .order_by(ChannelSubscriberReading.taken_at.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if (
+        last is not None
+        and last.subscribers == subscribers
+        and taken_at - last.taken_at < dt.timedelta(days=1)
+    ):
+        return
+    session.add(
+        ChannelSubscriberReading(channel_id=channel_id, taken_at=taken_at, subscribers=subscribers)
+    )
+
+
+async def subscriber_history(
+    session: AsyncSession, channel_id: int, since: dt.datetime
+) -> Sequence[ChannelSubscriberReading]:
+    statement = (
+        select(ChannelSubscriberReading)
+        .where(
+            ChannelSubscriberReading.channel_id == channel_id,
+            ChannelSubscriberReading.taken_at >= since,
+        )
+        .order_by(ChannelSubscriberReading.taken_at)
+    )
+    return (await session.execute(statement)).scalars().all()
 
 
 async def snapshots_since(

@@ -42,6 +42,9 @@ class Channel(Schema):
         description="Average views / subscribers, in percent (28.63 = 28.63 %)"
     )
     posts_per_week: float | None
+    trust_score: int | None = Field(
+        default=None, description="0-100; reasons in the channel's stats (null while unknown)"
+    )
     pricing: list[Price]
     # The cheapest enabled format's price and its CPM.
     min_price: TonNumber | None
@@ -147,6 +150,17 @@ class Stats(Schema):
     avg_views_24h: int | None = Field(default=None, alias="avgViews24h")
     err24_percent: float | None = None
     er_percent: float | None = None
+    trust_score: int | None = Field(
+        default=None,
+        description=(
+            "0-100 from our own view series and subscriber history (formula in the API "
+            "document); null while too few posts are read, sources.trust says why"
+        ),
+    )
+    trust_reasons: list[dict[str, Any]] | None = Field(
+        default=None,
+        description='What took points off: [{"signal", "points", "detail"}]',
+    )
     # Where the views-based figures came from ("bot_api" when only Telegram's own counts).
     source: str | None
     updated_at: UtcDateTime | None
@@ -181,5 +195,7 @@ class CatalogueSort(StrEnum):
     cpm_desc = "-cpm"
     rating = "rating"
     rating_desc = "-rating"
+    trust = "trust"
+    trust_desc = "-trust"
     created_at = "createdAt"
     created_at_desc = "-createdAt"

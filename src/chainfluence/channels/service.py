@@ -230,6 +230,7 @@ def to_schema(channel: Channel, prices: Sequence[ChannelPrice]) -> schemas.Chann
         avg_views=channel.avg_views,
         engagement_rate=channel.engagement_rate,
         posts_per_week=channel.posts_per_week,
+        trust_score=channel.trust_score,
         pricing=[
             schemas.Price(
                 format=p.format,

@@ -19,6 +19,10 @@ starting at 0, 1 h, 6 h, 24 h, 48 h, 72 h, 7 d, 14 d and 30 d):
 * ER: (forwards + reactions) / views over each post's latest reading at 24 h or older, percent;
   only providers that see forwards and reactions (MTProto) feed it.
 A figure with no value yet says in `sources` what is missing.
+
+Trust score (0-100, `channels.trust`, formula there and in docs/API): from the series and the
+subscriber history (`channel_subscriber_readings`, one reading a day or on change); stored in
+`channels.trust_score` for the catalogue, its reasons in `sources["trust"]`.
 """
 
 from __future__ import annotations
@@ -35,9 +39,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chainfluence.channels import repository, schemas, service
+from chainfluence.channels import repository, schemas, service, trust
 from chainfluence.kit.time import utcnow
-from chainfluence.models import Channel, ChannelPost, PostViewSnapshot
+from chainfluence.models import Channel, ChannelPost, ChannelSubscriberReading, PostViewSnapshot
 from chainfluence.telegram import chats, language
 from chainfluence.telegram.chats import Administrator, ChatUnreachable, TelegramDown
 from chainfluence.telegram.stats_providers import ProviderReport
@@ -109,10 +113,12 @@ async def refresh(runtime: Runtime, channel_id: int) -> None:
             await repository.add_snapshots(session, rows)
         if facts is not None:
             await repository.replace_admins(session, channel_id, service.admin_rows(facts.admins))
+            await repository.record_subscribers(session, channel_id, utcnow(), facts.subscribers)
         bot_chat = await repository.bot_chat(session, channel_id)
         observed_since = (bot_chat.admin_since if bot_chat else None) or channel.created_at
         posts = await repository.posts_since(session, channel_id, since)
         snapshots = await repository.snapshots_since(session, channel_id, since)
+        history = await repository.subscriber_history(session, channel_id, since)
         compute(
             channel,
             posts,
@@ -120,6 +126,7 @@ async def refresh(runtime: Runtime, channel_id: int) -> None:
             observed_since=observed_since,
             reports=reports,
             snapshots=snapshots,
+            subscriber_history=history,
         )
         await service.refresh_price_summary(session, channel)
 
@@ -209,6 +216,7 @@ def compute(
     observed_since: dt.datetime,
     reports: list[ProviderReport],
     snapshots: Sequence[PostViewSnapshot] = (),
+    subscriber_history: Sequence[ChannelSubscriberReading] = (),
 ) -> None:
     """Recompute the figures on `channel` from its posts; unknown figures keep their last value."""
     now = utcnow()
@@ -266,6 +274,7 @@ def compute(
             "posts": total,
         }
     _series_figures(channel, snapshots, sources, stamp)
+    _trust(channel, snapshots, subscriber_history, sources, stamp)
     channel.stats_sources = sources
     channel.stats_updated_at = now
 
@@ -329,6 +338,34 @@ def _series_figures(
         }
 
 
+def _trust(
+    channel: Channel,
+    snapshots: Sequence[PostViewSnapshot],
+    history: Sequence[ChannelSubscriberReading],
+    sources: dict[str, Any],
+    stamp: str,
+) -> None:
+    """The trust score (`channels.trust`) from the series we hold; null with the reason when it
+    is too short (a score once given is replaced only by a newer one)."""
+    result = trust.score(
+        snapshots,
+        [trust.SubscriberReading(r.taken_at, r.subscribers) for r in history],
+        channel.err24_percent,
+    )
+    if result.score is None:
+        if channel.trust_score is None:
+            sources["trust"] = {"missing": result.missing}
+        return
+    channel.trust_score = result.score
+    sources["trust"] = {
+        "source": ",".join(sorted({s.source for s in snapshots})),
+        "fetchedAt": stamp,
+        "reasons": result.reasons,
+        "checked": result.checked,
+        "skipped": result.skipped,
+    }
+
+
 def to_schema(channel: Channel) -> schemas.Stats:
     sources: dict[str, Any] = channel.stats_sources or {}
     views = sources.get("avgViews") or sources.get("topPostsViews")
@@ -344,6 +381,8 @@ def to_schema(channel: Channel) -> schemas.Stats:
         avg_views_24h=channel.avg_views_24h,
         err24_percent=channel.err24_percent,
         er_percent=channel.er_percent,
+        trust_score=channel.trust_score,
+        trust_reasons=(sources.get("trust") or {}).get("reasons"),
         source=(views or {}).get("source") or ("bot_api" if "subscribers" in sources else None),
         updated_at=channel.stats_updated_at,
         sources=sources,

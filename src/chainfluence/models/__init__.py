@@ -6,6 +6,7 @@ from chainfluence.models.campaigns import Campaign, CampaignStatus
 from chainfluence.models.chain_cursors import ChainCursor
 from chainfluence.models.chain_transactions import ChainTransaction, ChainTxKind
 from chainfluence.models.channel_posts import ChannelPost
+from chainfluence.models.channel_subscriber_readings import ChannelSubscriberReading
 from chainfluence.models.channels import Channel, ChannelAdmin, ChannelPrice
 from chainfluence.models.creatives import Creative, CreativeStatus
 from chainfluence.models.deal_timeline import ActorType, DealEvent
@@ -44,6 +45,7 @@ __all__ = [
     "ChannelAdmin",
     "ChannelPost",
     "ChannelPrice",
+    "ChannelSubscriberReading",
     "Creative",
     "CreativeStatus",
     "Deal",

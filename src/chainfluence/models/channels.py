@@ -65,6 +65,14 @@ class Channel(TimestampMixin, Base):
             postgresql_where=text(LISTED_SQL),
             sqlite_where=text(LISTED_SQL),
         ),
+        # The catalogue's "-trust" sort (best first, unknown last) and minTrust filter.
+        Index(
+            "ix_channels_listed_trust",
+            "trust_score",
+            "id",
+            postgresql_where=text(LISTED_SQL),
+            sqlite_where=text(LISTED_SQL),
+        ),
         # Substring search (ILIKE '%q%') on PostgreSQL: trigram GIN indexes. `pg_trgm` is
         # created by the migration environment (kit/dialect.py). On SQLite the same declaration
         # would be a useless B-tree, so there it is an empty partial index (WHERE 0).
@@ -110,6 +118,9 @@ class Channel(TimestampMixin, Base):
     er_percent: Mapped[float | None] = mapped_column(Float)
     language_distribution: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     top_posts_views: Mapped[list[Any] | None] = mapped_column(JSONType)
+    # 0-100 from our own series (`channels.trust`), null until enough posts are read; why, and
+    # the signals that moved it, are in stats_sources["trust"].
+    trust_score: Mapped[int | None] = mapped_column(Integer)
     stats_sources: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     stats_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # The cheapest enabled format's price and its CPM (price per 1000 average views), kept in
