@@ -11,7 +11,7 @@ UV_COMPILE := $(LOCK_VENV)/bin/uv pip compile --quiet --universal --python-versi
 	--generate-hashes --custom-compile-command "make lock" pyproject.toml requirements/build.in
 
 .PHONY: install lock serve demo test pytest cluster lint fmt imports typecheck contracts contracts-check clients \
-	clients-check bench bench-areas \
+	clients-check bench bench-cpu bench-areas \
 	gas migration mutation clean
 
 # Installs exactly the locked versions (every file checked against its hash), then the project
@@ -131,8 +131,13 @@ mutation: install
 # Benchmarks print figures; they are scripts, not tests. `make bench`: the hot read paths against
 # a bare baseline app in one run, driven by wrk (see benchmarks/speed.py); PostgreSQL on
 # 127.0.0.1:5432 and Redis on 127.0.0.1:6379. The older per-area benchmarks: `make bench-areas`.
+# `make bench-cpu`: the same cases as CPU time per request (server process and its PostgreSQL
+# backends), the figure that stays comparable when the machine is busy.
 bench: install
 	$(BIN)/python -m benchmarks.speed
+
+bench-cpu: install
+	$(BIN)/python -m benchmarks.speed --cpu --connections 16
 
 bench-areas: install
 	$(BIN)/python -m benchmarks
