@@ -123,6 +123,33 @@ async def test_accepted_edits_keep_the_deal_and_the_publisher_is_paid(world: Wor
     assert _moves(events, ROLES_BY_ID) >= {("edit_pending", "edit_accepted", ADVERTISER, "live")}
 
 
+async def test_an_edit_found_at_the_end_of_the_hold_and_accepted_later_is_paid(
+    world: World,
+) -> None:
+    deal = await world.live_deal()
+    await _edit(world, deal, "Chainfluence: Telegram ads with escrow (edited).")
+    # The whole hold passes: the one check that runs is the final one, and it finds the edit.
+    await world.pass_time(dt.timedelta(seconds=310))
+    paused = await world.until(deal["id"], "edit_pending")
+    # An hour later, still inside the window, the advertiser accepts: the final check runs again.
+    await world.pass_time(dt.timedelta(hours=1))
+    await world.api("POST", f"/v1/deals/{deal['id']}/edit/accept", ADVERTISER_ID)
+    released = await world.until(deal["id"], "released", timeout=30)
+
+    events = await world.events(deal["id"])
+    found = next(e for e in events if e["event"] == "edit_detected")
+    final = next(e for e in events if e["event"] == "hold_passed")
+    assert found["details"]["final"] is True
+    assert dt.datetime.fromisoformat(paused["holdUntil"]) < dt.datetime.fromisoformat(
+        final["details"]["checked_at"]
+    )
+    assert final["details"]["final"] is True
+    assert final["details"]["seen_fingerprint"] == final["details"]["expected_fingerprint"]
+    assert world.chain.balance(world.publisher_key.address) == 10 * TON - int(
+        released["platformFeeNano"]
+    )
+
+
 async def test_refused_or_unanswered_edits_refund_the_advertiser(world: World) -> None:
     # Two deals go live together (each live_deal() would move the clock past the other's hold).
     deal_ids = [await world.funded_deal(), await world.funded_deal()]
