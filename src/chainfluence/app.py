@@ -20,6 +20,7 @@ from chainfluence.channels.router import router as channels_router
 from chainfluence.config import Settings, get_settings
 from chainfluence.deals.router import router as deals_router
 from chainfluence.escrow.router import router as escrow_router
+from chainfluence.events.router import router as events_router
 from chainfluence.evidence.router import add_key_route
 from chainfluence.evidence.router import router as evidence_router
 from chainfluence.kit.errors import TooManyRequests
@@ -90,6 +91,7 @@ def api_router() -> APIRouter:
     router.include_router(offers_router)
     router.include_router(deals_router)
     router.include_router(evidence_router)
+    router.include_router(events_router)
     router.include_router(wallets_router)
     router.include_router(escrow_router)
     router.include_router(reviews_router)
@@ -164,7 +166,7 @@ def create_app(
         allow_origins=settings.http.cors_origins,
         allow_credentials=True,
         allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type"],
+        allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
         expose_headers=[TOTAL_COUNT_HEADER, "Retry-After", REQUEST_ID_HEADER],
         max_age=600,
     )

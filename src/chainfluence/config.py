@@ -194,6 +194,18 @@ class TonSettings(BaseModel):
         return self.network is TonNetwork.testnet
 
 
+class EventsSettings(BaseModel):
+    """GET /v1/events (Server-Sent Events)."""
+
+    # A comment line this often keeps proxies from closing an idle stream.
+    heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
+    # Streams also look in the database this often, should an announcement be lost.
+    poll_seconds: float = Field(default=30.0, gt=0, le=3600)
+    max_streams_per_user: int = Field(default=5, ge=1, le=100)
+    # The `?ticket=` a browser's EventSource sends (it cannot set headers): valid this long.
+    ticket_ttl_seconds: int = Field(default=60, ge=5, le=3600)
+
+
 class RateLimitSettings(BaseModel):
     enabled: bool = True
     per_ip: str = "600/minute"
@@ -342,6 +354,7 @@ class Settings(BaseSettings):
     deals: DealSettings = Field(default_factory=DealSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
+    events: EventsSettings = Field(default_factory=EventsSettings)
     # Crash tests only: the process SIGKILLs itself at this point (chainfluence.kit.faults).
     fault_point: FaultPoint | None = None
 

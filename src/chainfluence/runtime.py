@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from chainfluence import plugins
 from chainfluence.config import Settings
+from chainfluence.events import outbox
+from chainfluence.events.broker import ConnectionSlots, EventBroker
 from chainfluence.jobs.inprocess import InProcessQueue
 from chainfluence.jobs.queue import QUEUE_INFO_KEY, Executor, JobQueue
 from chainfluence.jobs.redis import BullMQQueue
@@ -54,6 +56,9 @@ class Runtime:
     consuming: bool = False
     # Sandbox with the emulators in their own process: that process's clock, followed.
     clock_follower: ClockFollower | None = None
+    # Live events (GET /v1/events): who waits for what, and the open streams per user.
+    events: EventBroker = field(init=False)
+    event_streams: ConnectionSlots = field(init=False)
 
     @contextlib.asynccontextmanager
     async def session(
@@ -65,7 +70,7 @@ class Runtime:
             self.sessionmaker,
             write=write,
             autocommit=autocommit,
-            info={QUEUE_INFO_KEY: self.queue},
+            info={QUEUE_INFO_KEY: self.queue, outbox.ANNOUNCE_INFO_KEY: self.events.announce},
         ) as session:
             yield session
 
@@ -98,6 +103,7 @@ class Runtime:
             await self.bot.session.close()
         for provider in self.stats_providers:
             await provider.close()
+        await self.events.close()
         if self.redis is not None:
             await self.redis.aclose()
         await self.engine.dispose()
@@ -105,6 +111,7 @@ class Runtime:
 
 def build_runtime(settings: Settings) -> Runtime:
     load_handlers()
+    outbox.install()
     engine = create_engine(
         settings.database.url,
         pool_size=settings.database.pool_size,
@@ -118,6 +125,12 @@ def build_runtime(settings: Settings) -> Runtime:
         sessionmaker=create_sessionmaker(engine),
         rate_limiter=RateLimiter(redis_url=redis_url),
         redis=Redis.from_url(redis_url) if redis_url else None,
+    )
+    runtime.events = EventBroker(runtime.redis)
+    runtime.event_streams = ConnectionSlots(
+        runtime.redis,
+        limit=settings.events.max_streams_per_user,
+        stale_seconds=3 * settings.events.heartbeat_seconds,
     )
     executor = Executor(
         runtime=runtime,

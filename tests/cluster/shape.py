@@ -179,7 +179,7 @@ class Shape:
 
 
 @contextlib.contextmanager
-def production_shape(root: Path, database_url: str) -> Iterator[Shape]:
+def production_shape(root: Path, database_url: str, *, workers: int = 2) -> Iterator[Shape]:
     root.mkdir(parents=True, exist_ok=True)
     redis = RedisServer(root / "redis")
     api_ports = [free_port(), free_port()]
@@ -224,7 +224,7 @@ def production_shape(root: Path, database_url: str) -> Iterator[Shape]:
         for number, port in enumerate(api_ports, 1):
             command = [CHAINFLUENCE, "api", "--port", str(port)]
             shape.apis.append(Process(f"api-{number}", command, service, root, root))
-        for number in (1, 2):
+        for number in range(1, workers + 1):
             # Each worker serves /healthz on its own port (the same again after a restart).
             worker_env = {**service, "CHAINFLUENCE_WORKER__PORT": str(free_port())}
             shape.workers.append(

@@ -127,14 +127,21 @@ export interface Chainfluence {
   setToken(token: string | null): void;
   /** Exchange Telegram's initData for an access token, used from then on. */
   login(initData: string): Promise<LoginResponse>;
+  /**
+   * A URL for `new EventSource(url)` on GET /v1/events with a fresh single-purpose ticket (an
+   * EventSource sends no headers). The ticket is short-lived: on an error, close the source and
+   * open a new one with a new URL, passing the last event's id to replay what was missed.
+   */
+  eventsUrl(lastEventId?: string): Promise<string>;
   unwrap: typeof unwrap;
   page: typeof page;
 }
 
 export function createChainfluence(options: ChainfluenceOptions): Chainfluence {
   let token: string | null = options.token ?? null;
+  const baseUrl = options.baseUrl.replace(/\/+$/, "");
   const client = createClient<paths>({
-    baseUrl: options.baseUrl.replace(/\/+$/, ""),
+    baseUrl,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   const auth: Middleware = {
@@ -158,6 +165,13 @@ export function createChainfluence(options: ChainfluenceOptions): Chainfluence {
       const answer = await unwrap(client.POST("/v1/auth/login", { body: { initData } }));
       token = answer.access_token;
       return answer;
+    },
+    async eventsUrl(lastEventId) {
+      const { ticket } = await unwrap(client.POST("/v1/events/ticket"));
+      const url = new URL(`${baseUrl}/v1/events`);
+      url.searchParams.set("ticket", ticket);
+      if (lastEventId !== undefined) url.searchParams.set("lastEventId", lastEventId);
+      return url.toString();
     },
     unwrap,
     page,

@@ -827,6 +827,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Events Ticket
+         * @description A short-lived ticket that only opens GET /v1/events (it is not an access token).
+         */
+        post: operations["events_ticket_v1_events_ticket_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Events
+         * @description Server-Sent Events: the caller's new notifications (`event: notification`,
+         *     data as in GET /v1/notifications) and changes of their deals (`event: deal`: `dealId`, `event`
+         *     (the timeline entry), `status`, `fromStatus`) and offers (`event: offer`: `offerId`, `status`).
+         *     Each has an `id:`; reconnecting with `Last-Event-ID` (EventSource does it by itself) or
+         *     `?lastEventId=` replays what was missed. Without either, only what happens from now on. A comment
+         *     line every few seconds keeps the stream alive.
+         *
+         *     Authenticate with the `Authorization` header or, from a browser's EventSource, with
+         *     `?ticket=` from POST /v1/events/ticket. At most a few streams per user (429 beyond).
+         */
+        get: operations["events_v1_events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/wallet/ton-proof/payload": {
         parameters: {
             query?: never;
@@ -1863,6 +1911,19 @@ export interface components {
              * @description Unix time from which anyone may refund.
              */
             refundAfter: number;
+        };
+        /** EventsTicket */
+        EventsTicket: {
+            /**
+             * Ticket
+             * @description `GET /v1/events?ticket=…` (EventSource sends no headers)
+             */
+            ticket: string;
+            /**
+             * Expiresin
+             * @description Seconds it stays valid; ask again to reconnect later
+             */
+            expiresIn: number;
         };
         /** EvidenceKeys */
         EvidenceKeys: {
@@ -7758,6 +7819,177 @@ export interface operations {
             };
             /** @description No such resource (or not visible to you). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request headers are too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected error on our side; `requestId` identifies it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    events_ticket_v1_events_ticket_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventsTicket"];
+                };
+            };
+            /** @description The request cannot be carried out as sent (e.g. an expired ton_proof challenge). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not logged in, or the token or initData is invalid or expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Logged in, but not allowed to do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not visible to you). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not possible in the resource's current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request headers are too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected error on our side; `requestId` identifies it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service we depend on (Telegram, the TON network, the platform wallet) is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    events_v1_events_get: {
+        parameters: {
+            query?: {
+                ticket?: string | null;
+                lastEventId?: number | null;
+            };
+            header?: {
+                "Last-Event-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description Not logged in, or the token or initData is invalid or expired. */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -19,7 +19,7 @@ from chainfluence.runtime import Runtime
 from chainfluence.users import repository as users
 
 # Declared for the OpenAPI page, so the docs' "Authorize" button works with either scheme.
-_authorization = APIKeyHeader(
+authorization_header = APIKeyHeader(
     name="Authorization",
     auto_error=False,
     description="`Bearer <access_token>` from POST /v1/auth/login, or `tma <initData>`.",
@@ -82,7 +82,7 @@ async def get_current_user(
     request: Request,
     session: DBSession,
     runtime: RuntimeDep,
-    authorization: Annotated[str | None, Depends(_authorization)],
+    authorization: Annotated[str | None, Depends(authorization_header)],
 ) -> User:
     found = await _authenticate(request, session, runtime, authorization, with_wallet=False)
     return found.user
@@ -92,7 +92,7 @@ async def get_current_user_and_wallet(
     request: Request,
     session: DBSession,
     runtime: RuntimeDep,
-    authorization: Annotated[str | None, Depends(_authorization)],
+    authorization: Annotated[str | None, Depends(authorization_header)],
 ) -> UserAndWallet:
     """`CurrentUser` with the user's linked wallet, read together."""
     return await _authenticate(request, session, runtime, authorization, with_wallet=True)
@@ -109,3 +109,13 @@ async def get_operator(user: CurrentUser, runtime: RuntimeDep) -> User:
 
 
 Operator = Annotated[User, Depends(get_operator)]
+
+
+async def authenticated_user_id(
+    request: Request, runtime: Runtime, authorization: str | None
+) -> int:
+    """`CurrentUser`'s check in a unit of work of its own, for a long response (a stream) that
+    must not hold the request's database session open."""
+    async with runtime.session() as session:
+        found = await _authenticate(request, session, runtime, authorization, with_wallet=False)
+        return found.user.id

@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
@@ -152,8 +152,11 @@ _AFTER_COMMIT_KEY = "chainfluence.after_commit"
 _ON_ROLLBACK_KEY = "chainfluence.on_rollback"
 
 
-def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
-    """Run `callback` once the session's transaction has committed; dropped on rollback."""
+def after_commit(session: AsyncSession | Session, callback: AfterCommit) -> None:
+    """Run `callback` once the session's transaction has committed; dropped on rollback.
+
+    Either side of an async session may register (they share `info`): the sync one is what
+    SQLAlchemy's flush hooks receive."""
     session.info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)
 
 

@@ -25,19 +25,25 @@ class IssuedToken:
     expires_in: int
 
 
-def issue_access_token(user_id: int, *, secret: str, ttl_seconds: int) -> IssuedToken:
+def issue_access_token(
+    user_id: int, *, secret: str, ttl_seconds: int, purpose: str = "access"
+) -> IssuedToken:
+    """`purpose` other than "access" makes a single-purpose token (e.g. an events ticket) that
+    `read_access_token` refuses unless asked for that purpose."""
     now = utcnow()
     claims = {
         "sub": str(user_id),
         "iss": ISSUER,
-        "typ": "access",
+        "typ": purpose,
         "iat": int(now.timestamp()),
         "exp": int((now + dt.timedelta(seconds=ttl_seconds)).timestamp()),
     }
     return IssuedToken(jwt.encode(claims, secret, algorithm=_ALGORITHM), ttl_seconds)
 
 
-def read_access_token(token: str, *, secret: str, previous_secrets: Sequence[str] = ()) -> int:
+def read_access_token(
+    token: str, *, secret: str, previous_secrets: Sequence[str] = (), purpose: str = "access"
+) -> int:
     """The user id in a valid, unexpired access token; `InvalidToken` with a reason otherwise.
 
     Tokens are issued with `secret`; those signed with one of `previous_secrets` are still
@@ -64,7 +70,7 @@ def read_access_token(token: str, *, secret: str, previous_secrets: Sequence[str
         break
     if claims is None:
         raise InvalidToken("the access token is invalid")
-    if claims.get("typ") != "access":
+    if claims.get("typ") != purpose:
         raise InvalidToken("the access token is invalid")
     if not isinstance(claims["exp"], int) or claims["exp"] <= utcnow().timestamp():
         raise InvalidToken("the access token has expired; log in again")

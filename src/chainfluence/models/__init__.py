@@ -28,6 +28,7 @@ from chainfluence.models.post_view_snapshots import PostViewSnapshot
 from chainfluence.models.reviews import Review
 from chainfluence.models.ton_proof_payloads import TonProofPayload
 from chainfluence.models.uploads import Upload
+from chainfluence.models.user_events import UserEvent, UserEventType
 from chainfluence.models.users import User
 from chainfluence.models.wallets import Wallet
 
@@ -66,5 +67,7 @@ __all__ = [
     "TonProofPayload",
     "Upload",
     "User",
+    "UserEvent",
+    "UserEventType",
     "Wallet",
 ]
