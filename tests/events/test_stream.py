@@ -16,7 +16,7 @@ from chainfluence.kit import time as clock
 from chainfluence.kit.serving import serve_in_background
 from chainfluence.kit.time import utcnow
 from chainfluence.runtime import Runtime
-from chainfluence.sandbox.telegram import RunningEmulator
+from chainfluence_sandbox.telegram import RunningEmulator
 from tests.conftest import make_settings, telegram_settings
 from tests.events.sse import open_stream
 from tests.factories import create_channel, login
