@@ -57,6 +57,9 @@ def _channel_rows(rng: random.Random, start: int, count: int, owner: int) -> lis
                 "avg_views": avg_views,
                 "engagement_rate": round(avg_views / subscribers * 100, 2),
                 "posts_per_week": round(rng.uniform(1, 40), 1),
+                # One in five without a score yet; the rest spread over 20-100 (no rng draw,
+                # so the other columns stay as they were seeded before).
+                "trust_score": None if i % 5 == 0 else 20 + (i * 37) % 81,
                 "rating_sum": 0,
                 "rating_count": 0,
                 "created_at": now,
@@ -135,6 +138,8 @@ QUERIES = [
         {"format": "1/24", "minPrice": "5", "maxPrice": "50", "sort": "cpm"},
     ),
     ("text search q=market (~0.3 % of channels)", {"q": "market"}),
+    ("sort -trust", {"sort": "-trust"}),
+    ("minTrust 90, sort -trust", {"minTrust": "90", "sort": "-trust"}),
 ]
 
 
@@ -156,6 +161,7 @@ async def explain(database_url: str) -> None:
                 format=AdFormat(params["format"]) if "format" in params else None,
                 min_price=ton_to_nano(params["minPrice"]) if "minPrice" in params else None,
                 max_price=ton_to_nano(params["maxPrice"]) if "maxPrice" in params else None,
+                min_trust=int(params["minTrust"]) if "minTrust" in params else None,
                 sort=catalogue.CatalogueSort(params.get("sort", "-subscribers")),
             )
             statement = page_query(catalogue.statement(filters), PageParams(limit=50, offset=0))

@@ -25,8 +25,11 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.schema import CreateIndex
+from sqlalchemy.sql.compiler import DDLCompiler
 from sqlalchemy.types import TypeDecorator
 
 from chainfluence.kit.time import UTC
@@ -234,3 +237,11 @@ async def session_scope(
             await rollback(session)
             raise
         await commit(session)
+
+
+@compiles(CreateIndex, "sqlite")
+def _sqlite_index_without_nulls_order(create: CreateIndex, compiler: DDLCompiler, **kw: Any) -> str:
+    """SQLite takes no NULLS FIRST/LAST in an index (its NULLs already sort first ascending and
+    last descending, as PostgreSQL's NULLS LAST indexes here say); drop the words there."""
+    ddl: str = compiler.visit_create_index(create, **kw)  # type: ignore[no-untyped-call]
+    return ddl.replace(" NULLS LAST", "")
