@@ -16,6 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from chainfluence.deals.lifecycle import DEAL_POLICY
 from chainfluence.deals.state_machine import (
     Action,
     Actor,
@@ -83,7 +84,7 @@ async def test_every_move_outside_the_table_is_refused_and_changes_nothing(
         expected = InvalidTransition if wrong_status else TransitionForbidden
         with pytest.raises(expected):
             async with runtime_of(client).session() as session:
-                await transition(session, deal_id, action, ACTORS[role])
+                await transition(session, DEAL_POLICY, deal_id, action, ACTORS[role])
         refused["409" if wrong_status else "403"] += 1
         assert await _snapshot(client, deal_id) == before, (status, action, role)
 

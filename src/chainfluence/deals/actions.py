@@ -13,7 +13,7 @@ from chainfluence.channels import repository as channels
 from chainfluence.config import Settings
 from chainfluence.deals import repository
 from chainfluence.deals.exceptions import DealNotFound
-from chainfluence.deals.lifecycle import notify_operators
+from chainfluence.deals.lifecycle import DEAL_POLICY, notify_operators
 from chainfluence.deals.state_machine import Action, Actor, InvalidTransition, Role, transition
 from chainfluence.kit.errors import Unprocessable
 from chainfluence.models import Deal, DealStatus
@@ -42,7 +42,7 @@ async def cancel(
 ) -> Deal:
     who = "the advertiser" if actor.role is Role.advertiser else "the publisher"
     return await transition(
-        session, deal_id, Action.cancel, actor, reason=reason or f"Cancelled by {who}."
+        session, DEAL_POLICY, deal_id, Action.cancel, actor, reason=reason or f"Cancelled by {who}."
     )
 
 
@@ -51,6 +51,7 @@ async def decline(
 ) -> Deal:
     return await transition(
         session,
+        DEAL_POLICY,
         deal_id,
         Action.decline,
         actor,
@@ -73,7 +74,13 @@ async def open_dispute(
     deal.dispute_reason = reason
     deal.disputed_by = actor.user_id
     deal = await transition(
-        session, deal_id, Action.dispute, actor, details={"reason": reason}, reason=reason
+        session,
+        DEAL_POLICY,
+        deal_id,
+        Action.dispute,
+        actor,
+        details={"reason": reason},
+        reason=reason,
     )
     await notify_operators(session, settings.auth.operators, deal, "dispute to decide", f"{reason}")
     return deal
@@ -116,5 +123,5 @@ async def resolve_dispute(
         deal.dispute_outcome = decision
     # The release job sees the operator's decision and skips its automatic re-checks.
     return await transition(
-        session, deal_id, action, operator, details=decision, reason=note or None
+        session, DEAL_POLICY, deal_id, action, operator, details=decision, reason=note or None
     )

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence.deals import repository, schedule, timeline
 from chainfluence.deals.exceptions import DealNotFound
+from chainfluence.deals.lifecycle import DEAL_POLICY
 from chainfluence.deals.state_machine import (
     SYSTEM,
     Action,
@@ -38,16 +39,6 @@ from chainfluence.telegram import posting
 
 DETECTED = Action.edit_detected.value
 ACCEPTED = Action.edit_accepted.value
-
-
-def notice(window_hours: float | None) -> str:
-    """What the publisher is told before editing the live post."""
-    window = f"{window_hours:g} h" if window_hours is not None else "the edit window"
-    return (
-        "Keep the ad post unchanged until the hold ends. An edit pauses the deal until the "
-        f"advertiser accepts it; if they refuse it or do not accept it within {window}, the "
-        "advertiser is refunded. A deleted post refunds the advertiser."
-    )
 
 
 async def _reference_text(session: AsyncSession, deal: Deal) -> str:
@@ -87,6 +78,7 @@ async def found(
     deal.next_check_at = respond_by
     await transition(
         session,
+        DEAL_POLICY,
         deal.id,
         Action.edit_detected,
         SYSTEM,
@@ -114,6 +106,7 @@ async def accept(session: AsyncSession, deal_id: int, actor: Actor) -> Deal:
     deal.next_check_at = schedule.next_probe(deal.probe_schedule) or deal.hold_until
     return await transition(
         session,
+        DEAL_POLICY,
         deal_id,
         Action.edit_accepted,
         actor,
@@ -129,6 +122,7 @@ async def accept(session: AsyncSession, deal_id: int, actor: Actor) -> Deal:
 async def refuse(session: AsyncSession, deal_id: int, actor: Actor) -> Deal:
     return await transition(
         session,
+        DEAL_POLICY,
         deal_id,
         Action.edit_refused,
         actor,
@@ -150,6 +144,7 @@ async def expire_when_due(runtime: Runtime, deal_id: int) -> None:
             return
         await transition(
             session,
+            DEAL_POLICY,
             deal_id,
             Action.edit_expired,
             SYSTEM,

@@ -24,7 +24,7 @@ from chainfluence.channels.exceptions import (
 )
 from chainfluence.channels.verification import confirm_channel_manager
 from chainfluence.deals import edits, repository, schedule, timeline
-from chainfluence.deals.lifecycle import RELEASE_JOB, notify_operators, order
+from chainfluence.deals.lifecycle import DEAL_POLICY, RELEASE_JOB, notify_operators, order
 from chainfluence.deals.publishing import publish_deal
 from chainfluence.deals.state_machine import OPEN_STATUSES, SYSTEM, Action, transition
 from chainfluence.deals.verification import check_live_deal
@@ -95,6 +95,7 @@ async def _expire_unfunded(runtime: Runtime, deal_id: int) -> None:
             return
         await transition(
             session,
+            DEAL_POLICY,
             deal_id,
             Action.deposit_expired,
             SYSTEM,
@@ -123,6 +124,7 @@ async def _publish_when_due(runtime: Runtime, deal_id: int) -> None:
             if now >= deal.creative_deadline_at:
                 await transition(
                     session,
+                    DEAL_POLICY,
                     deal_id,
                     Action.creative_expired,
                     SYSTEM,
@@ -136,6 +138,7 @@ async def _publish_when_due(runtime: Runtime, deal_id: int) -> None:
             why = (last.details.get("reason") if last else None) or "no attempt succeeded"
             await transition(
                 session,
+                DEAL_POLICY,
                 deal_id,
                 Action.posting_expired,
                 SYSTEM,
@@ -187,7 +190,7 @@ async def release(ctx: JobContext, *, deal_id: int) -> None:
             return
         if problem is not None:
             deal.dispute_reason = problem
-            await transition(session, deal_id, Action.dispute, SYSTEM, reason=problem)
+            await transition(session, DEAL_POLICY, deal_id, Action.dispute, SYSTEM, reason=problem)
             await notify_operators(
                 session, runtime.settings.auth.operators, deal, "release on hold", problem
             )

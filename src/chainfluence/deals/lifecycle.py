@@ -1,8 +1,9 @@
 """What follows a deal's status change, and how chain events move deals.
 
-`after_transition` runs inside every transition's transaction (registered with the state
-machine): it sets the next due time, orders the escrow payout a status calls for (committed with
-the move, sent by the platform wallet afterwards), queues follow-up jobs and notifies the parties.
+`DEAL_POLICY` is the policy every caller passes to `transition()`: the deal table and, per
+status reached, the effect run inside the transition's transaction. It sets the next due time,
+orders the escrow payout a status calls for (committed with the move, sent by the platform wallet
+afterwards), queues follow-up jobs and notifies the parties.
 
 `DealEscrowSink` is the chain watcher's event sink: a deposit that completes the price funds the
 deal, a confirmed payout closes it, late money is sent back. It runs inside the transaction that
@@ -17,14 +18,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence import jobs
-from chainfluence.deals import edits, repository, timeline
+from chainfluence.deals import repository, timeline
+from chainfluence.deals.notices import edit_notice
 from chainfluence.deals.state_machine import (
     CHAIN,
     FINAL_STATUSES,
     Action,
     Actor,
     Transition,
-    on_transition,
+    TransitionPolicy,
     transition,
 )
 from chainfluence.kit.money import format_ton
@@ -91,23 +93,23 @@ async def notify_operators(
         )
 
 
-@on_transition
-async def after_transition(session: AsyncSession, change: Transition, actor: Actor) -> None:
-    deal, target, action = change.deal, change.target, change.rule.action
-    reason = deal.close_reason or ""
-    price = f"{format_ton(deal.price_nano)} TON"
-    if target is S.in_escrow:
-        deal.funded_at = change.at
-        # The advance job works out what is due next (drafting deadline, publishing time).
-        deal.next_check_at = change.at
-        await _notify_parties(
-            session,
-            deal,
-            NotificationType.deposit_received,
-            f"{price} is held in escrow",
-            "The advertiser's payment arrived. Agree the creative; the bot publishes it on time.",
-        )
-    elif target is S.live and action is Action.edit_accepted:
+async def _funded(session: AsyncSession, change: Transition, actor: Actor) -> None:
+    deal = change.deal
+    deal.funded_at = change.at
+    # The advance job works out what is due next (drafting deadline, publishing time).
+    deal.next_check_at = change.at
+    await _notify_parties(
+        session,
+        deal,
+        NotificationType.deposit_received,
+        f"{format_ton(deal.price_nano)} TON is held in escrow",
+        "The advertiser's payment arrived. Agree the creative; the bot publishes it on time.",
+    )
+
+
+async def _live(session: AsyncSession, change: Transition, actor: Actor) -> None:
+    deal = change.deal
+    if change.rule.action is Action.edit_accepted:
         await _notify_parties(
             session,
             deal,
@@ -116,95 +118,130 @@ async def after_transition(session: AsyncSession, change: Transition, actor: Act
             "The hold goes on; later checks compare the post with its edited version.",
             skip=actor.user_id,
         )
-    elif target is S.live:
-        published = "The bot published the approved post and now checks that it stays up unchanged."
+        return
+    published = "The bot published the approved post and now checks that it stays up unchanged."
+    await _notify_parties(
+        session,
+        deal,
+        NotificationType.post_published,
+        "the ad is live",
+        published,
+        only=(deal.advertiser_id,),
+    )
+    publish = await timeline.last(session, deal.id, Action.publish.value)
+    window = (publish.details if publish else {}).get("edit_window_hours")
+    await _notify_parties(
+        session,
+        deal,
+        NotificationType.post_published,
+        "the ad is live",
+        f"{published} {edit_notice(window)}",
+        only=(deal.publisher_id,),
+    )
+
+
+async def _edit_pending(session: AsyncSession, change: Transition, actor: Actor) -> None:
+    deal = change.deal
+    respond_by = deal.next_check_at.strftime("%Y-%m-%d %H:%M UTC") if deal.next_check_at else ""
+    await _notify_parties(
+        session,
+        deal,
+        NotificationType.post_edited,
+        "the ad post was edited",
+        "The deal is paused. The advertiser may accept the edit (the hold then goes on with "
+        f"the edited post) until {respond_by}; if they refuse it or do not answer in time, "
+        "the advertiser is refunded.",
+    )
+
+
+async def _verified(session: AsyncSession, change: Transition, actor: Actor) -> None:
+    deal = change.deal
+    deal.next_check_at = change.at
+    await jobs.enqueue(
+        session, RELEASE_JOB, {"deal_id": deal.id}, dedup_key=f"{RELEASE_JOB}:{deal.id}"
+    )
+    if change.rule.action is Action.hold_passed:
         await _notify_parties(
             session,
             deal,
-            NotificationType.post_published,
-            "the ad is live",
-            published,
-            only=(deal.advertiser_id,),
+            NotificationType.post_verified,
+            "the post passed verification",
+            "The hold is over; the payout to the publisher is on its way.",
         )
-        publish = await timeline.last(session, deal.id, Action.publish.value)
-        window = (publish.details if publish else {}).get("edit_window_hours")
-        await _notify_parties(
-            session,
-            deal,
-            NotificationType.post_published,
-            "the ad is live",
-            f"{published} {edits.notice(window)}",
-            only=(deal.publisher_id,),
-        )
-    elif target is S.edit_pending:
-        respond_by = deal.next_check_at.strftime("%Y-%m-%d %H:%M UTC") if deal.next_check_at else ""
-        await _notify_parties(
-            session,
-            deal,
-            NotificationType.post_edited,
-            "the ad post was edited",
-            "The deal is paused. The advertiser may accept the edit (the hold then goes on with "
-            f"the edited post) until {respond_by}; if they refuse it or do not answer in time, "
-            "the advertiser is refunded.",
-        )
-    elif target is S.verified:
-        deal.next_check_at = change.at
-        await jobs.enqueue(
-            session, RELEASE_JOB, {"deal_id": deal.id}, dedup_key=f"{RELEASE_JOB}:{deal.id}"
-        )
-        if action is Action.hold_passed:
-            await _notify_parties(
-                session,
-                deal,
-                NotificationType.post_verified,
-                "the post passed verification",
-                "The hold is over; the payout to the publisher is on its way.",
-            )
-    elif target is S.refunding:
-        deal.next_check_at = None
-        await order(session, deal, EscrowActionKind.refund)
-        kind = (
-            NotificationType.post_violation
-            if action in (Action.violation, Action.edit_refused, Action.edit_expired)
-            else NotificationType.deal_declined
-            if action is Action.decline
-            else NotificationType.deal_cancelled
-        )
-        await _notify_parties(
-            session, deal, kind, "the advertiser is being refunded", reason, skip=actor.user_id
-        )
-    elif target is S.cancelled:
-        kind = (
-            NotificationType.deal_declined
-            if action is Action.decline
-            else NotificationType.deal_cancelled
-        )
-        await _notify_parties(session, deal, kind, "cancelled", reason, skip=actor.user_id)
-    elif target is S.disputed:
-        deal.disputed_from = change.source
-        deal.next_check_at = None
-        await _notify_parties(
-            session,
-            deal,
-            NotificationType.dispute_opened,
-            "a dispute was opened",
-            f"{reason}\nPayout is paused until an operator decides.",
-            skip=actor.user_id,
-        )
-    elif target is S.splitting:
-        deal.next_check_at = None
-        share = int((deal.dispute_outcome or {}).get("publisher_share_bps", 0))
-        await order(session, deal, EscrowActionKind.dispute_split, share_bps=share)
-    elif target in FINAL_STATUSES:
-        await _notify_final(session, deal, target)
+    await _notify_resolved(session, change)
+
+
+async def _refunding(session: AsyncSession, change: Transition, actor: Actor) -> None:
+    deal, action = change.deal, change.rule.action
+    deal.next_check_at = None
+    await order(session, deal, EscrowActionKind.refund)
+    kind = (
+        NotificationType.post_violation
+        if action in (Action.violation, Action.edit_refused, Action.edit_expired)
+        else NotificationType.deal_declined
+        if action is Action.decline
+        else NotificationType.deal_cancelled
+    )
+    await _notify_parties(
+        session,
+        deal,
+        kind,
+        "the advertiser is being refunded",
+        deal.close_reason or "",
+        skip=actor.user_id,
+    )
+    await _notify_resolved(session, change)
+
+
+async def _cancelled(session: AsyncSession, change: Transition, actor: Actor) -> None:
+    deal = change.deal
+    kind = (
+        NotificationType.deal_declined
+        if change.rule.action is Action.decline
+        else NotificationType.deal_cancelled
+    )
+    await _notify_parties(
+        session, deal, kind, "cancelled", deal.close_reason or "", skip=actor.user_id
+    )
+
+
+async def _disputed(session: AsyncSession, change: Transition, actor: Actor) -> None:
+    deal = change.deal
+    deal.disputed_from = change.source
+    deal.next_check_at = None
+    await _notify_parties(
+        session,
+        deal,
+        NotificationType.dispute_opened,
+        "a dispute was opened",
+        f"{deal.close_reason or ''}\nPayout is paused until an operator decides.",
+        skip=actor.user_id,
+    )
+
+
+async def _splitting(session: AsyncSession, change: Transition, actor: Actor) -> None:
+    deal = change.deal
+    deal.next_check_at = None
+    share = int((deal.dispute_outcome or {}).get("publisher_share_bps", 0))
+    await order(session, deal, EscrowActionKind.dispute_split, share_bps=share)
+    await _notify_resolved(session, change)
+
+
+async def _notify_resolved(session: AsyncSession, change: Transition) -> None:
+    action = change.rule.action
     if action in (Action.resolve_release, Action.resolve_refund, Action.resolve_split):
         await _notify_parties(
             session,
-            deal,
+            change.deal,
             NotificationType.dispute_resolved,
             "the dispute was decided",
-            f"An operator decided: {action.value.removeprefix('resolve_')}. {reason}".strip(),
+            f"An operator decided: {action.value.removeprefix('resolve_')}. "
+            f"{change.deal.close_reason or ''}".strip(),
         )
+
+
+async def _final(session: AsyncSession, change: Transition, actor: Actor) -> None:
+    await _notify_final(session, change.deal, change.target)
 
 
 def evidence_line(deal: Deal) -> str:
@@ -259,6 +296,25 @@ async def order(
     )
 
 
+DEAL_POLICY = TransitionPolicy(
+    effects={
+        S.in_escrow: _funded,
+        S.live: _live,
+        S.edit_pending: _edit_pending,
+        S.verified: _verified,
+        S.refunding: _refunding,
+        S.cancelled: _cancelled,
+        S.disputed: _disputed,
+        S.splitting: _splitting,
+        S.released: _final,
+        S.refunded: _final,
+        S.split_paid: _final,
+    }
+)
+"""The deal lifecycle's policy: the deal table and what reaching each status does. Every caller
+of `transition()` passes it."""
+
+
 _CONFIRMS = {
     PayoutKind.release: Action.release_confirmed,
     PayoutKind.refund: Action.refund_confirmed,
@@ -302,6 +358,7 @@ class DealEscrowSink:
         if event.completes_funding:
             await transition(
                 session,
+                DEAL_POLICY,
                 deal.id,
                 Action.deposit_confirmed,
                 CHAIN,
@@ -331,6 +388,7 @@ class DealEscrowSink:
             return
         await transition(
             session,
+            DEAL_POLICY,
             deal.id,
             _CONFIRMS[event.kind],
             CHAIN,

@@ -33,6 +33,7 @@ from chainfluence.channels.exceptions import (
 from chainfluence.channels.verification import confirm_channel_manager
 from chainfluence.deals import creatives, repository, schedule, timeline
 from chainfluence.deals.exceptions import DealNotFound
+from chainfluence.deals.lifecycle import DEAL_POLICY
 from chainfluence.deals.state_machine import SYSTEM, Action, Actor, check, transition
 from chainfluence.kit import faults
 from chainfluence.kit.errors import Conflict, ServiceUnavailable
@@ -282,7 +283,7 @@ async def _went_live(
     evidence["hold_until"] = deal.hold_until.isoformat()
     evidence["edit_window_hours"] = runtime.settings.deals.edit_window_hours
     evidence["top_until"] = deal.top_until.isoformat() if deal.top_until else None
-    return await transition(session, deal_id, Action.publish, actor, details=evidence)
+    return await transition(session, DEAL_POLICY, deal_id, Action.publish, actor, details=evidence)
 
 
 async def _failed(runtime: Runtime, deal_id: int, reason: str, *, keep_lease: bool = False) -> None:
@@ -307,6 +308,7 @@ async def _failed(runtime: Runtime, deal_id: int, reason: str, *, keep_lease: bo
         if deadline is not None and now >= deadline:
             await transition(
                 session,
+                DEAL_POLICY,
                 deal_id,
                 Action.posting_expired,
                 SYSTEM,

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence.config import DealSettings
 from chainfluence.deals import edits, repository, schedule, schemas, timeline
+from chainfluence.deals.notices import edit_notice
 from chainfluence.formats import format_spec
 from chainfluence.kit.time import utcnow
 from chainfluence.kit.ton_address import friendly_or_none
@@ -231,4 +232,4 @@ def _edit_notice(deal: Deal, events: list[DealEvent]) -> str | None:
     if deal.status not in (DealStatus.in_escrow, DealStatus.live, DealStatus.edit_pending):
         return None
     publish = next((e for e in reversed(events) if e.event == "publish"), None)
-    return edits.notice((publish.details if publish else {}).get("edit_window_hours"))
+    return edit_notice((publish.details if publish else {}).get("edit_window_hours"))

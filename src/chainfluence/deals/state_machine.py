@@ -1,17 +1,23 @@
 """The deal state machine: one table of allowed moves and one function that makes them.
 
 Every status change of a deal goes through `transition()`, which in one transaction locks the deal
-row, looks the move up in `RULES` (from status, action → to status, and who may do it), applies
-it, appends a timeline entry and queues the notifications. A move not in the table is a 409 and a
-caller without the right is a 403; either way nothing changes.
+row, looks the move up in the policy's rules (from status, action → to status, and who may do it),
+applies it, appends a timeline entry and runs the policy's effect for the new status (escrow
+orders, follow-up jobs, notifications). A move not in the table is a 409 and a caller without the
+right is a 403; either way nothing changes.
 
-Like Prefect's orchestration rules, each rule names its source and target and says why it exists.
+Like Prefect's orchestration policy, the rules and their side effects are one object,
+`TransitionPolicy`, that every caller passes to `transition()`; nothing is registered at import
+time. A policy cannot be built without an effect for each status that moves money
+(`MONEY_STATUSES`), and `transition()` refuses anything that is not a policy, so no caller can
+move a deal to `refunding` without ordering the refund. The deal lifecycle's policy is
+`chainfluence.deals.lifecycle.DEAL_POLICY`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -326,9 +332,14 @@ _ACTION_WORDS = {
 }
 
 
-def check(deal: Deal, action: Action, actor: Actor) -> Rule:
+def check(
+    deal: Deal,
+    action: Action,
+    actor: Actor,
+    rules: Mapping[tuple[DealStatus, Action], Rule] = RULES,
+) -> Rule:
     """The rule allowing `actor` to apply `action` to `deal` now; raises 409/403 otherwise."""
-    rule = RULES.get((deal.status, action))
+    rule = rules.get((deal.status, action))
     if rule is None:
         raise InvalidTransition(
             f"Cannot {_ACTION_WORDS[action]} a deal that is {deal.status.value.replace('_', ' ')}."
@@ -358,19 +369,32 @@ class Transition:
     at: dt.datetime
 
 
-TransitionHook = Callable[[AsyncSession, Transition, Actor], Any]
-_hooks: list[TransitionHook] = []
+Effect = Callable[[AsyncSession, Transition, Actor], Awaitable[None]]
+"""`async def effect(session, transition, actor)`, run inside the transaction after the move."""
+
+# Reaching these moves money (or queues the move of it): a policy must say how, for each.
+MONEY_STATUSES = frozenset({S.verified, S.refunding, S.splitting})
 
 
-def on_transition(hook: TransitionHook) -> TransitionHook:
-    """Register `async def hook(session, transition, actor)`, run inside the transaction
-    after every status change (notifications, deadlines, follow-up jobs)."""
-    _hooks.append(hook)
-    return hook
+@dataclass(frozen=True, slots=True)
+class TransitionPolicy:
+    """The rules of the deal table and the side effects of reaching each status, as one object."""
+
+    effects: Mapping[DealStatus, Effect]
+    rules: Mapping[tuple[DealStatus, Action], Rule] = field(default_factory=lambda: RULES)
+
+    def __post_init__(self) -> None:
+        missing = MONEY_STATUSES - set(self.effects)
+        if missing:
+            raise ValueError(
+                "a transition policy needs an effect for every status that moves money; missing: "
+                + ", ".join(sorted(status.value for status in missing))
+            )
 
 
 async def transition(
     session: AsyncSession,
+    policy: TransitionPolicy,
     deal_id: int,
     action: Action,
     actor: Actor,
@@ -379,11 +403,13 @@ async def transition(
     tx_hash: str | None = None,
     reason: str | None = None,
 ) -> Deal:
-    """Apply `action` to the deal, or raise without changing anything."""
+    """Apply `action` to the deal under `policy`, or raise without changing anything."""
+    if not isinstance(policy, TransitionPolicy):
+        raise TypeError(f"transition() needs a TransitionPolicy, not {type(policy).__name__}")
     deal = await repository.get_for_update(session, deal_id)
     if deal is None:
         raise DealNotFound()
-    rule = check(deal, action, actor)
+    rule = check(deal, action, actor, policy.rules)
     source = deal.status
     target = target_of(rule, deal)
     now = utcnow()
@@ -403,8 +429,9 @@ async def transition(
         tx_hash=tx_hash,
     )
     change = Transition(deal=deal, rule=rule, source=source, target=target, at=now)
-    for hook in _hooks:
-        await hook(session, change, actor)
+    effect = policy.effects.get(target)
+    if effect is not None:
+        await effect(session, change, actor)
     await session.flush()
     return deal
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from chainfluence.channels import repository as channels
 from chainfluence.deals import edits, repository, schedule, timeline
+from chainfluence.deals.lifecycle import DEAL_POLICY
 from chainfluence.deals.state_machine import SYSTEM, Action, transition
 from chainfluence.kit.time import utcnow
 from chainfluence.models import DealStatus
@@ -105,7 +106,13 @@ async def _judge(
         if violation is not None:
             evidence["violation"] = violation
             await transition(
-                session, deal_id, Action.violation, SYSTEM, details=evidence, reason=violation
+                session,
+                DEAL_POLICY,
+                deal_id,
+                Action.violation,
+                SYSTEM,
+                details=evidence,
+                reason=violation,
             )
             return
         await timeline.record(
@@ -120,7 +127,9 @@ async def _judge(
         ]
         deal.probe_schedule = remaining
         if final:
-            await transition(session, deal_id, Action.hold_passed, SYSTEM, details=evidence)
+            await transition(
+                session, DEAL_POLICY, deal_id, Action.hold_passed, SYSTEM, details=evidence
+            )
             return
         deal.next_check_at = schedule.next_probe(remaining) or deal.hold_until
 
@@ -143,6 +152,6 @@ async def _unavailable(runtime: Runtime, deal_id: int, reason: str, *, final: bo
         if final and deal.checks_unavailable >= settings.max_unavailable_checks:
             reason = f"The post could not be verified at the end of its hold: {reason}"
             deal.dispute_reason = reason
-            await transition(session, deal_id, Action.dispute, SYSTEM, reason=reason)
+            await transition(session, DEAL_POLICY, deal_id, Action.dispute, SYSTEM, reason=reason)
             return
         deal.next_check_at = utcnow() + dt.timedelta(seconds=settings.probe_retry_seconds)

@@ -39,7 +39,7 @@ from chainfluence.models import (
     User,
 )
 from chainfluence.notifications.service import notify
-from chainfluence.offers import repository, schemas
+from chainfluence.offers import repository, schemas, transitions
 from chainfluence.offers.channel_access import is_channel_manager
 from chainfluence.offers.exceptions import (
     CampaignBudgetExceeded,
@@ -48,19 +48,20 @@ from chainfluence.offers.exceptions import (
     FormatNotOffered,
     InvalidOffer,
     NotCampaignOwner,
-    NotOfferAuthor,
-    NotOfferCounterpart,
     OfferAlreadyOpen,
     OfferExpired,
     OfferNotFound,
-    OfferNotPending,
     OwnCampaign,
     OwnChannel,
 )
 from chainfluence.offers.schemas import ProposedTime
+from chainfluence.offers.transitions import OfferAction, OfferRole, OfferRule
 
 # Further ahead than this is a typo, not a plan.
 MAX_LEAD_TIME = dt.timedelta(days=366)
+
+
+_SYSTEM = (OfferRole.system,)
 
 
 class Side(StrEnum):
@@ -259,8 +260,7 @@ async def _refuse_second_open_offer(
         return
     if is_expired(existing, campaign, now):
         # Lapsed but not swept yet: close it now so the new offer can take its place.
-        existing.status = OfferStatus.expired
-        existing.decided_at = now
+        transitions.move(existing, OfferAction.expire, _SYSTEM, now)
         await session.flush()
         return
     raise OfferAlreadyOpen(existing.id)
@@ -325,17 +325,27 @@ def author_side(offer: Offer) -> Side:
     return Side.advertiser if offer.author_id == offer.advertiser_id else Side.publisher
 
 
-def _require_counterpart(offer: Offer, sides: set[Side]) -> None:
+def _roles(user: User, offer: Offer, sides: set[Side]) -> set[OfferRole]:
     counterpart = Side.publisher if author_side(offer) is Side.advertiser else Side.advertiser
-    if counterpart not in sides:
-        raise NotOfferCounterpart()
+    roles = {OfferRole.counterpart} if counterpart in sides else set()
+    if user.id == offer.author_id:
+        roles.add(OfferRole.author)
+    return roles
 
 
-def _require_pending(offer: Offer, campaign: Campaign | None, now: dt.datetime) -> None:
-    if offer.status is not OfferStatus.pending:
-        raise OfferNotPending(offer.status.value)
+def _decide(
+    offer: Offer,
+    campaign: Campaign | None,
+    action: OfferAction,
+    user: User,
+    sides: set[Side],
+    now: dt.datetime,
+) -> OfferRule:
+    """The move a party may make now (403, then 409 for an offer not pending or expired)."""
+    rule = transitions.check(offer, action, _roles(user, offer, sides))
     if is_expired(offer, campaign, now):
         raise OfferExpired()
+    return rule
 
 
 async def accept(
@@ -343,15 +353,13 @@ async def accept(
 ) -> tuple[Offer, Deal]:
     """The counterpart agrees: the offer is accepted and its deal made, in one transaction."""
     offer, campaign, channel, sides = await _load(session, user, offer_id, lock_campaign=True)
-    _require_counterpart(offer, sides)
     now = utcnow()
-    _require_pending(offer, campaign, now)
+    rule = _decide(offer, campaign, OfferAction.accept, user, sides, now)
     if campaign is not None:
         _require_campaign_open(campaign, now)
         await _require_budget_left(session, campaign, offer.amount_nano)
     _require_channel_active(channel)
-    offer.status = OfferStatus.accepted
-    offer.decided_at = now
+    transitions.apply(offer, rule, now)
     deal = await deal_service.create_from_offer(
         session,
         offer,
@@ -388,10 +396,8 @@ async def _require_budget_left(session: AsyncSession, campaign: Campaign, amount
 
 async def reject(session: AsyncSession, *, user: User, offer_id: int) -> Offer:
     offer, campaign, channel, sides = await _load(session, user, offer_id)
-    _require_counterpart(offer, sides)
-    _require_pending(offer, campaign, utcnow())
-    offer.status = OfferStatus.declined
-    offer.decided_at = utcnow()
+    now = utcnow()
+    transitions.apply(offer, _decide(offer, campaign, OfferAction.decline, user, sides, now), now)
     await session.flush()
     await notify(
         session,
@@ -405,12 +411,9 @@ async def reject(session: AsyncSession, *, user: User, offer_id: int) -> Offer:
 
 
 async def withdraw(session: AsyncSession, *, user: User, offer_id: int) -> Offer:
-    offer, campaign, channel, _sides = await _load(session, user, offer_id)
-    if user.id != offer.author_id:
-        raise NotOfferAuthor()
-    _require_pending(offer, campaign, utcnow())
-    offer.status = OfferStatus.withdrawn
-    offer.decided_at = utcnow()
+    offer, campaign, channel, sides = await _load(session, user, offer_id)
+    now = utcnow()
+    transitions.apply(offer, _decide(offer, campaign, OfferAction.withdraw, user, sides, now), now)
     await session.flush()
     await notify(
         session,
@@ -428,9 +431,8 @@ async def counter(
 ) -> Offer:
     """New terms from the counterpart: a new pending version; the old one becomes `countered`."""
     offer, campaign, channel, sides = await _load(session, user, offer_id)
-    _require_counterpart(offer, sides)
     now = utcnow()
-    _require_pending(offer, campaign, now)
+    rule = _decide(offer, campaign, OfferAction.counter, user, sides, now)
     if campaign is not None:
         _require_campaign_open(campaign, now)
     _require_channel_active(channel)
@@ -442,8 +444,7 @@ async def counter(
         raise InvalidOffer("A counter-offer must change the amount, the format or the date.")
     if fmt not in await repository.enabled_prices(session, channel.id):
         raise FormatNotOffered(fmt.value)
-    offer.status = OfferStatus.countered
-    offer.decided_at = now
+    transitions.apply(offer, rule, now)
     # Flushed first: the new version must not meet the old one as a second pending offer.
     await session.flush()
     new = Offer(
@@ -492,13 +493,12 @@ async def close_for_campaign(session: AsyncSession, campaign: Campaign, *, reaso
     now = utcnow()
     closed = await repository.pending_of_campaign_for_update(session, campaign.id)
     for offer in closed:
-        offer.decided_at = now
         if author_side(offer) is Side.advertiser:
-            offer.status = OfferStatus.withdrawn
+            transitions.move(offer, OfferAction.withdraw, _SYSTEM, now)
             recipient, kind = offer.publisher_id, NotificationType.offer_withdrawn
             title = "A booking request was withdrawn"
         else:
-            offer.status = OfferStatus.declined
+            transitions.move(offer, OfferAction.decline, _SYSTEM, now)
             recipient, kind = offer.author_id, NotificationType.offer_declined
             title = "Your offer was declined"
         await notify(
@@ -524,8 +524,7 @@ async def expire_due(session: AsyncSession, *, limit: int = 500) -> int:
         skip_locked=session.get_bind().dialect.name == "postgresql",
     )
     for offer in due:
-        offer.status = OfferStatus.expired
-        offer.decided_at = now
+        transitions.move(offer, OfferAction.expire, _SYSTEM, now)
     await session.flush()
     return len(due)
 

@@ -19,10 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chainfluence import jobs
 from chainfluence.kit.time import utcnow
 from chainfluence.models import Deal, EscrowAction, EscrowActionKind, EscrowActionStatus
-from chainfluence.ton import repository
+from chainfluence.ton import orders, repository
 from chainfluence.ton.escrow import BPS_WHOLE, EscrowExitCode
 from chainfluence.ton.events import BounceEvent, PayoutEvent
 from chainfluence.ton.exceptions import EscrowNotCreated, PayoutAlreadyOrdered, SplitShareMismatch
+from chainfluence.ton.orders import OrderActor, OrderEvent
 
 __all__ = ["SEND_JOB", "on_bounce", "on_payout", "order_payout"]
 
@@ -90,13 +91,13 @@ async def on_payout(session: AsyncSession, event: PayoutEvent) -> None:
     if action is None:
         return
     if action.kind.value == event.kind.value:
-        action.status = EscrowActionStatus.confirmed
+        orders.move(action, OrderEvent.confirmed, OrderActor.chain)
         action.confirmed_at = utcnow()
         action.tx_hash = event.tx_hash
         action.error = None
         note(action, "confirmed", tx_hash=event.tx_hash, query_id=event.query_id)
     else:
-        action.status = EscrowActionStatus.failed
+        orders.move(action, OrderEvent.failed, OrderActor.chain)
         action.error = f"the escrow was closed by a {event.kind.value} first"
         note(action, "superseded", tx_hash=event.tx_hash, by=event.kind.value)
         log.warning(
@@ -114,17 +115,17 @@ async def on_bounce(session: AsyncSession, event: BounceEvent) -> None:
         return
     action = await repository.action_by_query_id(session, event.query_id)
     if action is None or action.status is not EscrowActionStatus.sent:
-        return
+        return  # only an attempt on its way can be refused
     action.exit_code = event.exit_code
     note(action, "refused", tx_hash=event.tx_hash, exit_code=event.exit_code)
     if event.exit_code == EscrowExitCode.CLOSED:
         # Closed by an earlier transaction, which on_payout has already handled.
         return
     if event.exit_code in _RETRYABLE_EXIT_CODES and action.attempts < MAX_ATTEMPTS:
-        action.status = EscrowActionStatus.pending
+        orders.move(action, OrderEvent.reopened, OrderActor.chain)
         action.error = f"refused by the escrow (exit code {event.exit_code}); sending again"
     else:
-        action.status = EscrowActionStatus.failed
+        orders.move(action, OrderEvent.failed, OrderActor.chain)
         action.error = f"refused by the escrow (exit code {event.exit_code})"
         log.error(
             "payout order %s for deal %s refused: exit code %s",

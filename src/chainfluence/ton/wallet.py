@@ -43,7 +43,7 @@ from chainfluence.kit.faults import FaultPoint
 from chainfluence.kit.loops import CycleLog
 from chainfluence.kit.time import from_unix, utcnow
 from chainfluence.models import Deal, EscrowAction, EscrowActionKind, EscrowActionStatus
-from chainfluence.ton import repository
+from chainfluence.ton import orders, repository
 from chainfluence.ton.actions import MAX_ATTEMPTS, note
 from chainfluence.ton.client import TonApiError, TonClient
 from chainfluence.ton.escrow import (
@@ -57,6 +57,7 @@ from chainfluence.ton.escrow import (
     storage_rent_nano,
 )
 from chainfluence.ton.leader import exclusive
+from chainfluence.ton.orders import OrderActor, OrderEvent
 from chainfluence.ton.signing import OfflineWallet, OutgoingMessage, WalletVersion
 from chainfluence.ton.transactions import raw_address
 from chainfluence.ton.watcher import SessionFactory
@@ -345,25 +346,22 @@ class PlatformWallet:
             locked = await repository.lock_action(session, order.id)
             if (
                 locked is None
-                or locked.status is not EscrowActionStatus.sent
+                or not orders.can(locked, OrderEvent.reopened)
                 or locked.wallet_seqno != order.wallet_seqno
             ):
                 return False
-            locked.status = EscrowActionStatus.pending
+            orders.move(locked, OrderEvent.reopened, OrderActor.wallet)
             note(locked, "reopened", reason=reason, seqno=locked.wallet_seqno)
-        order.status = EscrowActionStatus.pending
+        order.status = locked.status
         order.attempts = locked.attempts
         return True
 
     async def _fail(self, order: EscrowAction, reason: str, stats: PassStats) -> None:
         async with self.session() as session:
             locked = await repository.lock_action(session, order.id)
-            if locked is None or locked.status not in (
-                EscrowActionStatus.pending,
-                EscrowActionStatus.sent,
-            ):
+            if locked is None or not orders.can(locked, OrderEvent.failed):
                 return
-            locked.status = EscrowActionStatus.failed
+            orders.move(locked, OrderEvent.failed, OrderActor.wallet)
             locked.error = reason
             note(locked, "failed", reason=reason)
         stats.failed += 1
@@ -422,11 +420,11 @@ class PlatformWallet:
                 locked = await repository.lock_action(session, order.id)
                 if (
                     locked is None
-                    or locked.status is not EscrowActionStatus.pending
+                    or not orders.can(locked, OrderEvent.sent)
                     or locked.attempts != order.attempts
                 ):
                     raise _OrderChanged(order.id)
-                locked.status = EscrowActionStatus.sent
+                orders.move(locked, OrderEvent.sent, OrderActor.wallet)
                 locked.attempts += 1
                 locked.query_id = query_id
                 locked.wallet_address = self.address
