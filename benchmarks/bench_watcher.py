@@ -28,13 +28,14 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from benchmarks.harness import header, postgres_database
+from chainfluence.deals.observations import ChainObservations
+from chainfluence.escrow.watchlist import DealWatchList
 from chainfluence.formats import AdFormat
 from chainfluence.kit.db import create_engine, create_sessionmaker, session_scope
 from chainfluence.kit.time import utcnow
 from chainfluence.models import ChainTransaction, Channel, Deal, DealStatus, User
 from chainfluence.ton.client import TonClient
 from chainfluence.ton.escrow import EscrowTerms, escrow_address, escrow_state_init
-from chainfluence.ton.observations import ChainObservations
 from chainfluence.ton.transactions import raw_address
 from chainfluence.ton.watcher import ChainWatcher, CycleStats, WatchMode
 
@@ -253,6 +254,7 @@ async def _measure(
             session_factory=lambda: session_scope(sessionmaker),
             client=client,
             sink=ChainObservations(),
+            watch_list=DealWatchList(),
             mode=mode,
             concurrency=CONCURRENCY,
         )

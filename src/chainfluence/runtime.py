@@ -157,6 +157,12 @@ def build_runtime(settings: Settings) -> Runtime:
         runtime.push_sender = BotPushSender(runtime.bot, settings.telegram)
     runtime.stats_providers = plugins.views_providers(settings, engine)
     from chainfluence.deals.lifecycle import DealEscrowSink
+    from chainfluence.escrow.watchlist import DealWatchList, escrow_state_init
 
-    runtime.chain = build_chain_services(runtime, sink=DealEscrowSink())
+    runtime.chain = build_chain_services(
+        runtime,
+        sink=DealEscrowSink(),
+        watch_list=DealWatchList(),
+        state_init_of=escrow_state_init,
+    )
     return runtime

@@ -12,9 +12,9 @@ from pytoniq_core.boc.cell import Cell
 from pytoniq_core.tlb.account import StateInit
 
 from chainfluence.config import Settings
+from chainfluence.escrow.orders import order_payout
 from chainfluence.models import ChainTxKind, Deal, EscrowActionKind, EscrowActionStatus
 from chainfluence.runtime import Runtime
-from chainfluence.ton import actions
 from chainfluence.ton.signing import OfflineWallet, WalletVersion
 from chainfluence.ton.transactions import raw_address
 from chainfluence_sandbox.ton import SandboxWallet, TonChain
@@ -93,7 +93,7 @@ async def test_paying_the_payment_request_then_releasing_pays_everyone_exactly(
             deal = await session.get(Deal, deal_id)
             assert deal is not None
             assert deal.deposited_nano == 10 * TON
-            await actions.order_payout(session, deal, EscrowActionKind.release)
+            await order_payout(session, deal, EscrowActionKind.release)
         await runtime.queue.drain()
         await watch(runtime)
 

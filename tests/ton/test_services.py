@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from chainfluence.config import Settings
+from chainfluence.escrow.orders import order_payout
 from chainfluence.models import Deal, EscrowActionKind, EscrowActionStatus
 from chainfluence.runtime import build_runtime
-from chainfluence.ton import actions
 from chainfluence_sandbox.ton import SandboxWallet, TonChain
 from tests.ton.chain_harness import TON, create_escrow_deal, load_deal, orders, pay
 
@@ -47,7 +47,7 @@ async def test_consuming_runtime_watches_deposits_and_sends_payouts_by_itself(
         async with runtime.session() as session:
             row = await session.get(Deal, deal.deal_id)
             assert row is not None
-            await actions.order_payout(session, row, EscrowActionKind.release)
+            await order_payout(session, row, EscrowActionKind.release)
 
         async def released() -> bool:
             (order,) = await orders(runtime, deal)

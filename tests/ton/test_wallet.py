@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 
 from chainfluence.config import Settings
+from chainfluence.escrow.orders import order_payout
 from chainfluence.kit.time import advance
 from chainfluence.models import Deal, EscrowActionKind, EscrowActionStatus
 from chainfluence.runtime import Runtime, build_runtime
-from chainfluence.ton import actions
 from chainfluence.ton.escrow import (
     EscrowOp,
     EscrowVersion,
@@ -63,7 +63,7 @@ async def order(
     async with runtime.session() as session:
         row = await session.get(Deal, deal.deal_id)
         assert row is not None
-        action = await actions.order_payout(session, row, kind, publisher_share_bps=share)
+        action = await order_payout(session, row, kind, publisher_share_bps=share)
         action_id = action.id
     await runtime.queue.drain()
     return action_id
@@ -341,7 +341,7 @@ async def test_orders_waiting_together_go_out_in_one_wallet_message(
         for deal, kind in ((first, EscrowActionKind.release), (second, EscrowActionKind.refund)):
             row = await session.get(Deal, deal.deal_id)
             assert row is not None
-            await actions.order_payout(session, row, kind)
+            await order_payout(session, row, kind)
     await chain_runtime.queue.drain()
     await watch(chain_runtime)
 
@@ -368,7 +368,7 @@ async def test_a_v1_escrow_and_a_v2_escrow_are_released_side_by_side(
         for deal in deals.values():
             row = await session.get(Deal, deal.deal_id)
             assert row is not None
-            await actions.order_payout(session, row, EscrowActionKind.release)
+            await order_payout(session, row, EscrowActionKind.release)
     await chain_runtime.queue.drain()
     await watch(chain_runtime)
 

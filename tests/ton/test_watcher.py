@@ -11,13 +11,14 @@ import pytest
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chainfluence.deals.observations import ChainObservations
+from chainfluence.escrow.watchlist import DealWatchList
 from chainfluence.kit.serving import serve_in_background
 from chainfluence.models import ChainTxKind, DealStatus
 from chainfluence.runtime import Runtime
 from chainfluence.ton.client import TonClient
 from chainfluence.ton.escrow import EscrowExitCode, release_body
 from chainfluence.ton.events import BounceEvent, DepositEvent, Funding, PayoutEvent
-from chainfluence.ton.observations import ChainObservations
 from chainfluence.ton.watcher import ChainWatcher, WatchMode
 from chainfluence_sandbox.ton import SandboxWallet, TonChain, create_ton_emulator
 from tests.ton.chain_harness import (
@@ -75,6 +76,7 @@ def new_watcher(runtime: Runtime, mode: WatchMode, sink: Any = None) -> ChainWat
         session_factory=runtime.session,
         client=client,
         sink=sink or RecordingSink(),
+        watch_list=DealWatchList(),
         mode=mode,
     )
 
@@ -322,6 +324,7 @@ async def test_auto_mode_scans_blocks_where_served_and_polls_addresses_elsewhere
             session_factory=chain_runtime.session,
             client=client,
             sink=RecordingSink(),
+            watch_list=DealWatchList(),
         )
         polled = await limited.run_cycle()
     scanned = await new_watcher(chain_runtime, WatchMode.auto).run_cycle()

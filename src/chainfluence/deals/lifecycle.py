@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chainfluence import jobs
 from chainfluence.deals import repository, timeline
 from chainfluence.deals.notices import edit_notice
+from chainfluence.deals.observations import observe_bounce, observe_deposit, observe_payout
 from chainfluence.deals.state_machine import (
     CHAIN,
     FINAL_STATUSES,
@@ -29,6 +30,7 @@ from chainfluence.deals.state_machine import (
     TransitionPolicy,
     transition,
 )
+from chainfluence.escrow.orders import order_payout
 from chainfluence.kit.money import format_ton
 from chainfluence.models import (
     ActorType,
@@ -40,9 +42,7 @@ from chainfluence.models import (
     User,
 )
 from chainfluence.notifications.service import notify
-from chainfluence.ton import actions
 from chainfluence.ton.events import BounceEvent, DepositEvent, PayoutEvent, PayoutKind
-from chainfluence.ton.observations import observe_bounce, observe_deposit, observe_payout
 
 log = logging.getLogger(__name__)
 
@@ -286,7 +286,7 @@ async def order(
     if deal.escrow_address is None:
         # No payment request was ever made, so no contract can hold money: nothing to send.
         return
-    action = await actions.order_payout(session, deal, kind, publisher_share_bps=share_bps)
+    action = await order_payout(session, deal, kind, publisher_share_bps=share_bps)
     await timeline.record(
         session,
         deal,

@@ -1,12 +1,9 @@
-"""Payout orders (release / refund / split of a deal's escrow), from intent to confirmation.
+"""Payout orders (release / refund / split of an escrow), from sending to confirmation.
 
-The deal lifecycle calls ``order_payout`` inside the transaction that moves the deal (e.g. to
-``verified``); the order commits with that move and the platform wallet (``ton/wallet.py``) sends
-it afterwards. The chain watcher closes orders: ``on_payout`` when the escrow's payout transaction
-is recorded, ``on_bounce`` when the escrow refused the op. Nothing here touches the network.
-
-An escrow pays out once, so a deal has at most one order in flight, and asking again for the same
-outcome returns the existing order instead of a second one.
+The escrow domain makes orders (``escrow.orders.order_payout``, inside the transaction that moves
+the deal); the platform wallet (``ton/wallet.py``) sends them afterwards. The chain watcher closes
+them here: ``on_payout`` when the escrow's payout transaction is recorded, ``on_bounce`` when the
+escrow refused the op. Nothing here touches the network.
 """
 
 from __future__ import annotations
@@ -16,16 +13,14 @@ from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chainfluence import jobs
 from chainfluence.kit.time import utcnow
-from chainfluence.models import Deal, EscrowAction, EscrowActionKind, EscrowActionStatus
+from chainfluence.models import EscrowAction, EscrowActionStatus
 from chainfluence.ton import orders, repository
-from chainfluence.ton.escrow import BPS_WHOLE, EscrowExitCode
+from chainfluence.ton.escrow import EscrowExitCode
 from chainfluence.ton.events import BounceEvent, PayoutEvent
-from chainfluence.ton.exceptions import EscrowNotCreated, PayoutAlreadyOrdered, SplitShareMismatch
 from chainfluence.ton.orders import OrderActor, OrderEvent
 
-__all__ = ["SEND_JOB", "on_bounce", "on_payout", "order_payout"]
+__all__ = ["MAX_ATTEMPTS", "SEND_JOB", "note", "on_bounce", "on_payout"]
 
 log = logging.getLogger(__name__)
 
@@ -34,47 +29,6 @@ MAX_ATTEMPTS: Final = 5
 # Refusals a new attempt can fix: not enough value attached (the next attempt recomputes it from
 # the balance) or out of gas.
 _RETRYABLE_EXIT_CODES: Final = frozenset({EscrowExitCode.UNDERFUNDED, -14, 13})
-
-
-async def order_payout(
-    session: AsyncSession,
-    deal: Deal,
-    kind: EscrowActionKind,
-    *,
-    publisher_share_bps: int | None = None,
-) -> EscrowAction:
-    """Order the escrow of ``deal`` to release, refund or split (idempotent per outcome).
-
-    Returns the existing order when the same outcome was ordered before; refuses a different
-    outcome while one is in flight. The send job is queued once the transaction commits.
-    """
-    if deal.escrow_address is None:
-        raise EscrowNotCreated()
-    if kind is EscrowActionKind.dispute_split:
-        if publisher_share_bps is None or not 0 <= publisher_share_bps <= BPS_WHOLE:
-            raise ValueError("a split needs publisher_share_bps between 0 and 10000")
-    elif publisher_share_bps is not None:
-        raise ValueError("only a split takes publisher_share_bps")
-    existing = await repository.action_for(session, deal.id, kind)
-    if existing is not None:
-        if existing.publisher_share_bps != publisher_share_bps:
-            raise SplitShareMismatch()
-        return existing
-    active = await repository.active_action(session, deal.id)
-    if active is not None:
-        raise PayoutAlreadyOrdered(active.kind.value)
-    action = EscrowAction(
-        deal_id=deal.id,
-        kind=kind,
-        publisher_share_bps=publisher_share_bps,
-        escrow_address=deal.escrow_address,
-        status=EscrowActionStatus.pending,
-        history=[],
-    )
-    session.add(action)
-    await session.flush()
-    await jobs.enqueue(session, SEND_JOB, {}, dedup_key=SEND_JOB)
-    return action
 
 
 def note(action: EscrowAction, event: str, **fields: object) -> None:

@@ -4,7 +4,8 @@ The watcher records every transaction of an open escrow once (``chain_transactio
 hash) and, in the same database transaction, hands each one to an ``EscrowEventSink`` as one of
 three events. The deal lifecycle implements the sink (its transitions run inside that transaction,
 so an event is acted on exactly once, or not at all if the transaction rolls back and the watcher
-reads the transaction again).
+reads the transaction again). Which escrows to follow is the escrow domain's answer, through an
+``EscrowWatchList``: this package knows no deal and no deal status.
 
 Each event carries the facts a decision needs; the categories the marketplace cares about
 (full / partial / over payment, late payment, payment from someone other than the advertiser) are
@@ -14,6 +15,7 @@ computed here from those facts, so every consumer classifies the same way.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -21,20 +23,17 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 __all__ = [
-    "LATE_STATUSES",
     "BounceEvent",
     "DepositCategory",
     "DepositEvent",
     "EscrowEventSink",
+    "EscrowWatchList",
     "Funding",
     "Payout",
     "PayoutEvent",
     "PayoutKind",
+    "WatchedEscrow",
 ]
-
-# Deal statuses (values) in which money arriving at the escrow is late: the deal ended without
-# it, or the escrow has paid out already (the contract then returns the payment itself).
-LATE_STATUSES = frozenset({"cancelled", "refunding", "refunded", "released", "split", "splitting"})
 
 
 class Funding(StrEnum):
@@ -69,7 +68,7 @@ class DepositEvent:
     price_nano: int
     deposited_before_nano: int  # earlier deposits to this escrow, as recorded
     expected_sender: str | None  # the advertiser's wallet (raw), if the deal has one
-    deal_status: str  # the deal's status when the deposit was observed
+    late: bool  # when observed, the deal had ended without it or the escrow was paying out
     returned: bool  # the (closed) contract sent it back in the same transaction
 
     @property
@@ -92,7 +91,7 @@ class DepositEvent:
 
     @property
     def is_late(self) -> bool:
-        return self.returned or self.deal_status in LATE_STATUSES
+        return self.returned or self.late
 
     @property
     def from_unexpected_sender(self) -> bool:
@@ -157,6 +156,36 @@ class BounceEvent:
     amount_nano: int  # value of the refused message
     returned_nano: int  # value sent back to the sender (0 for a non-bounceable message)
     exit_code: int | None  # the contract's exit code, see contracts/README.md
+
+
+@dataclass(frozen=True, slots=True)
+class WatchedEscrow:
+    """An escrow the watcher follows, with the facts its events need."""
+
+    deal_id: int
+    address: str  # raw
+    late: bool  # money arriving now is late (see ``DepositEvent.late``)
+    price_nano: int
+    advertiser_wallet: str | None
+    publisher_wallet: str | None
+    fee_recipient: str | None
+    last_lt: int  # newest transaction recorded for it (0: none yet)
+
+
+class EscrowWatchList(Protocol):
+    """Which escrows the watcher follows: the escrow domain decides, from its deals."""
+
+    async def escrows(
+        self,
+        session: AsyncSession,
+        *,
+        addresses: Collection[str] | None = None,
+        ended_since: dt.datetime | None = None,
+    ) -> list[WatchedEscrow]:
+        """Escrows whose money is not settled yet. Those of deals that ended before any money
+        was held stay followed (a payment can still arrive late); ``ended_since`` limits them to
+        those that ended after that time. ``addresses`` restricts the answer to those escrows."""
+        ...
 
 
 class EscrowEventSink(Protocol):

@@ -27,8 +27,8 @@ from chainfluence.ton.events import (
     Payout,
     PayoutEvent,
     PayoutKind,
+    WatchedEscrow,
 )
-from chainfluence.ton.repository import WatchedEscrow
 from chainfluence.ton.transactions import ChainTx
 
 __all__ = ["Classified", "classify", "record"]
@@ -115,7 +115,7 @@ async def record(
             price_nano=escrow.price_nano,
             deposited_before_nano=before,
             expected_sender=escrow.advertiser_wallet,
-            deal_status=escrow.status,
+            late=escrow.late,
             returned=returned,
         )
         details.update(

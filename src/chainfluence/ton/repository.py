@@ -1,13 +1,11 @@
-"""Queries of the chain side: watched escrows, recorded transactions, cursors, payout orders."""
+"""Queries of the chain side: recorded transactions, cursors, payout orders (no deal tables)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence.kit import dialect
@@ -17,97 +15,18 @@ from chainfluence.models import (
     ChainCursor,
     ChainTransaction,
     ChainTxKind,
-    Deal,
-    DealStatus,
     EscrowAction,
     EscrowActionKind,
 )
 
 __all__ = [
-    "SETTLED_STATUSES",
-    "WatchedEscrow",
     "active_action",
     "active_actions",
     "deposited_before",
     "get_cursor",
     "insert_transaction",
     "set_cursor",
-    "watched_escrows",
 ]
-
-# The escrow has paid out and its deal is over: nothing more to watch. (Values, so that statuses
-# the deal lifecycle adds, like "split", are covered without this module knowing them.)
-_SETTLED_VALUES = frozenset({"released", "refunded", "split"})
-SETTLED_STATUSES = frozenset(s for s in DealStatus if s.value in _SETTLED_VALUES)
-
-
-@dataclass(frozen=True, slots=True)
-class WatchedEscrow:
-    """An escrow the watcher follows, with the deal facts its events need."""
-
-    deal_id: int
-    address: str  # raw
-    status: str
-    price_nano: int
-    advertiser_wallet: str | None
-    publisher_wallet: str | None
-    fee_recipient: str | None
-    last_lt: int  # newest transaction recorded for it (0: none yet)
-
-
-async def watched_escrows(
-    session: AsyncSession,
-    *,
-    addresses: Collection[str] | None = None,
-    cancelled_since: dt.datetime | None = None,
-) -> list[WatchedEscrow]:
-    """Open escrows: deals with an escrow address whose money is not settled.
-
-    Cancelled deals stay watched (a payment can still arrive late); ``cancelled_since`` limits
-    them to those cancelled after that time, for per-address polling, whose cost grows with every
-    escrow it watches. ``addresses`` restricts the answer to those escrows (block scanning).
-    """
-    last_lt = (
-        select(func.max(ChainTransaction.lt))
-        .where(ChainTransaction.account == Deal.escrow_address)
-        .scalar_subquery()
-    )
-    statement = select(
-        Deal.id,
-        Deal.escrow_address,
-        Deal.status,
-        Deal.price_nano,
-        Deal.advertiser_wallet,
-        Deal.publisher_wallet,
-        Deal.fee_recipient,
-        func.coalesce(last_lt, 0),
-    ).where(Deal.escrow_address.is_not(None), Deal.status.not_in(list(SETTLED_STATUSES)))
-    if cancelled_since is not None:
-        statement = statement.where(
-            or_(
-                Deal.status != DealStatus.cancelled,
-                Deal.cancelled_at.is_(None),
-                Deal.cancelled_at >= cancelled_since,
-            )
-        )
-    if addresses is not None:
-        if not addresses:
-            return []
-        statement = statement.where(Deal.escrow_address.in_(list(addresses)))
-    rows = (await session.execute(statement.order_by(Deal.id))).all()
-    return [
-        WatchedEscrow(
-            deal_id=row[0],
-            address=row[1],
-            status=str(row[2].value if isinstance(row[2], DealStatus) else row[2]),
-            price_nano=row[3],
-            advertiser_wallet=row[4],
-            publisher_wallet=row[5],
-            fee_recipient=row[6],
-            last_lt=int(row[7]),
-        )
-        for row in rows
-    ]
 
 
 async def insert_transaction(session: AsyncSession, values: dict[str, Any]) -> bool:

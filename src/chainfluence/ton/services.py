@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from chainfluence.ton.client import TonClient
-from chainfluence.ton.events import EscrowEventSink
-from chainfluence.ton.observations import ChainObservations
-from chainfluence.ton.wallet import PlatformWallet, platform_wallet_for
+from chainfluence.ton.events import EscrowEventSink, EscrowWatchList
+from chainfluence.ton.wallet import PlatformWallet, StateInitSource, platform_wallet_for
 from chainfluence.ton.watcher import ChainWatcher, WatchMode
 
 if TYPE_CHECKING:
@@ -70,9 +69,15 @@ class ChainServices:
 
 
 def build_chain_services(
-    runtime: Runtime, *, sink: EscrowEventSink | None = None
+    runtime: Runtime,
+    *,
+    sink: EscrowEventSink,
+    watch_list: EscrowWatchList,
+    state_init_of: StateInitSource,
 ) -> ChainServices | None:
-    """The chain side for ``runtime``; None when no TON endpoint is configured."""
+    """The chain side for ``runtime``; None when no TON endpoint is configured. The domains
+    plug in what the chain layer does not know: which escrows to follow (``watch_list``), what
+    their transactions mean for deals (``sink``) and the escrows' StateInits."""
     settings = runtime.settings
     ton = settings.ton
     if ton.api_url is None:
@@ -86,8 +91,8 @@ def build_chain_services(
         engine=runtime.engine,
         session_factory=runtime.session,
         client=client,
-        # SEAM: the deal lifecycle's sink goes here (it can wrap ChainObservations).
-        sink=sink or ChainObservations(),
+        sink=sink,
+        watch_list=watch_list,
         mode=WatchMode(ton.watch_mode),
         cancelled_watch=dt.timedelta(days=ton.cancelled_watch_days),
     )
@@ -99,6 +104,7 @@ def build_chain_services(
             session_factory=runtime.session,
             client=client,
             wallet=offline,
+            state_init_of=state_init_of,
             message_ttl=ton.message_ttl_seconds,
             delivery_timeout=ton.delivery_timeout_seconds,
         )

@@ -29,12 +29,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Final
+from typing import Final, Protocol
 
 from pytoniq_core.boc.address import Address
 from pytoniq_core.boc.cell import Cell
 from pytoniq_core.tlb.account import StateInit
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from ton_core import NetworkGlobalID
 
 from chainfluence.config import SANDBOX_PLATFORM_MNEMONIC, Settings, TonNetwork
@@ -42,7 +42,7 @@ from chainfluence.kit import faults
 from chainfluence.kit.faults import FaultPoint
 from chainfluence.kit.loops import CycleLog
 from chainfluence.kit.time import from_unix, utcnow
-from chainfluence.models import Deal, EscrowAction, EscrowActionKind, EscrowActionStatus
+from chainfluence.models import EscrowAction, EscrowActionKind, EscrowActionStatus
 from chainfluence.ton import orders, repository
 from chainfluence.ton.actions import MAX_ATTEMPTS, note
 from chainfluence.ton.client import TonApiError, TonClient
@@ -145,6 +145,13 @@ class PassStats:
     broadcast_hashes: set[str] = field(default_factory=set)
 
 
+class StateInitSource(Protocol):
+    """The StateInit (base64 BoC) an order's escrow was created with, if it is known: the
+    escrow domain keeps it (``escrow.watchlist.escrow_state_init``)."""
+
+    async def __call__(self, session: AsyncSession, deal_id: int) -> str | None: ...
+
+
 class PlatformWallet:
     def __init__(
         self,
@@ -153,6 +160,7 @@ class PlatformWallet:
         session_factory: SessionFactory,
         client: TonClient,
         wallet: OfflineWallet,
+        state_init_of: StateInitSource,
         message_ttl: int = 60,
         expiry_grace: int = 30,
         delivery_timeout: int = 180,
@@ -165,6 +173,7 @@ class PlatformWallet:
         self.session = session_factory
         self.client = client
         self.wallet = wallet
+        self.state_init_of = state_init_of
         self.message_ttl = message_ttl
         self.expiry_grace = dt.timedelta(seconds=expiry_grace)
         self.delivery_timeout = dt.timedelta(seconds=delivery_timeout)
@@ -252,10 +261,10 @@ class PlatformWallet:
 
     async def _stored_state_init(self, order: EscrowAction) -> StateInit | None:
         async with self.session() as session:
-            deal = await session.get(Deal, order.deal_id)
-            if deal is None or deal.escrow_state_init is None:
-                return None
-            cell = Cell.one_from_boc(base64.b64decode(deal.escrow_state_init))
+            stored = await self.state_init_of(session, order.deal_id)
+        if stored is None:
+            return None
+        cell = Cell.one_from_boc(base64.b64decode(stored))
         if raw_address(Address((0, cell.hash))) != order.escrow_address:
             return None
         state_init: StateInit = StateInit.deserialize(cell.begin_parse())  # type: ignore[no-untyped-call]

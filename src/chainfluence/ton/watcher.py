@@ -36,10 +36,9 @@ from chainfluence.kit.loops import CycleLog, is_outage, one_line
 from chainfluence.kit.time import utcnow
 from chainfluence.ton import repository
 from chainfluence.ton.client import BlockRef, TonApiError, TonClient
-from chainfluence.ton.events import EscrowEventSink
+from chainfluence.ton.events import EscrowEventSink, EscrowWatchList, WatchedEscrow
 from chainfluence.ton.leader import exclusive
 from chainfluence.ton.recording import record
-from chainfluence.ton.repository import WatchedEscrow
 from chainfluence.ton.transactions import ChainTx
 
 __all__ = ["ChainWatcher", "CycleStats", "WatchMode"]
@@ -105,6 +104,7 @@ class ChainWatcher:
         session_factory: SessionFactory,
         client: TonClient,
         sink: EscrowEventSink,
+        watch_list: EscrowWatchList,
         mode: WatchMode = WatchMode.auto,
         concurrency: int = 16,
         max_masterchain_blocks_per_cycle: int = 200,
@@ -114,6 +114,7 @@ class ChainWatcher:
         self.session = session_factory
         self.client = client
         self.sink = sink
+        self.watch_list = watch_list
         self.mode = mode
         self.concurrency = concurrency
         self.max_masterchain_blocks = max_masterchain_blocks_per_cycle
@@ -194,8 +195,8 @@ class ChainWatcher:
 
     async def _poll_accounts(self, stats: CycleStats) -> None:
         async with self.session() as session:
-            escrows = await repository.watched_escrows(
-                session, cancelled_since=utcnow() - self.cancelled_watch
+            escrows = await self.watch_list.escrows(
+                session, ended_since=utcnow() - self.cancelled_watch
             )
         stats.escrows = len(escrows)
         queue: asyncio.Queue[WatchedEscrow] = asyncio.Queue()
@@ -291,7 +292,7 @@ class ChainWatcher:
         async with self.session() as session:
             escrows = {
                 e.address: e
-                for e in await repository.watched_escrows(
+                for e in await self.watch_list.escrows(
                     session, addresses={tx.account for tx in txs}
                 )
             }

@@ -1,7 +1,8 @@
-"""The default escrow event sink: what the chain did, written onto the deal and its timeline.
+"""What the chain did, written onto the deal and its timeline.
 
-It moves no deal status; the deal lifecycle does that. Its own sink should call these functions
-first (or wrap ``ChainObservations``) and then make the transitions, in the same transaction.
+It moves no deal status; the deal lifecycle's sink (``lifecycle.DealEscrowSink``) calls these
+functions first and then makes the transitions, in the same transaction. ``ChainObservations`` is
+a sink that only records (for measuring the watcher, and tests that look at records alone).
 """
 
 from __future__ import annotations
