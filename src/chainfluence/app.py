@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 import chainfluence
 from chainfluence.admin.router import router as admin_router
 from chainfluence.auth.router import router as auth_router
+from chainfluence.bootstrap import build_runtime
 from chainfluence.campaigns.router import router as campaigns_router
 from chainfluence.channels.router import router as channels_router
 from chainfluence.config import Settings, get_settings
@@ -39,7 +40,7 @@ from chainfluence.notifications.router import router as notifications_router
 from chainfluence.offers.router import router as offers_router
 from chainfluence.operations import add_operational_routes
 from chainfluence.reviews.router import router as reviews_router
-from chainfluence.runtime import Runtime, build_runtime
+from chainfluence.runtime import Runtime
 from chainfluence.telegram.lifecycle import configure_webhook
 from chainfluence.telegram.webhook import router as telegram_router
 from chainfluence.uploads.router import router as uploads_router

@@ -1,7 +1,8 @@
 """The runtime: what one process holds for its whole life (engine, queue, limiter, clients).
 
-Built once by the API lifespan, the worker or `chainfluence serve`, and handed to request
-dependencies, job handlers and bot middlewares, so each opens its sessions the same way.
+Built once by `chainfluence.bootstrap.build_runtime` for the API lifespan, the worker or
+`chainfluence serve`. Domains never take it whole: they declare the narrow ports they use
+(`chainfluence.ports`), which the runtime provides.
 """
 
 from __future__ import annotations
@@ -11,27 +12,26 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from aiogram import Bot, Dispatcher
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from chainfluence import plugins
 from chainfluence.config import Settings
 from chainfluence.events import outbox
-from chainfluence.events.broker import ConnectionSlots, EventBroker
-from chainfluence.jobs.inprocess import InProcessQueue
-from chainfluence.jobs.queue import QUEUE_INFO_KEY, Executor, JobQueue
-from chainfluence.jobs.redis import BullMQQueue
-from chainfluence.jobs.registry import load_handlers
+from chainfluence.jobs.queue import QUEUE_INFO_KEY, JobQueue
 from chainfluence.kit.clock_follower import ClockFollower
-from chainfluence.kit.db import create_engine, create_sessionmaker, session_scope
+from chainfluence.kit.db import session_scope
 from chainfluence.kit.ratelimit import RateLimiter
-from chainfluence.notifications.push import PushSender
-from chainfluence.telegram.bot import build_bot
-from chainfluence.telegram.push import BotPushSender
-from chainfluence.telegram.stats_providers import StatsProvider
-from chainfluence.ton.services import ChainServices, build_chain_services
+
+if TYPE_CHECKING:
+    from aiogram import Bot, Dispatcher
+    from redis.asyncio import Redis
+
+    from chainfluence.events.broker import ConnectionSlots, EventBroker
+    from chainfluence.notifications.push import PushSender
+    from chainfluence.telegram.stats_providers import StatsProvider
+    from chainfluence.ton.services import ChainServices
+    from chainfluence.ton.wallet import PlatformWallet
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,11 @@ class Runtime:
     # Live events (GET /v1/events): who waits for what, and the open streams per user.
     events: EventBroker = field(init=False)
     event_streams: ConnectionSlots = field(init=False)
+
+    @property
+    def payout_sender(self) -> PlatformWallet | None:
+        """The platform wallet, when this process has one."""
+        return self.chain.wallet if self.chain is not None else None
 
     @contextlib.asynccontextmanager
     async def session(
@@ -107,62 +112,3 @@ class Runtime:
         if self.redis is not None:
             await self.redis.aclose()
         await self.engine.dispose()
-
-
-def build_runtime(settings: Settings) -> Runtime:
-    load_handlers()
-    outbox.install()
-    engine = create_engine(
-        settings.database.url,
-        pool_size=settings.database.pool_size,
-        max_overflow=settings.database.max_overflow,
-        echo=settings.database.echo,
-    )
-    redis_url = settings.redis.url
-    runtime = Runtime(
-        settings=settings,
-        engine=engine,
-        sessionmaker=create_sessionmaker(engine),
-        rate_limiter=RateLimiter(redis_url=redis_url),
-        redis=Redis.from_url(redis_url) if redis_url else None,
-    )
-    runtime.events = EventBroker(runtime.redis)
-    runtime.event_streams = ConnectionSlots(
-        runtime.redis,
-        limit=settings.events.max_streams_per_user,
-        stale_seconds=3 * settings.events.heartbeat_seconds,
-    )
-    executor = Executor(
-        runtime=runtime,
-        max_attempts=settings.jobs.max_attempts,
-        backoff_seconds=settings.jobs.backoff_seconds,
-    )
-    if redis_url:
-        runtime.queue = BullMQQueue(
-            executor,
-            redis_url=redis_url,
-            queue_name=settings.jobs.queue_name,
-            concurrency=settings.jobs.concurrency,
-            sweep_interval=settings.jobs.sweep_interval_seconds,
-        )
-    else:
-        runtime.queue = InProcessQueue(
-            executor, sweep_interval=settings.jobs.sweep_interval_seconds
-        )
-    runtime.bot = build_bot(settings, runtime.rate_limiter)
-    if runtime.bot is not None:
-        from chainfluence.telegram.dispatcher import build_dispatcher
-
-        runtime.dispatcher = build_dispatcher(runtime)
-        runtime.push_sender = BotPushSender(runtime.bot, settings.telegram)
-    runtime.stats_providers = plugins.views_providers(settings, engine)
-    from chainfluence.deals.lifecycle import DealEscrowSink
-    from chainfluence.escrow.watchlist import DealWatchList, escrow_state_init
-
-    runtime.chain = build_chain_services(
-        runtime,
-        sink=DealEscrowSink(),
-        watch_list=DealWatchList(),
-        state_init_of=escrow_state_init,
-    )
-    return runtime

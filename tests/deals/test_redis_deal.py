@@ -17,9 +17,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from chainfluence.bootstrap import build_runtime
 from chainfluence.config import DealSettings, JobSettings
 from chainfluence.jobs.redis import BullMQQueue
-from chainfluence.runtime import build_runtime
 from chainfluence.ton.escrow import EscrowOp
 from tests.conftest import runtime_of
 from tests.deals.world import PUBLISHER_ID, TON, World, running

@@ -39,7 +39,7 @@ import asyncio, json, sys
 
 from chainfluence.config import Settings
 from chainfluence.deals.state_machine import Action, Actor, Role, transition
-from chainfluence.runtime import build_runtime
+from chainfluence.bootstrap import build_runtime
 
 
 async def main() -> None:

@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 from chainfluence import jobs
+from chainfluence.bootstrap import build_runtime
 from chainfluence.jobs.redis import BullMQQueue
 from chainfluence.kit import migrate
 from chainfluence.kit.db import create_engine
-from chainfluence.runtime import Runtime, build_runtime
+from chainfluence.runtime import Runtime
 from tests.conftest import make_settings
 
 STARTED: dict[str, asyncio.Event] = defaultdict(asyncio.Event)

@@ -23,10 +23,11 @@ import pytest
 from prometheus_client import REGISTRY
 
 from chainfluence import jobs
+from chainfluence.bootstrap import build_runtime
 from chainfluence.jobs.redis import BullMQQueue
 from chainfluence.kit import migrate
 from chainfluence.kit.db import create_engine
-from chainfluence.runtime import Runtime, build_runtime
+from chainfluence.runtime import Runtime
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.slow

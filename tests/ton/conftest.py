@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from chainfluence.bootstrap import build_runtime
 from chainfluence.config import Settings
-from chainfluence.runtime import Runtime, build_runtime
+from chainfluence.runtime import Runtime
 from chainfluence.ton.escrow import EscrowVersion
 from chainfluence_sandbox.ton import RunningTonEmulator, SandboxWallet, TonChain
 from chainfluence_sandbox.tvm import Emulator

@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
+from chainfluence.bootstrap import build_runtime
 from chainfluence.config import Settings
 from chainfluence.escrow.orders import order_payout
 from chainfluence.kit.time import advance
 from chainfluence.models import Deal, EscrowActionKind, EscrowActionStatus
-from chainfluence.runtime import Runtime, build_runtime
+from chainfluence.runtime import Runtime
 from chainfluence.ton.escrow import (
     EscrowOp,
     EscrowVersion,

@@ -7,13 +7,13 @@ from chainfluence.jobs import periodic
 from chainfluence.kit.time import utcnow
 from chainfluence.models import NotificationType, RelatedType
 from chainfluence.notifications.service import notify
-from chainfluence.runtime import Runtime
+from chainfluence.ports import Sessions
 
 BATCH = 200
 
 
 @periodic("campaigns.sweep_ending", every_seconds=300)
-async def sweep_ending(runtime: Runtime) -> None:
+async def sweep_ending(runtime: Sessions) -> None:
     """`campaign_ending` a day before a campaign closes (it closes when its last day ends).
 
     `ending_notified_at` is set in the notification's transaction, so each campaign is told once

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol
 
 from chainfluence.channels import repository, stats
 from chainfluence.jobs import JobContext, job, periodic
 from chainfluence.kit.time import utcnow
-from chainfluence.runtime import Runtime
+from chainfluence.ports import Configured, Enqueuer, Sessions
+
+
+class _Ports(Sessions, Configured, Enqueuer, Protocol):
+    """What this module needs of the process."""
+
 
 # Channels refreshed per sweep: ~3 Bot API calls each, far below Telegram's limits.
 SWEEP_BATCH = 50
@@ -20,7 +26,7 @@ async def refresh_stats(ctx: JobContext, *, channel_id: int) -> None:
 
 
 @periodic("channels.sweep_stats", every_seconds=600)
-async def sweep_stats(runtime: Runtime) -> None:
+async def sweep_stats(runtime: _Ports) -> None:
     """Queue refreshes for the stalest channels (never refreshed first), a batch at a time."""
     older_than = utcnow() - dt.timedelta(seconds=runtime.settings.telegram.stats_max_age_seconds)
     async with runtime.session(write=False) as session:
@@ -34,7 +40,7 @@ async def sweep_stats(runtime: Runtime) -> None:
 
 
 @periodic("channels.prune_posts", every_seconds=24 * 3600)
-async def prune_posts(runtime: Runtime) -> None:
+async def prune_posts(runtime: _Ports) -> None:
     """Observed posts older than any stats window or deal hold are no longer needed."""
     async with runtime.session() as session:
         await repository.prune_posts(session, utcnow() - POST_RETENTION)

@@ -35,19 +35,22 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence.channels import repository, schemas, service, trust
 from chainfluence.kit.time import utcnow
 from chainfluence.models import Channel, ChannelPost, ChannelSubscriberReading, PostViewSnapshot
+from chainfluence.ports import Messenger, Sessions, ViewsSources
 from chainfluence.telegram import chats, language
 from chainfluence.telegram.chats import Administrator, ChatUnreachable, TelegramDown
 from chainfluence.telegram.stats_providers import ProviderReport
 
-if TYPE_CHECKING:
-    from chainfluence.runtime import Runtime
+
+class _Ports(Sessions, Messenger, ViewsSources, Protocol):
+    """What this module needs of the process."""
+
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +73,7 @@ class TelegramFacts:
     admins: list[Administrator]
 
 
-async def refresh(runtime: Runtime, channel_id: int) -> None:
+async def refresh(runtime: _Ports, channel_id: int) -> None:
     """Refresh one channel's stats and managers (the `channels.refresh_stats` job)."""
     async with runtime.session(write=False) as session:
         channel = await repository.get(session, channel_id)
@@ -131,7 +134,7 @@ async def refresh(runtime: Runtime, channel_id: int) -> None:
         await service.refresh_price_summary(session, channel)
 
 
-async def _ask_telegram(runtime: Runtime, channel_id: int) -> TelegramFacts | None:
+async def _ask_telegram(runtime: _Ports, channel_id: int) -> TelegramFacts | None:
     bot = runtime.bot
     if bot is None:
         return None

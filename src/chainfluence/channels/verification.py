@@ -9,7 +9,7 @@ step. Telegram is asked directly; nothing here trusts our own copy for those dec
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from aiogram import Bot
 from aiogram.types import ChatFullInfo
@@ -32,11 +32,13 @@ from chainfluence.channels.exceptions import (
 )
 from chainfluence.kit.time import utcnow
 from chainfluence.models import Channel, ChannelAdmin
+from chainfluence.ports import Messenger, Sessions
 from chainfluence.telegram import chats
 from chainfluence.telegram.chats import Administrator, ChatUnreachable, MemberRights, TelegramDown
 
-if TYPE_CHECKING:
-    from chainfluence.runtime import Runtime
+
+class _Ports(Sessions, Messenger, Protocol):
+    """What this module needs of the process."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +160,7 @@ async def require_channel_manager(
     return channel
 
 
-async def confirm_channel_manager(runtime: Runtime, *, user_id: int, channel_id: int) -> None:
+async def confirm_channel_manager(runtime: _Ports, *, user_id: int, channel_id: int) -> None:
     """`require_channel_manager(..., fresh=True)` for jobs, without holding a transaction open
     while Telegram answers: the channel is read, Telegram asked, and the admin row refreshed,
     each step on its own (on SQLite a write transaction would block every other writer)."""

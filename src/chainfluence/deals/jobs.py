@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Protocol
 
 from sqlalchemy import select
 
@@ -32,9 +33,14 @@ from chainfluence.jobs import JobContext
 from chainfluence.kit.errors import AppError
 from chainfluence.kit.time import utcnow
 from chainfluence.models import Deal, DealStatus, EscrowActionKind
-from chainfluence.runtime import Runtime
+from chainfluence.ports import Configured, Enqueuer, Messenger, Sessions
 from chainfluence.ton import repository as chain_repository
 from chainfluence.users import repository as users
+
+
+class _Ports(Sessions, Configured, Enqueuer, Messenger, Protocol):
+    """What this module needs of the process."""
+
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +49,7 @@ SWEEP_BATCH = 500
 
 
 @jobs.periodic("deals.sweep_due", every_seconds=None)
-async def sweep_due(runtime: Runtime) -> None:
+async def sweep_due(runtime: _Ports) -> None:
     now = utcnow()
     async with runtime.session(write=False) as session:
         statement = (
@@ -83,7 +89,7 @@ async def advance(ctx: JobContext, *, deal_id: int) -> None:
                 locked.next_check_at = None
 
 
-async def _expire_unfunded(runtime: Runtime, deal_id: int) -> None:
+async def _expire_unfunded(runtime: _Ports, deal_id: int) -> None:
     now = utcnow()
     async with runtime.session() as session:
         deal = await repository.get_for_update(session, deal_id)
@@ -103,7 +109,7 @@ async def _expire_unfunded(runtime: Runtime, deal_id: int) -> None:
         )
 
 
-def _ensure_deadlines(deal: Deal, runtime: Runtime, now: dt.datetime) -> None:
+def _ensure_deadlines(deal: Deal, runtime: _Ports, now: dt.datetime) -> None:
     settings = runtime.settings.deals
     if deal.creative_deadline_at is None:
         deal.creative_deadline_at = schedule.creative_deadline(now, deal.scheduled_at, settings)
@@ -111,7 +117,7 @@ def _ensure_deadlines(deal: Deal, runtime: Runtime, now: dt.datetime) -> None:
         deal.posting_deadline_at = schedule.posting_deadline(deal.creative_deadline_at, settings)
 
 
-async def _publish_when_due(runtime: Runtime, deal_id: int) -> None:
+async def _publish_when_due(runtime: _Ports, deal_id: int) -> None:
     now = utcnow()
     async with runtime.session() as session:
         deal = await repository.get_for_update(session, deal_id)
@@ -200,7 +206,7 @@ async def release(ctx: JobContext, *, deal_id: int) -> None:
 
 
 async def _release_problem(
-    runtime: Runtime, publisher_id: int, channel_id: int, frozen_wallet: str | None
+    runtime: _Ports, publisher_id: int, channel_id: int, frozen_wallet: str | None
 ) -> str | None:
     """Why the release must wait for an operator, or None when all checks pass.
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Protocol
 
 from aiogram import Bot
 from sqlalchemy import func, select
@@ -47,8 +48,13 @@ from chainfluence.models import (
     RelatedType,
 )
 from chainfluence.notifications.service import notify
-from chainfluence.runtime import Runtime
+from chainfluence.ports import Configured, Messenger, Sessions
 from chainfluence.telegram import posting
+
+
+class _Ports(Sessions, Configured, Messenger, Protocol):
+    """What this module needs of the process."""
+
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +103,7 @@ class BotNotConfigured(ServiceUnavailable):
         )
 
 
-def _bot(runtime: Runtime) -> Bot:
+def _bot(runtime: _Ports) -> Bot:
     if runtime.bot is None:
         raise BotNotConfigured()
     return runtime.bot
@@ -148,7 +154,7 @@ class _Attempt:
     uncertain_after: int | None
 
 
-async def _start(runtime: Runtime, deal_id: int, actor: Actor) -> _Attempt:
+async def _start(runtime: _Ports, deal_id: int, actor: Actor) -> _Attempt:
     """Take the publishing lease (unit of work 1); raises, committing a deferral, if not now."""
     now = utcnow()
     lease = dt.timedelta(seconds=runtime.settings.deals.publish_lease_seconds)
@@ -187,7 +193,7 @@ async def _start(runtime: Runtime, deal_id: int, actor: Actor) -> _Attempt:
     return attempt
 
 
-async def publish_deal(runtime: Runtime, deal_id: int, actor: Actor) -> Deal:
+async def publish_deal(runtime: _Ports, deal_id: int, actor: Actor) -> Deal:
     """Publish now (the publisher's button, or the schedule); raises with the reason if not."""
     bot = _bot(runtime)
     attempt = await _start(runtime, deal_id, actor)
@@ -235,7 +241,7 @@ async def publish_deal(runtime: Runtime, deal_id: int, actor: Actor) -> Deal:
 
 
 async def _went_live(
-    runtime: Runtime,
+    runtime: _Ports,
     session: AsyncSession,
     deal_id: int,
     published: posting.Published,
@@ -286,7 +292,7 @@ async def _went_live(
     return await transition(session, DEAL_POLICY, deal_id, Action.publish, actor, details=evidence)
 
 
-async def _failed(runtime: Runtime, deal_id: int, reason: str, *, keep_lease: bool = False) -> None:
+async def _failed(runtime: _Ports, deal_id: int, reason: str, *, keep_lease: bool = False) -> None:
     """Record a failed attempt, tell the publisher, and retry — or refund past the deadline."""
     now = utcnow()
     async with runtime.session() as session:

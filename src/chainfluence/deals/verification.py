@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from chainfluence.channels import repository as channels
 from chainfluence.deals import edits, repository, schedule, timeline
@@ -21,13 +21,18 @@ from chainfluence.deals.lifecycle import DEAL_POLICY
 from chainfluence.deals.state_machine import SYSTEM, Action, transition
 from chainfluence.kit.time import utcnow
 from chainfluence.models import DealStatus
-from chainfluence.runtime import Runtime
+from chainfluence.ports import Configured, Messenger, Sessions
 from chainfluence.telegram import posting
+
+
+class _Ports(Sessions, Configured, Messenger, Protocol):
+    """What this module needs of the process."""
+
 
 log = logging.getLogger(__name__)
 
 
-async def check_live_deal(runtime: Runtime, deal_id: int) -> None:
+async def check_live_deal(runtime: _Ports, deal_id: int) -> None:
     """Run the check that is due for a live deal, if one is."""
     now = utcnow()
     async with runtime.session(write=False) as session:
@@ -61,7 +66,7 @@ async def check_live_deal(runtime: Runtime, deal_id: int) -> None:
 
 
 async def _judge(
-    runtime: Runtime,
+    runtime: _Ports,
     deal_id: int,
     probe: posting.Probe,
     published: posting.Published,
@@ -134,7 +139,7 @@ async def _judge(
         deal.next_check_at = schedule.next_probe(remaining) or deal.hold_until
 
 
-async def _unavailable(runtime: Runtime, deal_id: int, reason: str, *, final: bool) -> None:
+async def _unavailable(runtime: _Ports, deal_id: int, reason: str, *, final: bool) -> None:
     """The check could not run: retry soon; after too many at the end, an operator decides."""
     settings = runtime.settings.deals
     async with runtime.session() as session:

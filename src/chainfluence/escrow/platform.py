@@ -8,17 +8,23 @@ and otherwise derived by the very function the platform wallet is built with.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from pytoniq_core.boc.address import Address
 
 from chainfluence.config import Settings, TonNetwork
 from chainfluence.escrow.exceptions import PlatformWalletNotConfigured
-from chainfluence.runtime import Runtime
+from chainfluence.ports import Configured, PayoutWallet
 from chainfluence.ton.wallet import platform_mnemonic, platform_wallet_for
 
 
-def platform_address(runtime: Runtime) -> Address:
-    if runtime.chain is not None and runtime.chain.wallet is not None:
-        return Address(runtime.chain.wallet.address)
+class _Ports(Configured, PayoutWallet, Protocol):
+    """What this module needs of the process."""
+
+
+def platform_address(runtime: _Ports) -> Address:
+    if runtime.payout_sender is not None:
+        return Address(runtime.payout_sender.address)
     return derived_platform_address(runtime.settings)
 
 

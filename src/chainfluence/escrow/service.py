@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from typing import Protocol
 from urllib.parse import urlencode
 
 from pytoniq_core.boc.address import Address
@@ -38,7 +39,7 @@ from chainfluence.escrow.exceptions import (
 from chainfluence.kit.time import from_unix, utcnow
 from chainfluence.kit.ton_address import friendly, to_raw
 from chainfluence.models import ActorType, Channel, Deal, DealStatus, User
-from chainfluence.runtime import Runtime
+from chainfluence.ports import Configured, PayoutWallet
 from chainfluence.ton.escrow import (
     EscrowTerms,
     deposit_comment_body,
@@ -47,6 +48,11 @@ from chainfluence.ton.escrow import (
 )
 from chainfluence.ton.ton_proof import TonChain
 from chainfluence.users import repository as users
+
+
+class _Ports(Configured, PayoutWallet, Protocol):
+    """What this module needs of the process."""
+
 
 REFUND_MARGIN = dt.timedelta(days=7)
 # Only for a deal that carries no posting deadline or schedule at all.
@@ -58,7 +64,7 @@ TERMS_FIXED_EVENT = "escrow_terms_fixed"
 
 
 async def request_payment(
-    session: AsyncSession, *, deal_id: int, user: User, runtime: Runtime
+    session: AsyncSession, *, deal_id: int, user: User, runtime: _Ports
 ) -> schemas.PaymentRequest:
     """The payment request for the deal's advertiser, fixing the escrow terms the first time."""
     deal = await deals.get_for_update(session, deal_id)
@@ -85,7 +91,7 @@ def refund_after_for(deal: Deal, *, now: dt.datetime, settings: DealSettings) ->
 
 
 async def _fix_terms(
-    session: AsyncSession, deal: Deal, *, actor_id: int, runtime: Runtime, now: dt.datetime
+    session: AsyncSession, deal: Deal, *, actor_id: int, runtime: _Ports, now: dt.datetime
 ) -> None:
     channel = await session.get(Channel, deal.channel_id)
     assert channel is not None  # deals reference channels with ON DELETE RESTRICT

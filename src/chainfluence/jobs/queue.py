@@ -7,16 +7,14 @@ import random
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from prometheus_client import Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence.jobs.registry import JobContext, PermanentJobError, get_job
 from chainfluence.kit.db import after_commit
-
-if TYPE_CHECKING:
-    from chainfluence.runtime import Runtime
+from chainfluence.ports import Services
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +71,7 @@ class JobQueue(Protocol):
 class Executor:
     """Runs one attempt of a job by name with its payload, for any queue backend."""
 
-    runtime: Runtime
+    runtime: Services
     max_attempts: int
     backoff_seconds: float
 

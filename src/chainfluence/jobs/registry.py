@@ -1,14 +1,17 @@
-"""The job registry: handlers by `domain.verb` name, and periodic sweeps."""
+"""The job registry: handlers by `domain.verb` name, and periodic sweeps.
+
+Domains register their handlers with `@job` / `@periodic`; the wiring (`chainfluence.bootstrap`)
+imports every domain's job module. This package imports no domain.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from chainfluence.runtime import Runtime
+from chainfluence.ports import Services
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 
@@ -19,14 +22,14 @@ class PermanentJobError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class JobContext:
-    runtime: Runtime
+    runtime: Services  # the process's ports; pass on only those a service declares
     job_name: str
     attempt: int  # 1 for the first run
     max_attempts: int
 
 
 JobHandler = Callable[..., Awaitable[None]]
-PeriodicHandler = Callable[["Runtime"], Awaitable[None]]
+PeriodicHandler = Callable[[Services], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,14 +94,3 @@ def job_names() -> list[str]:
 
 def periodic_specs() -> list[PeriodicSpec]:
     return [_periodic[name] for name in sorted(_periodic)]
-
-
-def load_handlers() -> None:
-    """Import every module that registers jobs or sweeps, so a worker knows them all."""
-    import chainfluence.campaigns.jobs
-    import chainfluence.channels.jobs
-    import chainfluence.deals.jobs
-    import chainfluence.notifications.jobs
-    import chainfluence.offers.jobs
-    import chainfluence.ton.jobs
-    import chainfluence.wallets.jobs  # noqa: F401

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +27,12 @@ from chainfluence.notifications.push import (
     TransientPushError,
     start_param,
 )
-from chainfluence.runtime import Runtime
+from chainfluence.ports import Configured, Enqueuer, Pusher, Sessions
+
+
+class _Ports(Sessions, Configured, Enqueuer, Pusher, Protocol):
+    """What this module needs of the process."""
+
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +76,7 @@ async def push_notification(ctx: JobContext, *, notification_id: int) -> None:
 
 
 async def _evidence_document(
-    session: AsyncSession, runtime: Runtime, notification: Notification
+    session: AsyncSession, runtime: _Ports, notification: Notification
 ) -> tuple[str, bytes] | None:
     """A finished deal's evidence pack, sent to its parties with the news that it finished."""
     if notification.type not in FINISHED or notification.related_type is not RelatedType.deal:
@@ -91,7 +97,7 @@ async def _evidence_document(
 
 
 async def _record(
-    runtime: Runtime, notification_id: int, status: PushStatus, *, blocked_user: int | None = None
+    runtime: _Ports, notification_id: int, status: PushStatus, *, blocked_user: int | None = None
 ) -> None:
     async with runtime.session() as session:
         notification = await repository.get_for_push(session, notification_id)
@@ -106,7 +112,7 @@ async def _record(
 
 
 @periodic("notifications.sweep_pushes", every_seconds=60)
-async def sweep_pushes(runtime: Runtime) -> None:
+async def sweep_pushes(runtime: _Ports) -> None:
     """Re-queue pushes whose job was lost (a crash, a dropped queue message)."""
     async with runtime.session(write=False) as session:
         ids = await repository.pending_pushes(

@@ -6,7 +6,7 @@ import logging
 
 from chainfluence.jobs import periodic
 from chainfluence.offers import service
-from chainfluence.runtime import Runtime
+from chainfluence.ports import Sessions
 
 log = logging.getLogger(__name__)
 
@@ -14,7 +14,7 @@ BATCH = 500
 
 
 @periodic("offers.sweep_expired", every_seconds=60)
-async def sweep_expired(runtime: Runtime) -> None:
+async def sweep_expired(runtime: Sessions) -> None:
     """Mark lapsed offers `expired`, a batch per transaction (decisions re-check the time anyway,
     so a late sweep never lets a lapsed offer be accepted)."""
     while True:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.client.session.middlewares.base import (
@@ -31,9 +31,12 @@ from aiogram.types import TelegramObject, User
 from prometheus_client import Counter
 
 from chainfluence.kit.ratelimit import RateLimiter
+from chainfluence.ports import Configured, Sessions
 
-if TYPE_CHECKING:
-    from chainfluence.runtime import Runtime
+
+class _Ports(Sessions, Configured, Protocol):
+    """What this module needs of the process."""
+
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +131,7 @@ class UnitOfWorkMiddleware(BaseMiddleware):
     an exception rolls everything back. People who talk to the bot are registered on the spot.
     """
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: _Ports) -> None:
         self.runtime = runtime
 
     async def __call__(

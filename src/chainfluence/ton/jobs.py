@@ -19,13 +19,13 @@ _LOCK_PAUSE_SECONDS = 0.1
 
 @jobs.job(SEND_JOB)
 async def send_payouts(ctx: JobContext) -> None:
-    chain = ctx.runtime.chain
-    if chain is None or chain.wallet is None:
+    wallet = ctx.runtime.payout_sender
+    if wallet is None:
         # No TON endpoint or wallet here; a process that has them finds the order in its loop.
         log.info("payout orders wait for a process with the platform wallet")
         return
     for _ in range(_LOCK_ATTEMPTS):
-        if await chain.wallet.process() is not None:
+        if await wallet.process() is not None:
             return
         await asyncio.sleep(_LOCK_PAUSE_SECONDS)
     log.info("the platform wallet is busy elsewhere; its loop sends the new order")

@@ -13,15 +13,14 @@ import contextlib
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from chainfluence.config import Settings
 from chainfluence.ton.client import TonClient
 from chainfluence.ton.events import EscrowEventSink, EscrowWatchList
 from chainfluence.ton.wallet import PlatformWallet, StateInitSource, platform_wallet_for
-from chainfluence.ton.watcher import ChainWatcher, WatchMode
-
-if TYPE_CHECKING:
-    from chainfluence.runtime import Runtime
+from chainfluence.ton.watcher import ChainWatcher, SessionFactory, WatchMode
 
 __all__ = ["ChainServices", "build_chain_services"]
 
@@ -69,16 +68,17 @@ class ChainServices:
 
 
 def build_chain_services(
-    runtime: Runtime,
+    settings: Settings,
     *,
+    engine: AsyncEngine,
+    session_factory: SessionFactory,
     sink: EscrowEventSink,
     watch_list: EscrowWatchList,
     state_init_of: StateInitSource,
 ) -> ChainServices | None:
-    """The chain side for ``runtime``; None when no TON endpoint is configured. The domains
+    """The chain side of a process; None when no TON endpoint is configured. The domains
     plug in what the chain layer does not know: which escrows to follow (``watch_list``), what
     their transactions mean for deals (``sink``) and the escrows' StateInits."""
-    settings = runtime.settings
     ton = settings.ton
     if ton.api_url is None:
         return None
@@ -88,8 +88,8 @@ def build_chain_services(
         rate_limit=ton.api_rps,
     )
     watcher = ChainWatcher(
-        engine=runtime.engine,
-        session_factory=runtime.session,
+        engine=engine,
+        session_factory=session_factory,
         client=client,
         sink=sink,
         watch_list=watch_list,
@@ -100,8 +100,8 @@ def build_chain_services(
     wallet = None
     if offline is not None:
         wallet = PlatformWallet(
-            engine=runtime.engine,
-            session_factory=runtime.session,
+            engine=engine,
+            session_factory=session_factory,
             client=client,
             wallet=offline,
             state_init_of=state_init_of,

@@ -6,7 +6,7 @@ import logging
 
 from chainfluence.jobs import periodic
 from chainfluence.kit.time import utcnow
-from chainfluence.runtime import Runtime
+from chainfluence.ports import Sessions
 from chainfluence.wallets import repository
 from chainfluence.wallets.service import PAYLOAD_RETENTION
 
@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 
 @periodic("wallets.purge_proof_payloads", every_seconds=3600)
-async def purge_proof_payloads(runtime: Runtime) -> None:
+async def purge_proof_payloads(runtime: Sessions) -> None:
     async with runtime.session() as session:
         purged = await repository.purge_payloads(session, before=utcnow() - PAYLOAD_RETENTION)
     if purged:

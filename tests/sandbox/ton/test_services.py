@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chainfluence.runtime import build_runtime
+from chainfluence.bootstrap import build_runtime
 from chainfluence.ton.client import TonClient
 from chainfluence_sandbox.services import PLATFORM_WALLET_FUNDS_NANO, sandbox_services
 from tests.conftest import make_settings

@@ -26,7 +26,7 @@ from chainfluence.kit.db import after_commit
 from chainfluence.kit.errors import AppError
 from chainfluence.kit.money import format_ton
 from chainfluence.models import Deal, User
-from chainfluence.runtime import Runtime
+from chainfluence.ports import Configured
 
 USAGE = "Usage: /resolve <deal id> release | refund | split <publisher share in bps, 0-10000>"
 EVIDENCE_USAGE = "Usage: /evidence <deal id>"
@@ -41,7 +41,7 @@ def _reply(session: AsyncSession, message: Message, text: str) -> None:
 
 
 async def list_disputes(
-    message: Message, user: User, runtime: Runtime, session: AsyncSession
+    message: Message, user: User, runtime: Configured, session: AsyncSession
 ) -> None:
     if not runtime.settings.is_operator(user.id):
         _reply(session, message, NOT_AN_OPERATOR)
@@ -66,7 +66,7 @@ async def send_evidence(
     message: Message,
     command: CommandObject,
     user: User,
-    runtime: Runtime,
+    runtime: Configured,
     session: AsyncSession,
 ) -> None:
     """The deal's evidence pack, built and signed now, sent to the operator as a document."""
@@ -109,7 +109,7 @@ async def resolve(
     message: Message,
     command: CommandObject,
     user: User,
-    runtime: Runtime,
+    runtime: Configured,
     session: AsyncSession,
 ) -> None:
     if not runtime.settings.is_operator(user.id):

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chainfluence.kit.db import after_commit
 from chainfluence.kit.time import utcnow
 from chainfluence.models import User
-from chainfluence.runtime import Runtime
+from chainfluence.ports import Configured
 from chainfluence.telegram.links import clean_start_param, open_app_keyboard
 
 _GREETINGS = {
@@ -41,7 +41,7 @@ def greeting(start_param: str | None) -> str:
 
 
 async def start(
-    message: Message, command: CommandObject, user: User, runtime: Runtime, session: AsyncSession
+    message: Message, command: CommandObject, user: User, runtime: Configured, session: AsyncSession
 ) -> None:
     # Starting the bot makes pushes possible, and lifts a block recorded earlier.
     now = utcnow()
