@@ -1,14 +1,17 @@
-"""Deal service: creating a deal from an accepted offer.
+"""Deal service: creating a deal from an accepted offer, and fixing the escrow it is paid into.
 
-The state machine (`state_machine.py`) moves deals afterwards; this module only brings a deal
-into the world, in status `pending`, in the same transaction that accepts the offer.
+The state machine (`state_machine.py`) moves deals afterwards; this module brings a deal into the
+world, in status `pending`, in the same transaction that accepts the offer, and stores the escrow
+the escrow domain fixed for it (`fix_escrow`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +34,55 @@ from chainfluence.models import (
 )
 
 BPS = 10_000
+ESCROW_FIXED_EVENT = "escrow_terms_fixed"
+
+
+@dataclass(frozen=True, slots=True)
+class FixedEscrow:
+    """The escrow a deal is paid into, as the escrow domain fixed it (addresses raw)."""
+
+    address: str
+    platform: str
+    state_init_b64: str  # the exact StateInit bytes the address is the hash of
+    advertiser_wallet: str
+    publisher_wallet: str
+    fee_recipient: str
+    refund_after: dt.datetime
+
+
+async def fix_escrow(
+    session: AsyncSession,
+    deal: Deal,
+    escrow: FixedEscrow,
+    *,
+    actor_id: int,
+    details: dict[str, Any],
+) -> None:
+    """Store the deal's escrow (once: the caller holds the row lock and found none) and put the
+    terms on the timeline, with `details` the escrow domain adds (price, contract version...)."""
+    deal.escrow_address = escrow.address
+    deal.escrow_platform = escrow.platform
+    deal.escrow_state_init = escrow.state_init_b64
+    deal.advertiser_wallet = escrow.advertiser_wallet
+    deal.publisher_wallet = escrow.publisher_wallet
+    deal.fee_recipient = escrow.fee_recipient
+    deal.refund_after = escrow.refund_after
+    await session.flush()
+    await timeline.record(
+        session,
+        deal,
+        ESCROW_FIXED_EVENT,
+        actor_type=ActorType.user,
+        actor_id=actor_id,
+        details={
+            "escrowAddress": escrow.address,
+            "platform": escrow.platform,
+            "advertiserWallet": escrow.advertiser_wallet,
+            "publisherWallet": escrow.publisher_wallet,
+            "feeRecipient": escrow.fee_recipient,
+            **details,
+        },
+    )
 
 
 def platform_fee(price_nano: int, fee_bps: int) -> int:

@@ -28,7 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence.config import DealSettings, Settings, TonNetwork
 from chainfluence.deals import repository as deals
-from chainfluence.deals import schedule, timeline
+from chainfluence.deals import schedule
+from chainfluence.deals.service import FixedEscrow, fix_escrow
 from chainfluence.escrow import platform, schemas
 from chainfluence.escrow.exceptions import (
     AdvertiserOnly,
@@ -38,7 +39,7 @@ from chainfluence.escrow.exceptions import (
 )
 from chainfluence.kit.time import from_unix, utcnow
 from chainfluence.kit.ton_address import friendly, to_raw
-from chainfluence.models import ActorType, Channel, Deal, DealStatus, User
+from chainfluence.models import Channel, Deal, DealStatus, User
 from chainfluence.ports import Configured, PayoutWallet
 from chainfluence.ton.escrow import (
     EscrowTerms,
@@ -59,8 +60,6 @@ REFUND_MARGIN = dt.timedelta(days=7)
 DEFAULT_POSTING_WINDOW = dt.timedelta(days=14)
 # How long a wallet may take to send the TON Connect request (wallets cap it near this anyway).
 PAYMENT_VALID_FOR = dt.timedelta(minutes=5)
-
-TERMS_FIXED_EVENT = "escrow_terms_fixed"
 
 
 async def request_payment(
@@ -119,27 +118,21 @@ async def _fix_terms(
     state_init = escrow_state_init(terms)  # the current contract version
     state_init_cell = state_init.serialize()
     version, code = escrow_version_of_state_init(state_init_cell)
-    address = _raw(Address((0, state_init_cell.hash)))
-    deal.escrow_address = address
-    deal.escrow_platform = _raw(terms.platform)
-    deal.escrow_state_init = _b64(state_init_cell)
-    deal.advertiser_wallet = _raw(terms.advertiser)
-    deal.publisher_wallet = _raw(terms.publisher)
-    deal.fee_recipient = _raw(terms.fee_recipient)
-    deal.refund_after = from_unix(terms.refund_after)
-    await session.flush()
-    await timeline.record(
+    fixed = FixedEscrow(
+        address=_raw(Address((0, state_init_cell.hash))),
+        platform=_raw(terms.platform),
+        state_init_b64=_b64(state_init_cell),
+        advertiser_wallet=_raw(terms.advertiser),
+        publisher_wallet=_raw(terms.publisher),
+        fee_recipient=_raw(terms.fee_recipient),
+        refund_after=from_unix(terms.refund_after),
+    )
+    await fix_escrow(
         session,
         deal,
-        TERMS_FIXED_EVENT,
-        actor_type=ActorType.user,
+        fixed,
         actor_id=actor_id,
         details={
-            "escrowAddress": address,
-            "platform": deal.escrow_platform,
-            "advertiserWallet": deal.advertiser_wallet,
-            "publisherWallet": deal.publisher_wallet,
-            "feeRecipient": deal.fee_recipient,
             "priceNano": str(terms.price_nano),
             "feeNano": str(terms.fee_nano),
             "refundAfter": terms.refund_after,
