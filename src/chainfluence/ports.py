@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,19 +19,22 @@ if TYPE_CHECKING:
     from aiogram import Bot
 
     from chainfluence.config import Settings
-    from chainfluence.jobs.queue import JobQueue
-    from chainfluence.notifications.push import PushSender
     from chainfluence.telegram.stats_providers import StatsProvider
 
 __all__ = [
     "Configured",
     "Enqueuer",
+    "JobSender",
     "Messenger",
     "PayoutSender",
     "PayoutWallet",
+    "PushMessage",
+    "PushSender",
     "Pusher",
+    "RecipientUnreachable",
     "Services",
     "Sessions",
+    "TransientPushError",
     "ViewsSources",
 ]
 
@@ -55,11 +59,53 @@ class Messenger(Protocol):
     def bot(self) -> Bot | None: ...
 
 
+class JobSender(Protocol):
+    async def enqueue(
+        self,
+        name: str,
+        payload: dict[str, Any],
+        *,
+        delay: float = 0.0,
+        dedup_key: str | None = None,
+    ) -> bool:
+        """Queue a job; False when an unfinished job with the same dedup key already exists."""
+        ...
+
+
 class Enqueuer(Protocol):
     """The job queue, for work queued outside a transaction."""
 
     @property
-    def queue(self) -> JobQueue: ...
+    def queue(self) -> JobSender: ...
+
+
+# --- pushing a notification to a chat (the bot implements PushSender) ------------------------
+
+
+class RecipientUnreachable(Exception):
+    """The user blocked the bot or never started it: stop pushing, keep in-app notifications."""
+
+
+class TransientPushError(Exception):
+    """Network trouble or a rate limit: try again later."""
+
+
+@dataclass(frozen=True, slots=True)
+class PushMessage:
+    chat_id: int
+    title: str
+    body: str
+    # Mini App start parameter opening the related object, e.g. "deal_42".
+    start_param: str | None
+    # A file sent with it (name, bytes), e.g. a finished deal's evidence pack: the push is then
+    # one document message whose caption is the notification.
+    document: tuple[str, bytes] | None = None
+
+
+class PushSender(Protocol):
+    async def send_push(self, message: PushMessage) -> None:
+        """Deliver one push; raise `RecipientUnreachable` or `TransientPushError` on failure."""
+        ...
 
 
 class Pusher(Protocol):

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence.jobs.registry import JobContext, PermanentJobError, get_job
 from chainfluence.kit.db import after_commit
-from chainfluence.ports import Services
+from chainfluence.ports import JobSender, Services
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +46,8 @@ async def observe_sweep(name: str, run: Awaitable[None]) -> None:
 QUEUE_INFO_KEY = "chainfluence.job_queue"
 
 
-class JobQueue(Protocol):
-    async def enqueue(
-        self,
-        name: str,
-        payload: dict[str, Any],
-        *,
-        delay: float = 0.0,
-        dedup_key: str | None = None,
-    ) -> bool:
-        """Queue a job; False when an unfinished job with the same dedup key already exists."""
-        ...
+class JobQueue(JobSender, Protocol):
+    """A queue backend: `enqueue` (a `JobSender`), and consuming in consumer processes."""
 
     async def start(self) -> None:
         """Start consuming jobs and running periodic sweeps (consumers only)."""

@@ -23,7 +23,7 @@ from aiogram.types import BufferedInputFile
 
 from chainfluence.config import TelegramSettings
 from chainfluence.kit.errors import TooManyRequests
-from chainfluence.notifications.push import (
+from chainfluence.ports import (
     PushMessage,
     RecipientUnreachable,
     TransientPushError,
