@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,8 +34,13 @@ from chainfluence.deals.state_machine import (
 )
 from chainfluence.kit.time import utcnow
 from chainfluence.models import Creative, Deal, DealEvent, DealStatus
-from chainfluence.runtime import Runtime
+from chainfluence.ports import Configured, Sessions
 from chainfluence.telegram import posting
+
+
+class _Ports(Sessions, Configured, Protocol):
+    """What this module needs of the process."""
+
 
 DETECTED = Action.edit_detected.value
 ACCEPTED = Action.edit_accepted.value
@@ -55,7 +60,7 @@ async def _reference_text(session: AsyncSession, deal: Deal) -> str:
 
 
 async def found(
-    runtime: Runtime,
+    runtime: _Ports,
     session: AsyncSession,
     deal: Deal,
     probe: posting.Probe,
@@ -130,7 +135,7 @@ async def refuse(session: AsyncSession, deal_id: int, actor: Actor) -> Deal:
     )
 
 
-async def expire_when_due(runtime: Runtime, deal_id: int) -> None:
+async def expire_when_due(runtime: _Ports, deal_id: int) -> None:
     """The window of a pending edit ended without an answer: refund the advertiser."""
     now = utcnow()
     async with runtime.session() as session:
