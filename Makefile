@@ -117,13 +117,17 @@ MUTANTS := $(foreach f,x_check x_target_of x__stamp x_transition,"chainfluence.d
 	$(foreach f,x_split_amounts x_escrow_initial_data x_split_body x__op_body x_release_body \
 		x_refund_body,"chainfluence.ton.escrow.$(f)__*") \
 	"chainfluence.ton.ton_proof.x_verify_ton_proof__*"
-mutation: install
-	test -x $(MUTATION_VENV)/bin/mutmut || ($(PYTHON) -m venv $(MUTATION_VENV) && \
-		$(MUTATION_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes \
-			-r requirements/dev.txt && \
-		$(MUTATION_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps \
-			--no-build-isolation -e . && \
-		$(MUTATION_VENV)/bin/pip install --quiet --disable-pip-version-check mutmut==$(MUTMUT_VERSION))
+MUTATION_STAMP := $(MUTATION_VENV)/.installed-stamp
+$(MUTATION_STAMP): pyproject.toml packages/chainfluence-sandbox/pyproject.toml requirements/dev.txt
+	test -x $(MUTATION_VENV)/bin/python || $(PYTHON) -m venv $(MUTATION_VENV)
+	$(MUTATION_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes \
+		-r requirements/dev.txt
+	$(MUTATION_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps \
+		--no-build-isolation -e . -e packages/chainfluence-sandbox
+	$(MUTATION_VENV)/bin/pip install --quiet --disable-pip-version-check mutmut==$(MUTMUT_VERSION)
+	touch $(MUTATION_STAMP)
+
+mutation: install $(MUTATION_STAMP)
 	rm -rf mutants
 	CHAINFLUENCE_TEST_DATABASES=sqlite nice -n 19 $(MUTATION_VENV)/bin/mutmut run $(MUTANTS)
 	$(MUTATION_VENV)/bin/mutmut results
