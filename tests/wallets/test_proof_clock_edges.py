@@ -7,6 +7,7 @@ itself, which needs a fixed "now" and challenge time, so they call the verifier 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -42,11 +43,17 @@ def _claim(wallet: TonConnectWallet, timestamp: int) -> TonProofClaim:
     )
 
 
-async def _verify(wallet: TonConnectWallet, timestamp: int) -> str:
+async def _verify(
+    wallet: TonConnectWallet,
+    timestamp: int,
+    *,
+    accepted: frozenset[TonChain] = frozenset({TonChain.mainnet}),
+    **claim: object,
+) -> str:
     proven = await verify_ton_proof(
-        _claim(wallet, timestamp),
+        dataclasses.replace(_claim(wallet, timestamp), **claim),
         allowed_domains=[DOMAIN],
-        accepted_chains=frozenset({TonChain.mainnet}),
+        accepted_chains=accepted,
         issued_at=ISSUED_AT,
         now=NOW,
     )
@@ -75,10 +82,14 @@ async def test_proof_within_the_skew_is_accepted(timestamp: int) -> None:
 @pytest.mark.parametrize(
     ("timestamp", "message"),
     [
-        pytest.param(int(NOW.timestamp()) + SKEW + 1, "dated in the future", id="61s-ahead-of-now"),
+        pytest.param(
+            int(NOW.timestamp()) + SKEW + 1,
+            "The proof is dated in the future; check the clock.",
+            id="61s-ahead-of-now",
+        ),
         pytest.param(
             int(ISSUED_AT.timestamp()) - SKEW - 1,
-            "signed before this challenge",
+            "The proof was signed before this challenge was issued.",
             id="61s-before-challenge",
         ),
     ],
@@ -88,4 +99,41 @@ async def test_proof_one_second_past_the_skew_is_stale(timestamp: int, message: 
         await _verify(TonConnectWallet(), timestamp)
 
     assert refused.value.reason is ProofFailure.stale
-    assert message in str(refused.value)
+    assert str(refused.value) == message
+
+
+@pytest.mark.parametrize(
+    ("accepted", "claim", "reason", "message"),
+    [
+        pytest.param(
+            frozenset({TonChain.mainnet}),
+            {"chain": -3},
+            ProofFailure.wrong_network,
+            "This wallet is on another TON network (chain -3); connect a mainnet wallet.",
+            id="testnet-wallet",
+        ),
+        pytest.param(
+            frozenset({TonChain.mainnet, TonChain.testnet}),
+            {"chain": 662387},
+            ProofFailure.wrong_network,
+            "This wallet is on another TON network (chain 662387); connect a mainnet or "
+            "testnet wallet.",
+            id="unknown-network",
+        ),
+        pytest.param(
+            frozenset({TonChain.mainnet}),
+            {"domain_length": len(DOMAIN) + 1},
+            ProofFailure.malformed,
+            "The proof's domain lengthBytes does not match its value.",
+            id="domain-length-lies",
+        ),
+    ],
+)
+async def test_refusals_say_exactly_what_is_wrong(
+    accepted: frozenset[TonChain], claim: dict[str, object], reason: ProofFailure, message: str
+) -> None:
+    with pytest.raises(TonProofRejected) as refused:
+        await _verify(TonConnectWallet(), int(NOW.timestamp()), accepted=accepted, **claim)
+
+    assert refused.value.reason is reason
+    assert str(refused.value) == message
