@@ -127,6 +127,20 @@ async def test_proof_one_second_past_the_skew_is_stale(timestamp: int, message: 
             "The proof's domain lengthBytes does not match its value.",
             id="domain-length-lies",
         ),
+        pytest.param(
+            frozenset({TonChain.mainnet}),
+            {"address": "-1:" + "5" * 64},
+            ProofFailure.unsupported_wallet,
+            "Only wallets in the base workchain (0:…) can be linked.",
+            id="masterchain",
+        ),
+        pytest.param(
+            frozenset({TonChain.mainnet}),
+            {"address": "0:" + "5" * 64},
+            ProofFailure.address_mismatch,
+            "The wallet address does not match its stateInit: this is not that wallet's proof.",
+            id="address-not-of-state-init",
+        ),
     ],
 )
 async def test_refusals_say_exactly_what_is_wrong(
