@@ -212,3 +212,17 @@ async def create_deal(
             deal = await session.get(Deal, deal_id)
             deal.status = DealStatus(status)
     return deal_id
+
+
+async def fund_deal(client: httpx.AsyncClient, deal_id: int, escrow_address: str) -> None:
+    """Put the deal in escrow as if its deposit had been seen: the whole price held by
+    `escrow_address` (for tests of what happens to money already held)."""
+    from chainfluence.models import Deal, DealStatus
+
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    async with runtime.session() as session:
+        deal = await session.get(Deal, deal_id)
+        assert deal is not None
+        deal.status = DealStatus.in_escrow
+        deal.escrow_address = escrow_address
+        deal.deposited_nano = deal.price_nano

@@ -29,7 +29,7 @@ from chainfluence.deals.state_machine import (
 from chainfluence.kit.time import utcnow
 from chainfluence.models import Deal, DealEvent, DealStatus
 from tests.conftest import runtime_of
-from tests.factories import create_channel, create_deal, login
+from tests.factories import create_channel, create_deal, fund_deal, login
 
 ADVERTISER, PUBLISHER = 6301, 6302
 CHANNEL = -1006300000001
@@ -58,12 +58,7 @@ async def _funded_deal(client: httpx.AsyncClient) -> int:
     deal_id = await create_deal(
         client, advertiser=advertiser, acceptor=publisher, channel_id=CHANNEL
     )
-    async with runtime.session() as session:
-        deal = await session.get(Deal, deal_id)
-        assert deal is not None
-        deal.status = DealStatus.in_escrow
-        deal.escrow_address = ESCROW
-        deal.deposited_nano = deal.price_nano
+    await fund_deal(client, deal_id, ESCROW)
     return deal_id
 
 

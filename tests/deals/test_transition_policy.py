@@ -26,7 +26,7 @@ from chainfluence.deals.state_machine import (
 from chainfluence.models import Deal, DealStatus, EscrowAction, EscrowActionKind
 from chainfluence.models import EscrowActionStatus as OrderStatus
 from tests.conftest import runtime_of
-from tests.factories import create_channel, create_deal, login
+from tests.factories import create_channel, create_deal, fund_deal, login
 
 ADVERTISER, PUBLISHER = 6201, 6202
 CHANNEL = -1006200000001
@@ -93,12 +93,7 @@ async def test_a_fresh_interpreter_moving_a_funded_deal_to_refunding_orders_the_
     deal_id = await create_deal(
         client, advertiser=advertiser, acceptor=publisher, channel_id=CHANNEL
     )
-    async with runtime.session() as session:
-        deal = await session.get(Deal, deal_id)
-        assert deal is not None
-        deal.status = DealStatus.in_escrow
-        deal.escrow_address = ESCROW
-        deal.deposited_nano = deal.price_nano
+    await fund_deal(client, deal_id, ESCROW)
 
     caller_settings = {
         "database": {"url": database_url},
