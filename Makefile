@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CLIENT := clients/typescript
+PAGES  := clients/pages
 # The resolver that writes the lock files, pinned so a refresh is reproducible too.
 UV_VERSION := 0.13.9
 LOCK_VENV  := .venv-lock
@@ -11,7 +12,7 @@ UV_COMPILE := $(LOCK_VENV)/bin/uv pip compile --quiet --universal --python-versi
 	--generate-hashes --custom-compile-command "make lock" pyproject.toml requirements/build.in
 
 .PHONY: install lock serve demo test pytest cluster lint fmt imports typecheck contracts contracts-check clients \
-	clients-check bench bench-cpu bench-areas \
+	clients-check pages pages-check bench bench-cpu bench-areas \
 	gas migration mutation clean
 
 # Installs exactly the locked versions (every file checked against its hash), then the project
@@ -20,13 +21,14 @@ UV_COMPILE := $(LOCK_VENV)/bin/uv pip compile --quiet --universal --python-versi
 # It also brings the TVM the sandbox and the tests run (node; contracts/package-lock.json), and
 # the TypeScript client's tools (clients/typescript/package-lock.json; node is dev/CI only).
 $(STAMP): pyproject.toml packages/chainfluence-sandbox/pyproject.toml requirements/dev.txt \
-		contracts/package-lock.json $(CLIENT)/package-lock.json
+		contracts/package-lock.json $(CLIENT)/package-lock.json $(PAGES)/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
 		-e . -e packages/chainfluence-sandbox
 	cd contracts && npm ci --no-audit --no-fund
 	cd $(CLIENT) && npm ci --no-audit --no-fund
+	cd $(PAGES) && npm ci --no-audit --no-fund
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -53,7 +55,7 @@ demo: install
 # The cluster test runs alongside the suite: most of its wall time is deals waiting for their
 # posting time and holds, so together they take about as long as the suite alone. Each one's
 # output is printed whole when it ends; the run fails if either fails.
-test: install lint imports typecheck contracts-check clients-check
+test: install lint imports typecheck contracts-check clients-check pages-check
 	$(MAKE) --no-print-directory -j2 --output-sync=target pytest cluster
 
 # Three workers on two cores: the suite waits on I/O (emulators, databases) as much as it computes.
@@ -131,6 +133,15 @@ mutation: install $(MUTATION_STAMP)
 	rm -rf mutants
 	CHAINFLUENCE_TEST_DATABASES=sqlite nice -n 19 $(MUTATION_VENV)/bin/mutmut run $(MUTANTS)
 	$(MUTATION_VENV)/bin/mutmut results
+
+# The pay and wallet pages (/app/pay/{dealId}, /app/wallet): clients/pages/src bundled with
+# TON Connect's UI library by esbuild (both pinned in clients/pages/package-lock.json) into
+# src/chainfluence/pages/static/pages.js. Commit the bundle; pages-check rebuilds and compares.
+pages: install
+	cd $(PAGES) && node build.mjs
+
+pages-check: install
+	cd $(PAGES) && node build.mjs --check
 
 # Benchmarks print figures; they are scripts, not tests. `make bench`: the hot read paths against
 # a bare baseline app in one run, driven by wrk (see benchmarks/speed.py); PostgreSQL on

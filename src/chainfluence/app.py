@@ -39,6 +39,7 @@ from chainfluence.kit.pagination import TOTAL_COUNT_HEADER
 from chainfluence.notifications.router import router as notifications_router
 from chainfluence.offers.router import router as offers_router
 from chainfluence.operations import add_operational_routes
+from chainfluence.pages.router import router as pages_router
 from chainfluence.reviews.router import router as reviews_router
 from chainfluence.runtime import Runtime
 from chainfluence.telegram.lifecycle import configure_webhook
@@ -151,6 +152,7 @@ def create_app(
     if services is not None and settings.is_sandbox:
         services.install_routes(app)
     app.include_router(telegram_router)
+    app.include_router(pages_router)
     add_key_route(app)
     add_operational_routes(app)
     app.add_middleware(IpRateLimitMiddleware, fastapi_app=app)
