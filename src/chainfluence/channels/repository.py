@@ -155,6 +155,60 @@ async def prices_of(
     return result
 
 
+def prices_json(dialect: str) -> Any:
+    """A column of a channel row: its prices as one JSON array of
+    `[format, price_nano, enabled, description, cpm_nano]` arrays (null when it has none), so a
+    list reads its channels and their prices in one statement."""
+    if dialect == "postgresql":
+        row: Any = func.json_build_array(*_PRICE_FIELDS)
+        rows: Any = func.json_agg(row)
+    else:
+        row = func.json_array(*_PRICE_FIELDS)
+        rows = func.json_group_array(row)
+    return (
+        select(rows)
+        .where(ChannelPrice.channel_id == Channel.id)
+        .correlate(Channel)
+        .scalar_subquery()
+        .label("pricing")
+    )
+
+
+_PRICE_FIELDS = (
+    ChannelPrice.format,
+    ChannelPrice.price_nano,
+    ChannelPrice.enabled,
+    ChannelPrice.description,
+    ChannelPrice.cpm_nano,
+)
+
+# What a channel list reads and answers, followed by `prices_json`.
+LIST_COLUMNS: tuple[Any, ...] = (
+    Channel.id,
+    Channel.owner_id,
+    Channel.username,
+    Channel.title,
+    Channel.description,
+    Channel.category,
+    Channel.language,
+    Channel.subscribers,
+    Channel.avg_views,
+    Channel.engagement_rate,
+    Channel.posts_per_week,
+    Channel.trust_score,
+    Channel.min_price_nano,
+    Channel.min_price_cpm_nano,
+    Channel.rating_sum,
+    Channel.rating_count,
+    Channel.is_verified,
+    Channel.is_active,
+    Channel.deactivated_reason,
+    Channel.stats_updated_at,
+    Channel.created_at,
+    Channel.updated_at,
+)
+
+
 async def delete_prices(session: AsyncSession, channel_id: int) -> None:
     await session.execute(delete(ChannelPrice).where(ChannelPrice.channel_id == channel_id))
 

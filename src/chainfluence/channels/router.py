@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response, status
 
@@ -12,8 +12,9 @@ from chainfluence.channels import catalogue, repository, schemas, service, stats
 from chainfluence.channels.dependencies import ChannelManager, PublicChannel
 from chainfluence.channels.exceptions import StatsRefreshTooSoon
 from chainfluence.dependencies import DBSession, RuntimeDep
+from chainfluence.kit.dialect import dialect_name
 from chainfluence.kit.errors import TooManyRequests
-from chainfluence.kit.pagination import Page, paginate, set_total
+from chainfluence.kit.pagination import Page, json_page, paginate_columns
 from chainfluence.kit.schemas import Message, TgId
 
 router = APIRouter(prefix="/channels", tags=["channels"])
@@ -23,23 +24,26 @@ router = APIRouter(prefix="/channels", tags=["channels"])
 async def list_channels(
     session: DBSession,
     page: Page,
-    response: Response,
     filters: Annotated[catalogue.Filters, Depends(catalogue.filters)],
-) -> list[schemas.Channel]:
+) -> Response:
     """The public catalogue: active, verified channels. See `catalogue` for price and CPM."""
-    rows, total = await paginate(session, catalogue.statement(filters), page)
-    set_total(response, total)
-    return await service.to_schemas(session, rows)
+    rows, total = await paginate_columns(
+        session, catalogue.statement(filters), _list_columns(session), page
+    )
+    return json_page([service.list_item(row) for row in rows], total)
 
 
 @router.get("/mine", response_model=list[schemas.Channel])
-async def my_channels(
-    user: CurrentUser, session: DBSession, page: Page, response: Response
-) -> list[schemas.Channel]:
+async def my_channels(user: CurrentUser, session: DBSession, page: Page) -> Response:
     """Channels you own or administer on Telegram, active or not."""
-    rows, total = await paginate(session, repository.mine(user.id), page)
-    set_total(response, total)
-    return await service.to_schemas(session, rows)
+    rows, total = await paginate_columns(
+        session, repository.mine(user.id), _list_columns(session), page
+    )
+    return json_page([service.list_item(row) for row in rows], total)
+
+
+def _list_columns(session: DBSession) -> tuple[Any, ...]:
+    return (*repository.LIST_COLUMNS, repository.prices_json(dialect_name(session)))
 
 
 @router.post(

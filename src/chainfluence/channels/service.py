@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from aiogram import Bot
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +29,8 @@ from chainfluence.channels.verification import (
 )
 from chainfluence.formats import AdFormat
 from chainfluence.kit.dialect import upsert
+from chainfluence.kit.money import ton_number
+from chainfluence.kit.schemas import iso_utc
 from chainfluence.kit.text import clean_text
 from chainfluence.kit.time import utcnow
 from chainfluence.models import Channel, ChannelPrice, User
@@ -252,6 +255,62 @@ def to_schema(channel: Channel, prices: Sequence[ChannelPrice]) -> schemas.Chann
         created_at=channel.created_at,
         updated_at=channel.updated_at,
     )
+
+
+def list_item(row: Sequence[Any]) -> dict[str, Any]:
+    """A channel as `schemas.Channel` puts it on the wire, from a row of
+    `repository.LIST_COLUMNS` and `repository.prices_json` (lists build these directly; tested
+    equal to the model's rendering)."""
+    (id_, owner_id, username, title, description, category, language, subscribers, avg_views,
+     engagement_rate, posts_per_week, trust_score, min_price, cpm, rating_sum, rating_count,
+     is_verified, is_active, deactivated_reason, stats_updated_at, created_at, updated_at,
+     pricing) = row  # fmt: skip
+    prices = orjson.loads(pricing) if isinstance(pricing, str | bytes) else pricing or ()
+    return {
+        "id": str(id_),
+        "ownerId": str(owner_id),
+        "username": _text(username),
+        "title": title.strip(),
+        "description": _text(description),
+        "category": category or None,
+        "language": _text(language),
+        "subscribers": subscribers,
+        "avgViews": avg_views,
+        "engagementRate": _float(engagement_rate),
+        "postsPerWeek": _float(posts_per_week),
+        "trustScore": trust_score,
+        "pricing": [
+            {
+                "format": fmt,
+                "price": ton_number(price),
+                "enabled": bool(enabled),
+                "description": _text(text),
+                "cpm": ton_number(price_cpm) if price_cpm is not None else None,
+            }
+            for fmt, price, enabled, text, price_cpm in sorted(
+                prices, key=lambda p: _FORMAT_ORDER[AdFormat(p[0])]
+            )
+        ],
+        "minPrice": ton_number(min_price) if min_price is not None else None,
+        "cpm": ton_number(cpm) if cpm is not None else None,
+        "rating": round(rating_sum / rating_count, 2) if rating_count else None,
+        "reviewCount": rating_count,
+        "isVerified": bool(is_verified),
+        "isActive": bool(is_active),
+        "inactiveReason": None if is_active else _text(deactivated_reason),
+        "statsUpdatedAt": iso_utc(stats_updated_at) if stats_updated_at is not None else None,
+        "createdAt": iso_utc(created_at),
+        "updatedAt": iso_utc(updated_at),
+    }
+
+
+def _text(value: str | None) -> str | None:
+    # Response models strip their strings (kit.schemas.Schema); so does the wire shape.
+    return value.strip() if value is not None else None
+
+
+def _float(value: float | None) -> float | None:
+    return float(value) if value is not None else None
 
 
 async def to_schemas(session: AsyncSession, channels: Sequence[Channel]) -> list[schemas.Channel]:
