@@ -148,13 +148,16 @@ def create_app(
     )
     install_error_handlers(app)
     _document_errors(app)
+    # First in the route table: a route is found by trying each in turn, and the probes come
+    # often (every few seconds per balancer) for a trivial answer that should not pay for
+    # trying every /v1 route first. The OpenAPI document keeps them last (see `_document_errors`).
+    add_operational_routes(app)
     app.include_router(api_router())
     if services is not None and settings.is_sandbox:
         services.install_routes(app)
     app.include_router(telegram_router)
     app.include_router(pages_router)
     add_key_route(app)
-    add_operational_routes(app)
     app.add_middleware(IpRateLimitMiddleware, fastapi_app=app)
     app.add_middleware(
         RequestLimitsMiddleware,
@@ -201,13 +204,25 @@ Conventions (a generated TypeScript client lives in `clients/typescript/`):
 """
 
 
+_OPERATIONAL_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
 def _document_errors(app: FastAPI) -> None:
-    """/openapi.json lists every error response of every route (see `kit.openapi`)."""
+    """/openapi.json lists every error response of every route (see `kit.openapi`), the
+    operational routes (health, readiness) last as they were declared before the route table
+    put them first."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = document_errors(build())
+            schema = document_errors(build())
+            paths = schema.get("paths", {})
+            operational = {path for path in paths if path in _OPERATIONAL_PATHS}
+            schema["paths"] = {
+                **{k: v for k, v in paths.items() if k not in operational},
+                **{k: v for k, v in paths.items() if k in operational},
+            }
+            app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
