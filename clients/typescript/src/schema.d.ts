@@ -411,6 +411,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/campaigns/{campaign_id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Report
+         * @description For the campaign's owner: spend, verified views and effective CPM over its deals, overall
+         *     and by channel, with each deal's figures (docs/reports.md).
+         */
+        get: operations["get_report_v1_campaigns__campaign_id__report_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/channels/{channel_id}/matching-campaigns": {
         parameters: {
             query?: never;
@@ -635,6 +656,28 @@ export interface paths {
         };
         /** Get Timeline */
         get: operations["get_timeline_v1_deals__deal_id__timeline_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/deals/{deal_id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Report
+         * @description For the deal's parties: the ad post's views at 1 h, 24 h and the end of the hold (each
+         *     with its source and time, or null with the reason), forwards, reactions, the effective CPM
+         *     on the end-of-hold views, and the checks of the post (docs/reports.md).
+         */
+        get: operations["get_report_v1_deals__deal_id__report_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1302,6 +1345,72 @@ export interface components {
             /** Deadline */
             deadline?: string | null;
         };
+        /** CampaignDealReport */
+        CampaignDealReport: {
+            /** Dealid */
+            dealId: number;
+            /**
+             * Channelid
+             * @example 123456789
+             */
+            channelId: string;
+            /** Status */
+            status: string;
+            /**
+             * Pricenano
+             * @example 12500000000
+             */
+            priceNano: string;
+            /**
+             * Spentnano
+             * @description Null while the deal is not settled
+             */
+            spentNano: string | null;
+            /** Verifiedviews */
+            verifiedViews: number | null;
+            /** Effectivecpmnano */
+            effectiveCpmNano: string | null;
+        };
+        /**
+         * CampaignReport
+         * @description What a campaign's deals bought, over all of them and by channel (docs/reports.md).
+         */
+        CampaignReport: {
+            /** Campaignid */
+            campaignId: number;
+            /** Deals */
+            deals: number;
+            /**
+             * Settleddeals
+             * @description Deals released, split, refunded or cancelled
+             */
+            settledDeals: number;
+            /**
+             * Spentnano
+             * @description Sum of the settled deals' spentNano
+             * @example 12500000000
+             */
+            spentNano: string;
+            /**
+             * Verifiedviews
+             * @description Sum of the end-of-hold views of deals that have one
+             */
+            verifiedViews: number;
+            /**
+             * Effectivecpmnano
+             * @description The spend of settled deals with verified views × 1000 ÷ those views, rounded down; null when no such deal
+             */
+            effectiveCpmNano: string | null;
+            /** Bychannel */
+            byChannel: components["schemas"]["ChannelReport"][];
+            /** Dealreports */
+            dealReports: components["schemas"]["CampaignDealReport"][];
+            /**
+             * Generatedat
+             * Format: date-time
+             */
+            generatedAt: string;
+        };
         /**
          * CampaignSort
          * @enum {string}
@@ -1529,6 +1638,37 @@ export interface components {
              * @example 12500000000
              */
             bestPriceNano: string;
+        };
+        /**
+         * ChannelReport
+         * @description A campaign's deals in one channel.
+         */
+        ChannelReport: {
+            /**
+             * Channelid
+             * @example 123456789
+             */
+            channelId: string;
+            /** Channelusername */
+            channelUsername: string | null;
+            /** Deals */
+            deals: number;
+            /**
+             * Spentnano
+             * @description Sum of the settled deals' spentNano
+             * @example 12500000000
+             */
+            spentNano: string;
+            /**
+             * Verifiedviews
+             * @description Sum of the end-of-hold views of deals that have one
+             */
+            verifiedViews: number;
+            /**
+             * Effectivecpmnano
+             * @description The spend of deals with verified views × 1000 ÷ their views, rounded down
+             */
+            effectiveCpmNano: string | null;
         };
         /** ChannelUpdate */
         ChannelUpdate: {
@@ -1780,6 +1920,82 @@ export interface components {
              * Format: date-time
              */
             updatedAt: string;
+        };
+        /**
+         * DealReport
+         * @description What the advertiser bought: the ad post's views, the effective CPM and the checks.
+         */
+        DealReport: {
+            /** Dealid */
+            dealId: number;
+            /** Campaignid */
+            campaignId: number | null;
+            /**
+             * Channelid
+             * @example 123456789
+             */
+            channelId: string;
+            /** Channelusername */
+            channelUsername: string | null;
+            format: components["schemas"]["AdFormat"];
+            status: components["schemas"]["DealStatus"];
+            /**
+             * Pricenano
+             * @description The agreed price
+             * @example 12500000000
+             */
+            priceNano: string;
+            /**
+             * Spentnano
+             * @description What the advertiser paid in the end: the price when released, the publisher's share when split, 0 when refunded or cancelled; null while not settled
+             */
+            spentNano: string | null;
+            /**
+             * Messageid
+             * @description The ad post (an album's first message)
+             */
+            messageId: number | null;
+            /** Postedat */
+            postedAt: string | null;
+            /** Holduntil */
+            holdUntil: string | null;
+            views1h: components["schemas"]["ViewsReading"];
+            views24h: components["schemas"]["ViewsReading"];
+            viewsEndOfHold: components["schemas"]["ViewsReading"];
+            /** @description The newest reading of the post, any age */
+            latest: components["schemas"]["ViewsReading"] | null;
+            /**
+             * Forwards
+             * @description From the newest reading
+             */
+            forwards: number | null;
+            /**
+             * Reactions
+             * @description From the newest reading
+             */
+            reactions: number | null;
+            /**
+             * Verifiedviews
+             * @description The views the CPM is computed on: the end-of-hold reading (the post was checked up through the hold)
+             */
+            verifiedViews: number | null;
+            /**
+             * Effectivecpmnano
+             * @description spentNano (or the price while not settled) × 1000 ÷ verifiedViews, rounded down; null when either is missing or zero
+             */
+            effectiveCpmNano: string | null;
+            /**
+             * Cpmmissing
+             * @description Why effectiveCpmNano is null
+             */
+            cpmMissing: string | null;
+            /** Probes */
+            probes: components["schemas"]["ProbeCheck"][];
+            /**
+             * Generatedat
+             * Format: date-time
+             */
+            generatedAt: string;
         };
         /**
          * DealStatus
@@ -2084,7 +2300,7 @@ export interface components {
          * NotificationType
          * @enum {string}
          */
-        NotificationType: "booking_request" | "deposit_received" | "deal_accepted" | "deal_declined" | "creative_submitted" | "creative_approved" | "creative_changes_requested" | "posting_reminder" | "post_verified" | "funds_released" | "funds_refunded" | "dispute_opened" | "campaign_offer" | "offer_accepted" | "offer_declined" | "campaign_ending" | "offer_countered" | "offer_withdrawn" | "deal_cancelled" | "post_published" | "post_violation" | "post_edited" | "dispute_resolved" | "channel_deactivated" | "review_received" | "system";
+        NotificationType: "booking_request" | "deposit_received" | "deal_accepted" | "deal_declined" | "creative_submitted" | "creative_approved" | "creative_changes_requested" | "posting_reminder" | "post_verified" | "funds_released" | "funds_refunded" | "dispute_opened" | "campaign_offer" | "offer_accepted" | "offer_declined" | "campaign_ending" | "offer_countered" | "offer_withdrawn" | "deal_cancelled" | "post_published" | "post_violation" | "post_edited" | "dispute_resolved" | "channel_deactivated" | "review_received" | "deal_report" | "system";
         /** NotificationUpdate */
         NotificationUpdate: {
             /** Read */
@@ -2308,6 +2524,34 @@ export interface components {
             enabled: boolean;
             /** Description */
             description?: string | null;
+        };
+        /**
+         * ProbeCheck
+         * @description One check of the live post during its hold.
+         */
+        ProbeCheck: {
+            /**
+             * Checkedat
+             * Format: date-time
+             */
+            checkedAt: string;
+            /**
+             * Result
+             * @description "passed", "failed", "edited" or "unavailable"
+             */
+            result: string;
+            /**
+             * Method
+             * @description How the post was read ("forward": a forwarded copy)
+             */
+            method: string;
+            /**
+             * Final
+             * @description The check at the end of the hold
+             */
+            final: boolean;
+            /** Reason */
+            reason: string | null;
         };
         /** ProbeEvidence */
         ProbeEvidence: {
@@ -2718,6 +2962,54 @@ export interface components {
             isPublisher?: boolean | null;
             /** Isadvertiser */
             isAdvertiser?: boolean | null;
+        };
+        /**
+         * ViewsReading
+         * @description The ad post's views at one mark: the reading in the mark's window, or why there is none.
+         */
+        ViewsReading: {
+            /**
+             * Mark
+             * @description "1h", "24h" or "endOfHold"
+             */
+            mark: string;
+            /**
+             * Dueat
+             * @description When the mark's window opens
+             */
+            dueAt: string | null;
+            /**
+             * Views
+             * @description Null when no reading was taken in the window
+             */
+            views: number | null;
+            /**
+             * Forwards
+             * @description Null when the source does not report forwards
+             */
+            forwards: number | null;
+            /**
+             * Reactions
+             * @description Null when the source does not report reactions
+             */
+            reactions: number | null;
+            /**
+             * Source
+             * @description The views provider that read it ("mtproto", …)
+             */
+            source: string | null;
+            /** Takenat */
+            takenAt: string | null;
+            /**
+             * Ageseconds
+             * @description The post's age at the reading
+             */
+            ageSeconds: number | null;
+            /**
+             * Missing
+             * @description Why there is no reading (null when there is one)
+             */
+            missing: string | null;
         };
         /**
          * WalletLink
@@ -5323,6 +5615,91 @@ export interface operations {
             };
         };
     };
+    get_report_v1_campaigns__campaign_id__report_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: number | string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignReport"];
+                };
+            };
+            /** @description Not logged in, or the token or initData is invalid or expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Logged in, but not allowed to do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not visible to you). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request headers are too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected error on our side; `requestId` identifies it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     list_matching_campaigns_v1_channels__channel_id__matching_campaigns_get: {
         parameters: {
             query?: {
@@ -6552,6 +6929,91 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TimelineEvent"][];
+                };
+            };
+            /** @description Not logged in, or the token or initData is invalid or expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Logged in, but not allowed to do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource (or not visible to you). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request headers are too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected error on our side; `requestId` identifies it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_report_v1_deals__deal_id__report_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                deal_id: number | string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DealReport"];
                 };
             };
             /** @description Not logged in, or the token or initData is invalid or expired. */

@@ -119,6 +119,18 @@ async def list_matches(
     return await service.render_matches(session, campaign, channels)
 
 
+@router.get("/campaigns/{campaign_id}/report", response_model=schemas.CampaignReport)
+async def get_report(
+    campaign_id: IntId, user: CurrentUser, session: DBSession
+) -> schemas.CampaignReport:
+    """For the campaign's owner: spend, verified views and effective CPM over its deals, overall
+    and by channel, with each deal's figures (docs/reports.md)."""
+    campaign = await service.get_owned(
+        session, user=user, campaign_id=campaign_id, to="see this campaign's report"
+    )
+    return await service.report(session, campaign)
+
+
 @router.get("/channels/{channel_id}/matching-campaigns", response_model=list[schemas.Campaign])
 async def list_matching_campaigns(
     channel: ChannelManager, session: DBSession, page: Page

@@ -146,3 +146,43 @@ class ChannelMatch(Channel):
     )
     best_price: TonString = Field(description="Cheapest of the matching formats, TON")
     best_price_nano: NanoString
+
+
+class ChannelReport(Schema):
+    """A campaign's deals in one channel."""
+
+    channel_id: TgId
+    channel_username: str | None
+    deals: int
+    spent_nano: NanoString = Field(description="Sum of the settled deals' spentNano")
+    verified_views: int = Field(description="Sum of the end-of-hold views of deals that have one")
+    effective_cpm_nano: NanoString | None = Field(
+        description="The spend of deals with verified views × 1000 ÷ their views, rounded down"
+    )
+
+
+class CampaignDealReport(Schema):
+    deal_id: int
+    channel_id: TgId
+    status: str
+    price_nano: NanoString
+    spent_nano: NanoString | None = Field(description="Null while the deal is not settled")
+    verified_views: int | None
+    effective_cpm_nano: NanoString | None
+
+
+class CampaignReport(Schema):
+    """What a campaign's deals bought, over all of them and by channel (docs/reports.md)."""
+
+    campaign_id: int
+    deals: int
+    settled_deals: int = Field(description="Deals released, split, refunded or cancelled")
+    spent_nano: NanoString = Field(description="Sum of the settled deals' spentNano")
+    verified_views: int = Field(description="Sum of the end-of-hold views of deals that have one")
+    effective_cpm_nano: NanoString | None = Field(
+        description="The spend of settled deals with verified views × 1000 ÷ those views, "
+        "rounded down; null when no such deal"
+    )
+    by_channel: list[ChannelReport]
+    deal_reports: list[CampaignDealReport]
+    generated_at: UtcDateTime

@@ -23,6 +23,7 @@ from chainfluence.campaigns.exceptions import (
 )
 from chainfluence.categories import Category
 from chainfluence.channels import service as channel_service
+from chainfluence.deals import report as deal_report
 from chainfluence.deals import repository as deals
 from chainfluence.kit.money import format_ton
 from chainfluence.kit.schemas import iso_utc
@@ -201,13 +202,83 @@ def _to_schema(campaign: Campaign, counts: repository.Counts) -> schemas.Campaig
     )
 
 
-async def get_owned(session: AsyncSession, *, user: User, campaign_id: int) -> Campaign:
+async def get_owned(
+    session: AsyncSession,
+    *,
+    user: User,
+    campaign_id: int,
+    to: str = "see the channels matching this campaign",
+) -> Campaign:
     campaign = await repository.get(session, campaign_id)
     if campaign is None:
         raise CampaignNotFound()
     if campaign.advertiser_id != user.id:
-        raise NotCampaignOwner("see the channels matching this campaign")
+        raise NotCampaignOwner(to)
     return campaign
+
+
+def _cpm(spent: int, views: int) -> int | None:
+    return spent * 1000 // views if views > 0 else None
+
+
+async def report(session: AsyncSession, campaign: Campaign) -> schemas.CampaignReport:
+    """The campaign's deals summed up: spend, verified views and CPM, overall and by channel.
+
+    Each deal's figures are its report's (`deals.report`): spend is what the advertiser paid in
+    the end, verified views the end-of-hold reading. The CPM counts settled deals that have
+    verified views: their spend × 1000 ÷ their views, rounded down."""
+    built = [
+        await deal_report.build(session, deal)
+        for deal in await deals.of_campaign(session, campaign.id)
+    ]
+    channels: dict[int, list[Any]] = {}
+    for item in built:
+        channels.setdefault(item.channel_id, []).append(item)
+
+    def totals(items: Sequence[Any]) -> tuple[int, int, int | None]:
+        spent = sum(i.spent_nano or 0 for i in items)
+        views = sum(i.verified_views or 0 for i in items)
+        counted = [i for i in items if i.spent_nano is not None and i.verified_views]
+        cpm = _cpm(sum(i.spent_nano for i in counted), sum(i.verified_views for i in counted))
+        return spent, views, cpm
+
+    by_channel = []
+    for channel_id, items in channels.items():
+        spent, views, cpm = totals(items)
+        by_channel.append(
+            schemas.ChannelReport(
+                channel_id=channel_id,
+                channel_username=items[0].channel_username,
+                deals=len(items),
+                spent_nano=spent,
+                verified_views=views,
+                effective_cpm_nano=cpm,
+            )
+        )
+    by_channel.sort(key=lambda c: (-c.spent_nano, c.channel_id))
+    spent, views, cpm = totals(built)
+    return schemas.CampaignReport(
+        campaign_id=campaign.id,
+        deals=len(built),
+        settled_deals=sum(1 for i in built if i.spent_nano is not None),
+        spent_nano=spent,
+        verified_views=views,
+        effective_cpm_nano=cpm,
+        by_channel=by_channel,
+        deal_reports=[
+            schemas.CampaignDealReport(
+                deal_id=i.deal_id,
+                channel_id=i.channel_id,
+                status=i.status.value,
+                price_nano=i.price_nano,
+                spent_nano=i.spent_nano,
+                verified_views=i.verified_views,
+                effective_cpm_nano=i.effective_cpm_nano,
+            )
+            for i in built
+        ],
+        generated_at=utcnow(),
+    )
 
 
 async def render_matches(

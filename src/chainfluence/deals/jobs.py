@@ -5,6 +5,10 @@ each due deal with a dedup key, so a lost job only delays the work. `advance` lo
 afresh and does what is due: expire an unfunded deal, publish at the scheduled time, expire a deal
 that could not be published, check a live post, refund a deal whose edit the advertiser did not
 accept in time, or order the release of a verified one.
+
+The ad post's views have their own due time (`deals.views_due_at`, see `deals.views`): a sweep
+queues `deals.read_views` for each due deal. A finished deal's report goes to the advertiser once
+(`deals.send_report`, queued by the final move; `deals.report_sent_at` keeps it to one).
 """
 
 from __future__ import annotations
@@ -24,27 +28,47 @@ from chainfluence.channels.exceptions import (
     TelegramUnavailable,
 )
 from chainfluence.channels.verification import confirm_channel_manager
-from chainfluence.deals import edits, repository, schedule, timeline
-from chainfluence.deals.lifecycle import DEAL_POLICY, RELEASE_JOB, notify_operators, order
+from chainfluence.deals import edits, report, repository, schedule, timeline, views
+from chainfluence.deals.lifecycle import (
+    DEAL_POLICY,
+    RELEASE_JOB,
+    REPORT_JOB,
+    notify_operators,
+    order,
+)
 from chainfluence.deals.publishing import publish_deal
-from chainfluence.deals.state_machine import OPEN_STATUSES, SYSTEM, Action, transition
+from chainfluence.deals.state_machine import (
+    FINAL_STATUSES,
+    OPEN_STATUSES,
+    SYSTEM,
+    Action,
+    transition,
+)
 from chainfluence.deals.verification import check_live_deal
 from chainfluence.jobs import JobContext
 from chainfluence.kit.errors import AppError
 from chainfluence.kit.time import utcnow
-from chainfluence.models import Deal, DealStatus, EscrowActionKind
-from chainfluence.ports import Configured, Enqueuer, Messenger, Sessions
+from chainfluence.models import (
+    Deal,
+    DealStatus,
+    EscrowActionKind,
+    NotificationType,
+    RelatedType,
+)
+from chainfluence.notifications.service import notify
+from chainfluence.ports import Configured, Enqueuer, Messenger, Sessions, ViewsSources
 from chainfluence.ton import repository as chain_repository
 from chainfluence.users import repository as users
 
 
-class _Ports(Sessions, Configured, Enqueuer, Messenger, Protocol):
+class _Ports(Sessions, Configured, Enqueuer, Messenger, ViewsSources, Protocol):
     """What this module needs of the process."""
 
 
 log = logging.getLogger(__name__)
 
 ADVANCE_JOB = "deals.advance"
+READ_VIEWS_JOB = "deals.read_views"
 SWEEP_BATCH = 500
 
 
@@ -63,6 +87,53 @@ async def sweep_due(runtime: _Ports) -> None:
         await runtime.queue.enqueue(
             ADVANCE_JOB, {"deal_id": deal_id}, dedup_key=f"{ADVANCE_JOB}:{deal_id}"
         )
+
+
+@jobs.periodic("deals.sweep_views", every_seconds=None)
+async def sweep_views(runtime: _Ports) -> None:
+    """Queue a reading for each deal whose ad post is due one."""
+    now = utcnow()
+    async with runtime.session(write=False) as session:
+        statement = (
+            select(Deal.id)
+            .where(Deal.views_due_at <= now)
+            .order_by(Deal.views_due_at)
+            .limit(SWEEP_BATCH)
+        )
+        due = list((await session.execute(statement)).scalars())
+    for deal_id in due:
+        await runtime.queue.enqueue(
+            READ_VIEWS_JOB, {"deal_id": deal_id}, dedup_key=f"{READ_VIEWS_JOB}:{deal_id}"
+        )
+
+
+@jobs.job(READ_VIEWS_JOB)
+async def read_views(ctx: JobContext, *, deal_id: int) -> None:
+    await views.read(ctx.runtime, deal_id)
+
+
+@jobs.job(REPORT_JOB)
+async def send_report(ctx: JobContext, *, deal_id: int) -> None:
+    """The finished deal's report to the advertiser, once."""
+    async with ctx.runtime.session() as session:
+        deal = await repository.get_for_update(session, deal_id)
+        if (
+            deal is None
+            or deal.report_sent_at is not None
+            or deal.posted_at is None
+            or deal.status not in FINAL_STATUSES
+        ):
+            return
+        built = await report.build(session, deal)
+        await notify(
+            session,
+            user_id=deal.advertiser_id,
+            type=NotificationType.deal_report,
+            title=f"Deal #{deal.id}: the ad's report",
+            body=report.summary(built),
+            related=(RelatedType.deal, deal.id),
+        )
+        deal.report_sent_at = utcnow()
 
 
 @jobs.job(ADVANCE_JOB)

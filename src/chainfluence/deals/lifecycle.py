@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence import jobs
-from chainfluence.deals import repository, timeline
+from chainfluence.deals import repository, timeline, views
 from chainfluence.deals.notices import edit_notice
 from chainfluence.deals.observations import observe_bounce, observe_deposit, observe_payout
 from chainfluence.deals.state_machine import (
@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 
 S = DealStatus
 RELEASE_JOB = "deals.release"
+REPORT_JOB = "deals.send_report"
 
 
 async def _notify_parties(
@@ -119,6 +120,8 @@ async def _live(session: AsyncSession, change: Transition, actor: Actor) -> None
             skip=actor.user_id,
         )
         return
+    # The ad post's views are read at 1 h, 24 h and the end of the hold (`deals.views`).
+    deal.views_due_at = views.next_due(deal, (), change.at)
     published = "The bot published the approved post and now checks that it stays up unchanged."
     await _notify_parties(
         session,
@@ -242,6 +245,14 @@ async def _notify_resolved(session: AsyncSession, change: Transition) -> None:
 
 async def _final(session: AsyncSession, change: Transition, actor: Actor) -> None:
     await _notify_final(session, change.deal, change.target)
+    if change.deal.posted_at is not None:
+        # The report of a deal whose post ran; the job reads what the series holds by then.
+        await jobs.enqueue(
+            session,
+            REPORT_JOB,
+            {"deal_id": change.deal.id},
+            dedup_key=f"{REPORT_JOB}:{change.deal.id}",
+        )
 
 
 def evidence_line(deal: Deal) -> str:

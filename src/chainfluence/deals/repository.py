@@ -33,6 +33,12 @@ async def get_for_update(session: AsyncSession, deal_id: int) -> Deal | None:
     return (await session.execute(statement)).scalar_one_or_none()
 
 
+async def of_campaign(session: AsyncSession, campaign_id: int) -> Sequence[Deal]:
+    """The campaign's deals, oldest first."""
+    statement = select(Deal).where(Deal.campaign_id == campaign_id).order_by(Deal.id)
+    return (await session.execute(statement)).scalars().all()
+
+
 def of_party(
     user_id: int, *, role: str | None = None, statuses: Collection[DealStatus] = ()
 ) -> Select[Deal]:

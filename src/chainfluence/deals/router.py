@@ -15,6 +15,7 @@ from chainfluence.deals import (
     creatives,
     edits,
     publishing,
+    report,
     repository,
     schemas,
     service,
@@ -61,6 +62,14 @@ async def get_timeline(deal: PartyDeal, session: DBSession) -> list[schemas.Time
     return [
         schemas.TimelineEvent.model_validate(e) for e in await timeline.events(session, deal.id)
     ]
+
+
+@router.get("/{deal_id}/report", response_model=schemas.DealReport)
+async def get_report(deal: PartyDeal, session: DBSession) -> schemas.DealReport:
+    """For the deal's parties: the ad post's views at 1 h, 24 h and the end of the hold (each
+    with its source and time, or null with the reason), forwards, reactions, the effective CPM
+    on the end-of-hold views, and the checks of the post (docs/reports.md)."""
+    return await report.build(session, deal)
 
 
 # --- what the parties do --------------------------------------------------------------------

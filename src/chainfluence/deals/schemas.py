@@ -111,3 +111,63 @@ class PostResult(Schema):
     message_id: int | None
     channel_username: str | None
     deal: Deal
+
+
+class ViewsReading(Schema):
+    """The ad post's views at one mark: the reading in the mark's window, or why there is none."""
+
+    mark: str = Field(description='"1h", "24h" or "endOfHold"')
+    due_at: UtcDateTime | None = Field(description="When the mark's window opens")
+    views: int | None = Field(description="Null when no reading was taken in the window")
+    forwards: int | None = Field(description="Null when the source does not report forwards")
+    reactions: int | None = Field(description="Null when the source does not report reactions")
+    source: str | None = Field(description='The views provider that read it ("mtproto", …)')
+    taken_at: UtcDateTime | None
+    age_seconds: int | None = Field(description="The post's age at the reading")
+    missing: str | None = Field(description="Why there is no reading (null when there is one)")
+
+
+class ProbeCheck(Schema):
+    """One check of the live post during its hold."""
+
+    checked_at: UtcDateTime
+    result: str = Field(description='"passed", "failed", "edited" or "unavailable"')
+    method: str = Field(description='How the post was read ("forward": a forwarded copy)')
+    final: bool = Field(description="The check at the end of the hold")
+    reason: str | None
+
+
+class DealReport(Schema):
+    """What the advertiser bought: the ad post's views, the effective CPM and the checks."""
+
+    deal_id: int
+    campaign_id: int | None
+    channel_id: TgId
+    channel_username: str | None
+    format: AdFormat
+    status: DealStatus
+    price_nano: NanoString = Field(description="The agreed price")
+    spent_nano: NanoString | None = Field(
+        description="What the advertiser paid in the end: the price when released, the "
+        "publisher's share when split, 0 when refunded or cancelled; null while not settled"
+    )
+    message_id: int | None = Field(description="The ad post (an album's first message)")
+    posted_at: UtcDateTime | None
+    hold_until: UtcDateTime | None
+    views_1h: ViewsReading = Field(alias="views1h")
+    views_24h: ViewsReading = Field(alias="views24h")
+    views_end_of_hold: ViewsReading
+    latest: ViewsReading | None = Field(description="The newest reading of the post, any age")
+    forwards: int | None = Field(description="From the newest reading")
+    reactions: int | None = Field(description="From the newest reading")
+    verified_views: int | None = Field(
+        description="The views the CPM is computed on: the end-of-hold reading (the post was "
+        "checked up through the hold)"
+    )
+    effective_cpm_nano: NanoString | None = Field(
+        description="spentNano (or the price while not settled) × 1000 ÷ verifiedViews, rounded "
+        "down; null when either is missing or zero"
+    )
+    cpm_missing: str | None = Field(description="Why effectiveCpmNano is null")
+    probes: list[ProbeCheck]
+    generated_at: UtcDateTime

@@ -56,6 +56,7 @@ class Deal(TimestampMixin, Base):
         Index("ix_deals_status_next_check", "status", "next_check_at"),
         Index("ix_deals_publisher_status", "publisher_id", "status"),
         Index("ix_deals_advertiser_status", "advertiser_id", "status"),
+        Index("ix_deals_views_due_at", "views_due_at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
@@ -110,6 +111,10 @@ class Deal(TimestampMixin, Base):
     posted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     hold_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     top_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Views of the ad post (`deals.views`): when its next reading is due (1 h, 24 h, end of the
+    # hold), null when none is; when the report went to the advertiser (once, at the end).
+    views_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    report_sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     funded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Publishing: the lease of the attempt under way (so two never post twice), and the newest
     # channel message id known before it (to find a post whose send timed out).

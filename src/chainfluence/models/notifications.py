@@ -40,6 +40,7 @@ class NotificationType(StrEnum):
     dispute_resolved = "dispute_resolved"
     channel_deactivated = "channel_deactivated"
     review_received = "review_received"
+    deal_report = "deal_report"  # the finished deal's views and CPM, for the advertiser
     system = "system"
 
 
