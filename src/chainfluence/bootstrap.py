@@ -41,6 +41,7 @@ JOB_MODULES = (
     "chainfluence.campaigns.jobs",
     "chainfluence.channels.jobs",
     "chainfluence.deals.jobs",
+    "chainfluence.events.jobs",
     "chainfluence.notifications.jobs",
     "chainfluence.offers.jobs",
     "chainfluence.ton.jobs",

@@ -204,6 +204,9 @@ class EventsSettings(BaseModel):
     max_streams_per_user: int = Field(default=5, ge=1, le=100)
     # The `?ticket=` a browser's EventSource sends (it cannot set headers): valid this long.
     ticket_ttl_seconds: int = Field(default=60, ge=5, le=3600)
+    # The outbox keeps each event this long for `Last-Event-ID` replays (`events.prune_outbox`):
+    # a client away longer reloads its lists instead of replaying.
+    retention_days: int = Field(default=7, ge=1, le=365)
 
 
 class RateLimitSettings(BaseModel):

@@ -1,8 +1,10 @@
 """GET /v1/events over real HTTP: live events of the caller's offers, deals and notifications,
-replay with Last-Event-ID, the EventSource ticket, heartbeats and the per-user bound."""
+replay with Last-Event-ID, the EventSource ticket, heartbeats, the per-user bound and the outbox's
+retention."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,13 +14,14 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chainfluence.app import create_app
+from chainfluence.events import jobs as events_jobs
 from chainfluence.kit import time as clock
 from chainfluence.kit.serving import serve_in_background
 from chainfluence.kit.time import utcnow
 from chainfluence.runtime import Runtime
 from chainfluence_sandbox.telegram import RunningEmulator
 from tests.conftest import make_settings, telegram_settings
-from tests.events.sse import open_stream
+from tests.events.sse import Event, open_stream
 from tests.factories import create_channel, login
 
 ADVERTISER = 2001
@@ -144,3 +147,45 @@ async def test_streams_per_user_are_bounded(http: httpx.AsyncClient) -> None:
         pass  # a closed stream frees its place
 
     assert (third.status_code, third.json()["code"]) == (429, "rate_limited")
+
+
+async def _replay(http: httpx.AsyncClient, headers: dict[str, str], after: int) -> list[Event]:
+    """Everything the stream replays after `after` (nothing more arrives for half a second)."""
+    replayed: list[Event] = []
+    async with open_stream(http, headers={**headers, "Last-Event-ID": str(after)}) as stream:
+        with contextlib.suppress(TimeoutError):
+            while True:
+                replayed.append(await stream.next(0.5))
+    return replayed
+
+
+async def test_the_outbox_keeps_the_retention_days_for_replays_and_prunes_older_events(
+    http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = _runtime(http)
+    assert runtime.settings.events.retention_days == 7
+    # Small batches: the sweep walks the oldest ids a few at a time.
+    monkeypatch.setattr(events_jobs, "BATCH", 3)
+    advertiser = await login(http, ADVERTISER)
+    publisher = await login(http, PUBLISHER)
+    await create_channel(runtime, owner_id=PUBLISHER, channel_id=CHANNEL)
+    await _book_and_accept(http, advertiser, publisher)
+    old = await _replay(http, advertiser, 0) + await _replay(http, publisher, 0)
+    assert len(old) == 8
+
+    clock.advance(dt.timedelta(days=4))
+    advertiser = await login(http, ADVERTISER)
+    publisher = await login(http, PUBLISHER)
+    await _book_and_accept(http, advertiser, publisher)
+    recent = await _replay(http, advertiser, max(e.id for e in old))
+    assert [e.type for e in recent] == ["offer", "offer", "deal", "notification"]
+
+    # Eight days after the first events, four after the others: only the first are deleted.
+    clock.advance(dt.timedelta(days=4))
+    advertiser = await login(http, ADVERTISER)
+    assert await events_jobs.prune(runtime) == len(old)
+    assert await events_jobs.prune(runtime) == 0
+    # A replay from the start now begins at the oldest kept event; from a kept id, as before.
+    assert await _replay(http, advertiser, 0) == recent
+    assert await _replay(http, advertiser, recent[1].id) == recent[2:]
+    assert len(await _replay(http, await login(http, PUBLISHER), 0)) == 4
