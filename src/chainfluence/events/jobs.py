@@ -2,9 +2,10 @@
 
 `user_events` rows exist for `Last-Event-ID` replays; a client away longer than
 `events.retention_days` reloads its lists instead. The sweep deletes older rows, oldest first in
-batches of at most `BATCH`, each in its own short transaction, walking the primary key (ids are
-given out in the order rows are written, so the old rows are the first ids): no index on the
-time, and no long lock over a big table.
+batches of at most `BATCH` ids, each in its own short transaction, walking the primary key (ids
+are given out in the order rows are written, so the old rows are the first ids; a younger row
+among them, from a replica's clock a little ahead, is stepped over) until a batch holds no old
+row: no index on the time, and no long lock over a big table.
 """
 
 from __future__ import annotations
@@ -33,10 +34,14 @@ async def prune_outbox(runtime: _Ports) -> None:
 async def prune(runtime: _Ports) -> int:
     """Delete outbox rows older than the retention; how many were deleted."""
     cutoff = utcnow() - dt.timedelta(days=runtime.settings.events.retention_days)
-    deleted = 0
+    deleted, after = 0, 0
     while True:
         async with runtime.session() as session:
-            count, more = await repository.prune(session, older_than=cutoff, limit=BATCH)
+            count, last = await repository.prune(
+                session, older_than=cutoff, after_id=after, limit=BATCH
+            )
         deleted += count
-        if not more:
+        # A batch with no old row ends the walk: later ids were written later.
+        if count == 0 or last is None:
             return deleted
+        after = last

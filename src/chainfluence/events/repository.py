@@ -28,12 +28,19 @@ async def after(
     return (await session.execute(statement)).scalars().all()
 
 
-async def prune(session: AsyncSession, *, older_than: dt.datetime, limit: int) -> tuple[int, bool]:
-    """Delete rows written before `older_than` among the `limit` oldest ids; the count, and
-    whether the next batch may hold more (every row of this one was old)."""
-    statement = select(UserEvent.id, UserEvent.created_at).order_by(UserEvent.id).limit(limit)
+async def prune(
+    session: AsyncSession, *, older_than: dt.datetime, after_id: int, limit: int
+) -> tuple[int, int | None]:
+    """Delete rows written before `older_than` among the `limit` ids after `after_id`; how many,
+    and the last id looked at (None when there was none)."""
+    statement = (
+        select(UserEvent.id, UserEvent.created_at)
+        .where(UserEvent.id > after_id)
+        .order_by(UserEvent.id)
+        .limit(limit)
+    )
     rows = (await session.execute(statement)).all()
     old = [row.id for row in rows if row.created_at < older_than]
     if old:
         await session.execute(delete(UserEvent).where(UserEvent.id.in_(old)))
-    return len(old), bool(rows) and len(old) == len(rows)
+    return len(old), rows[-1].id if rows else None
