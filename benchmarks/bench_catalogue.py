@@ -143,36 +143,70 @@ QUERIES = [
 ]
 
 
-async def explain(database_url: str) -> None:
-    """EXPLAIN ANALYZE of each query as the API runs it: one page with the total count."""
+def _filters(params: dict[str, str]) -> Any:
     from chainfluence.channels import catalogue
     from chainfluence.kit.money import ton_to_nano
-    from chainfluence.kit.pagination import PageParams, page_query
+
+    return catalogue.Filters(
+        q=params.get("q"),
+        category=Category(params["category"]) if "category" in params else None,
+        min_subscribers=int(params["minSubscribers"]) if "minSubscribers" in params else None,
+        format=AdFormat(params["format"]) if "format" in params else None,
+        min_price_nano=ton_to_nano(params["minPrice"]) if "minPrice" in params else None,
+        max_price_nano=ton_to_nano(params["maxPrice"]) if "maxPrice" in params else None,
+        min_trust=int(params["minTrust"]) if "minTrust" in params else None,
+        sort=catalogue.CatalogueSort(params.get("sort", "-subscribers")),
+    )
+
+
+async def explain(database_url: str, *, full: str | None = None) -> None:
+    """EXPLAIN ANALYZE of each query as the API runs it: one page (the listed columns and each
+    channel's prices) with the total count. `full`: print the whole plan (with buffers) of the
+    query of that name instead of one line per query."""
+    from chainfluence.channels import catalogue, repository
+    from chainfluence.kit.pagination import PageParams, page_columns_query
 
     engine = create_engine(database_url)
+    columns = (*repository.LIST_COLUMNS, repository.prices_json("postgresql"))
     try:
         for name, params in QUERIES:
-            filters = await catalogue.filters(
-                q=params.get("q"),
-                category=Category(params["category"]) if "category" in params else None,
-                min_subscribers=int(params["minSubscribers"])
-                if "minSubscribers" in params
-                else None,
-                format=AdFormat(params["format"]) if "format" in params else None,
-                min_price=ton_to_nano(params["minPrice"]) if "minPrice" in params else None,
-                max_price=ton_to_nano(params["maxPrice"]) if "maxPrice" in params else None,
-                min_trust=int(params["minTrust"]) if "minTrust" in params else None,
-                sort=catalogue.CatalogueSort(params.get("sort", "-subscribers")),
+            if full is not None and name != full:
+                continue
+            statement = page_columns_query(
+                catalogue.statement(_filters(params)), columns, PageParams(limit=50, offset=0)
             )
-            statement = page_query(catalogue.statement(filters), PageParams(limit=50, offset=0))
             compiled = statement.compile(engine.sync_engine, compile_kwargs={"literal_binds": True})
+            options = "ANALYZE, BUFFERS" if full else "ANALYZE"
             async with engine.connect() as conn:
-                plan = (await conn.execute(text(f"EXPLAIN ANALYZE {compiled}"))).scalars().all()
+                for _ in range(3 if full else 1):  # warm: the plan of a steady catalogue
+                    result = await conn.execute(text(f"EXPLAIN ({options}) {compiled}"))
+                    plan = result.scalars().all()
+            if full is not None:
+                print(f"{name}\n\n{compiled}\n")
+                print("\n".join(plan))
+                continue
             timing = [line for line in plan if "Execution Time" in line]
             scans = [line.strip() for line in plan if "Scan" in line][:4]
             print(f"  {name}: {timing[0].strip()}; {' | '.join(scans)}")
     finally:
         await engine.dispose()
+
+
+CPM_QUERY = QUERIES[1][0]
+
+
+def main() -> None:
+    """`python -m benchmarks.bench_catalogue --database-url URL`: the full EXPLAIN (ANALYZE,
+    BUFFERS) of the CPM-sorted query on an already seeded database (`benchmarks.speed
+    --seed-only`), or one line per query with `--all`."""
+    import argparse
+    import asyncio
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--all", action="store_true", help="one line per query")
+    args = parser.parse_args()
+    asyncio.run(explain(args.database_url, full=None if args.all else CPM_QUERY))
 
 
 async def run(*, duration: float, concurrency: int) -> None:
@@ -199,3 +233,7 @@ async def run(*, duration: float, concurrency: int) -> None:
                     f"GET /v1/channels {name}", query, duration=duration, concurrency=concurrency
                 )
                 print(result.line())
+
+
+if __name__ == "__main__":
+    main()

@@ -115,7 +115,9 @@ def statement(f: Filters) -> Select[Channel]:
             and_(
                 price_row.channel_id == Channel.id,
                 price_row.format == f.format,
-                price_row.enabled.is_(True),
+                # Plain `enabled`, the partial indexes' predicate: PostgreSQL does not match
+                # `enabled IS true` to them.
+                price_row.enabled,
             ),
         )
         price: Any = price_row.price_nano

@@ -59,14 +59,20 @@ async def paginate(
     return [], int((await session.execute(count_query(statement))).scalar_one())
 
 
+def page_columns_query(
+    statement: Select[Any], columns: Sequence[Any], page: PageParams
+) -> Select[Any]:
+    """`page_query` selecting `columns` in place of what `statement` selects."""
+    total = count_query(statement).correlate(None).scalar_subquery()
+    return statement.with_only_columns(*columns, total).limit(page.limit).offset(page.offset)
+
+
 async def paginate_columns(
     session: AsyncSession, statement: Select[Any], columns: Sequence[Any], page: PageParams
 ) -> tuple[list[tuple[Any, ...]], int]:
     """`paginate`, reading only `columns` (plain tuples, no ORM objects) in place of what
     `statement` selects; its filters and order stay, and the total counts `statement`'s rows."""
-    total = count_query(statement).correlate(None).scalar_subquery()
-    paged = statement.with_only_columns(*columns, total).limit(page.limit).offset(page.offset)
-    rows = (await session.execute(paged)).all()
+    rows = (await session.execute(page_columns_query(statement, columns, page))).all()
     if rows:
         return [tuple(row)[:-1] for row in rows], int(rows[0][-1])
     if page.offset == 0:

@@ -153,6 +153,9 @@ class ChannelPrice(TimestampMixin, Base):
             "price_nano",
             postgresql_include=["channel_id", "cpm_nano"],
         ),
+        # A format's price range sorted by CPM walks this in order, filtering the price here
+        # (index-only on PostgreSQL). Queries must say `enabled` (not `enabled IS true`) for the
+        # planner to match the partial index.
         Index(
             "ix_channel_prices_format_cpm",
             "format",
@@ -160,6 +163,7 @@ class ChannelPrice(TimestampMixin, Base):
             "channel_id",
             postgresql_where=text("enabled"),
             sqlite_where=text("enabled"),
+            postgresql_include=["price_nano"],
         ),
     )
 
