@@ -37,6 +37,7 @@ async def test_pay_page_names_its_deal_and_how_to_log_in(client: httpx.AsyncClie
         "network": "sandbox",
         "expectedChain": "-239",
         "botLink": "https://t.me/chainfluence_bot/app?startapp=deal_42",
+        "walletsListSource": "/v1/sandbox/wallet-app/wallets-v2.json",
     }
 
 

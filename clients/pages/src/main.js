@@ -1,7 +1,7 @@
 // The pay and wallet pages (served by the API under /app). Each page reads its settings from the
 // JSON in #chainfluence-config, logs in with Telegram's initData and then acts through the API.
 // The status element carries `data-state`, the page's current state by name.
-import { TonConnectUI, toUserFriendlyAddress } from '@tonconnect/ui';
+import { TonConnect, TonConnectUI, toUserFriendlyAddress } from '@tonconnect/ui';
 
 const config = JSON.parse(document.getElementById('chainfluence-config').textContent);
 const TOKEN_KEY = 'chainfluence.accessToken';
@@ -127,7 +127,16 @@ function showError(error) {
 // ---- TON Connect -------------------------------------------------------------------------------
 
 function tonConnect() {
-  return new TonConnectUI({ manifestUrl: config.manifestUrl, buttonRootId: 'ton-connect' });
+  // No analytics: nothing about our users goes to TON Connect's servers. The wallets list is
+  // set in the sandbox only (it names the sandbox's wallet); otherwise TON's official list.
+  const connector = new TonConnect({
+    manifestUrl: config.manifestUrl,
+    analytics: { mode: 'off' },
+    ...(config.walletsListSource
+      ? { walletsListSource: new URL(config.walletsListSource, window.location.href).href }
+      : {}),
+  });
+  return new TonConnectUI({ connector, buttonRootId: 'ton-connect' });
 }
 
 function rawAddress(address) {

@@ -28,6 +28,7 @@ router = APIRouter(prefix="/app", include_in_schema=False)
 
 PAGES_PATH = "/app"
 MANIFEST_PATH = "/app/tonconnect-manifest.json"
+SANDBOX_WALLETS_LIST = "/v1/sandbox/wallet-app/wallets-v2.json"
 _STATIC = resources.files("chainfluence.pages") / "static"
 # What the pages load, with their content types; nothing else under /app/static is served.
 _ASSETS = {
@@ -88,7 +89,7 @@ def _document(title: str, config: dict[str, Any]) -> HTMLResponse:
 
 def _config(request: Request, settings: SettingsDep, page: str, start_param: str) -> dict[str, Any]:
     base = str(request.base_url).rstrip("/")
-    return {
+    config: dict[str, Any] = {
         "page": page,
         "manifestUrl": base + MANIFEST_PATH,
         "network": settings.ton.network.value,
@@ -96,6 +97,12 @@ def _config(request: Request, settings: SettingsDep, page: str, start_param: str
         # Outside Telegram there is no initData: the page offers the bot's Mini App link.
         "botLink": mini_app_link(settings.telegram, start_param),
     }
+    if settings.is_sandbox:
+        # The sandbox's wallets list names its own JS-bridge wallet (chainfluence_sandbox's
+        # wallet_bridge); without the emulators it is absent and TON Connect's SDK falls back to
+        # its built-in list. Production uses TON's official list.
+        config["walletsListSource"] = SANDBOX_WALLETS_LIST
+    return config
 
 
 @router.get("/wallet", response_class=HTMLResponse)

@@ -56,6 +56,7 @@ from chainfluence_sandbox.telegram.webapp import build_init_data
 from chainfluence_sandbox.ton import TonChain
 from chainfluence_sandbox.ton_connect import MAINNET, TransactionRefused, send_transaction
 from chainfluence_sandbox.ton_connect import ton_proof_reply as build_ton_proof_reply
+from chainfluence_sandbox.wallet_bridge import wallet_bridge_router
 
 __all__ = ["install_sandbox_routes", "sandbox_router"]
 
@@ -400,6 +401,7 @@ def sandbox_router(services: SandboxServices) -> APIRouter:
 def install_sandbox_routes(app: FastAPI, services: SandboxServices) -> None:
     """Mount the helpers under /v1/sandbox, their section first on the docs page."""
     app.include_router(sandbox_router(services), prefix="/v1")
+    app.include_router(wallet_bridge_router(services), prefix="/v1")
     app.openapi_tags = [
         {"name": "sandbox", "description": _WALKTHROUGH},
         *(app.openapi_tags or []),

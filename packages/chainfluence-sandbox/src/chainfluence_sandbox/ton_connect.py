@@ -28,7 +28,9 @@ from chainfluence_sandbox.tvm import AccountStatus
 __all__ = [
     "MAINNET",
     "TransactionRefused",
+    "send_signed",
     "send_transaction",
+    "sign_transaction",
     "ton_proof_digest",
     "ton_proof_reply",
 ]
@@ -113,16 +115,16 @@ def _outgoing(chain: TonChain, message: dict[str, Any], amount_nano: int | None)
     )
 
 
-async def send_transaction(
+async def sign_transaction(
     chain: TonChain,
     key: SandboxKey,
     transaction: dict[str, Any],
     *,
     amount_nano: int | None = None,
-) -> str:
-    """Sign and send TON Connect's ``sendTransaction`` request from the key's wallet; returns the
-    external message's hash. ``amount_nano`` replaces the (single) message's amount, to play an
-    under- or over-payment."""
+) -> Cell:
+    """Check TON Connect's ``sendTransaction`` request as a wallet app does and sign it from the
+    key's wallet: the external message to send. ``amount_nano`` replaces the (single) message's
+    amount, to play an under- or over-payment."""
     messages = transaction.get("messages") or []
     if not messages:
         raise TransactionRefused("the request has no messages")
@@ -139,7 +141,25 @@ async def send_transaction(
     wallet = SandboxWallet(chain, key.wallet)
     outgoing = [_outgoing(chain, message, amount_nano) for message in messages]
     signed = await wallet.sign(outgoing)
+    return signed.cell
+
+
+def send_signed(chain: TonChain, message: Cell) -> str:
+    """Send a signed external message on the local chain; returns its hash."""
     try:
-        return chain.send_external(signed.cell)
+        return chain.send_external(message)
     except MessageRejectedError as exc:
         raise TransactionRefused(f"the wallet contract refused the message: {exc}") from exc
+
+
+async def send_transaction(
+    chain: TonChain,
+    key: SandboxKey,
+    transaction: dict[str, Any],
+    *,
+    amount_nano: int | None = None,
+) -> str:
+    """Sign and send TON Connect's ``sendTransaction`` request from the key's wallet; returns the
+    external message's hash (see ``sign_transaction``)."""
+    message = await sign_transaction(chain, key, transaction, amount_nano=amount_nano)
+    return send_signed(chain, message)
