@@ -106,12 +106,28 @@ class EventBroker:
         self._wake_all()
 
 
+# Takes a slot in one step on the Redis server: drop members not refreshed for `stale` seconds
+# (a replica killed mid-stream), then add this stream only if fewer than `limit` remain.
+# KEYS[1] the user's set; ARGV: now, stale before, limit, token, key TTL (seconds).
+_ACQUIRE = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
+    return 0
+end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return 1
+"""
+
+
 class ConnectionSlots:
     """At most `limit` open streams per user, across every replica when there is Redis.
 
     With Redis each stream holds a member of a sorted set scored by when it last proved alive
     (each heartbeat); members older than `stale_seconds` (a replica killed mid-stream) no longer
-    count. Without Redis, a count in this process.
+    count. Taking a slot is one Lua script, atomic on the server: however many replicas ask at
+    once, exactly the free places are given and a refused stream never holds one, even briefly.
+    Without Redis, a count in this process.
     """
 
     def __init__(self, redis: Redis | None, *, limit: int, stale_seconds: float) -> None:
@@ -119,6 +135,7 @@ class ConnectionSlots:
         self.limit = limit
         self._stale = stale_seconds
         self._local: dict[int, set[str]] = {}
+        self._acquire = redis.register_script(_ACQUIRE) if redis is not None else None
 
     def _key(self, user_id: int) -> str:
         return f"{CHANNEL}:streams:{user_id}"
@@ -126,23 +143,18 @@ class ConnectionSlots:
     async def acquire(self, user_id: int) -> str | None:
         """A slot's token, or None when the user already has `limit` streams open."""
         token = uuid.uuid4().hex
-        if self._redis is None:
+        if self._acquire is None:
             held = self._local.setdefault(user_id, set())
             if len(held) >= self.limit:
                 return None
             held.add(token)
             return token
-        key, now = self._key(user_id), time.time()
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.zremrangebyscore(key, 0, now - self._stale)
-            pipe.zadd(key, {token: now})
-            pipe.zcard(key)
-            pipe.expire(key, int(self._stale) + 1)
-            _, _, count, _ = await pipe.execute()
-        if count > self.limit:
-            await self._redis.zrem(key, token)
-            return None
-        return token
+        now = time.time()
+        taken = await self._acquire(
+            keys=[self._key(user_id)],
+            args=[repr(now), repr(now - self._stale), self.limit, token, int(self._stale) + 1],
+        )
+        return token if int(taken) == 1 else None
 
     async def refresh(self, user_id: int, token: str) -> None:
         if self._redis is not None:
