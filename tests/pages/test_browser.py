@@ -236,7 +236,7 @@ def test_link_a_wallet_then_pay_the_escrow_and_see_it_held_without_reload(
 
     # Another wallet than the linked one: the page refuses to pay from it.
     browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": bridge})
-    _use_wallet_of(browser, sandbox, sandbox.newcomer)
+    other = _use_wallet_of(browser, sandbox, sandbox.newcomer)
     browser.get(sandbox.page(advertiser, f"/app/pay/{second_deal}"))
     _wait_state(browser, "connect", "wrong-wallet")
     if _state(browser) == "connect":
@@ -246,6 +246,27 @@ def test_link_a_wallet_then_pay_the_escrow_and_see_it_held_without_reload(
     assert browser.find_elements(By.ID, "pay") == []
     _shot(browser, "06-pay-wrong-wallet")
     assert sandbox.call(advertiser, "GET", f"/v1/deals/{second_deal}")["depositedNano"] == "0"
+
+    # A partial payment (4 of 10 TON, sent from the linked wallet outside the page): the page
+    # says what is missing and pays just that, then follows the deal to in_escrow.
+    paid = sandbox.ok(
+        sandbox.http.post(f"/v1/sandbox/deals/{second_deal}/pay", json={"amount": "4"})
+    )
+    assert paid["depositedNano"] == str(4 * TON)
+    browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": other})
+    _use_wallet_of(browser, sandbox, advertiser)
+    browser.get("about:blank")
+    browser.get(sandbox.page(advertiser, f"/app/pay/{second_deal}"))
+    _wait_state(browser, "partial")
+    assert "send the missing 6 TON" in browser.find_element(By.ID, "status").text
+    assert browser.find_element(By.ID, "deal-missing").text == "6 TON"
+    _shot(browser, "07-pay-partial")
+    browser.find_element(By.ID, "pay").click()
+    _wait_state(browser, "paid", seconds=120)
+    _shot(browser, "08-pay-partial-completed")
+    deal = sandbox.call(advertiser, "GET", f"/v1/deals/{second_deal}")
+    assert deal["status"] == "in_escrow"
+    assert deal["depositedNano"] == str(10 * TON)
 
 
 def test_outside_telegram_the_page_offers_the_bot(

@@ -126,13 +126,26 @@ function showError(error) {
 
 // ---- TON Connect -------------------------------------------------------------------------------
 
+/** True inside a wallet's in-app browser: a JS-bridge wallet is injected into the page. */
+function insideWalletBrowser() {
+  return Object.values(window).some((value) => {
+    try {
+      return Boolean(value && value.tonconnect && value.tonconnect.isWalletBrowser);
+    } catch {
+      return false;
+    }
+  });
+}
+
 function tonConnect() {
-  // No analytics: nothing about our users goes to TON Connect's servers. The wallets list is
-  // set in the sandbox only (it names the sandbox's wallet); otherwise TON's official list.
+  // No analytics: nothing about our users goes to TON Connect's servers. The sandbox names a
+  // wallets list of its own (its wallet app, injected into a browser); it is used only inside
+  // such a browser, so elsewhere the usual wallets (TON's official list) stay on offer.
+  const ownList = config.walletsListSource && insideWalletBrowser();
   const connector = new TonConnect({
     manifestUrl: config.manifestUrl,
     analytics: { mode: 'off' },
-    ...(config.walletsListSource
+    ...(ownList
       ? { walletsListSource: new URL(config.walletsListSource, window.location.href).href }
       : {}),
   });
@@ -264,7 +277,7 @@ function renderTerms(payment) {
     list([
       ['Escrow address', payment.address, 'escrow-address'],
       ['Raw', payment.rawAddress, 'escrow-address-raw'],
-      ['Amount to send', `${formatTon(payment.amountNano)} TON`, 'pay-amount'],
+      ['Deposit (the whole price)', `${formatTon(payment.amountNano)} TON`, 'pay-amount'],
       ['Platform fee', `${formatTon(t.feeNano)} TON`, 'terms-fee'],
       ['Publisher receives', `${formatTon(t.publisherPayoutNano)} TON`, 'terms-payout'],
       ['Payout to (publisher)', t.publisherAddress, 'terms-publisher'],
