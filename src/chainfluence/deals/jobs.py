@@ -114,7 +114,9 @@ async def read_views(ctx: JobContext, *, deal_id: int) -> None:
 
 @jobs.job(REPORT_JOB)
 async def send_report(ctx: JobContext, *, deal_id: int) -> None:
-    """The finished deal's report to the advertiser, once."""
+    """The finished deal's report to the advertiser, once; a reading due (the end of the hold,
+    when the deal was paid out before the views sweep came) is taken first."""
+    await views.read(ctx.runtime, deal_id)
     async with ctx.runtime.session() as session:
         deal = await repository.get_for_update(session, deal_id)
         if (
