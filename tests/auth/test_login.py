@@ -221,6 +221,19 @@ async def test_token_expires_when_the_clock_passes_its_lifetime(client: httpx.As
     }
 
 
+async def test_a_token_in_use_still_expires(client: httpx.AsyncClient) -> None:
+    # A token's signature check is remembered between requests; its expiry never is.
+    headers = await login(client, 1001)
+    assert (await client.get("/v1/users/me", headers=headers)).status_code == 200
+    assert (await client.get("/v1/users/me/stats", headers=headers)).status_code == 200
+    clock.advance(dt.timedelta(days=2))
+
+    for path in ("/v1/users/me", "/v1/users/me/stats"):
+        response = await client.get(path, headers=headers)
+        assert response.status_code == 401, path
+        assert response.json()["message"] == "the access token has expired; log in again"
+
+
 async def test_missing_authorization_is_401(client: httpx.AsyncClient) -> None:
     response = await client.get("/v1/users/me")
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import httpx
+from sqlalchemy import delete, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.factories import login
+from chainfluence.models import User
+from tests.factories import init_data, login
 
 
 async def test_new_user_has_no_role_until_chosen(client: httpx.AsyncClient) -> None:
@@ -20,6 +23,45 @@ async def test_new_user_has_no_role_until_chosen(client: httpx.AsyncClient) -> N
         "id", "username", "firstName", "lastName", "photoUrl", "isPublisher", "isAdvertiser",
         "walletAddress", "walletVerified", "memberSince", "createdAt", "updatedAt",
     }  # fmt: skip
+
+
+async def test_me_is_the_same_with_a_token_or_with_init_data(
+    client: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    # A token's profile is read as one row outside the ORM; initData's through the ORM.
+    headers = await login(client, 1001)
+    async with db.begin() as conn:
+        reviewed = update(User).where(User.id == 1001).values(rating_sum=14, rating_count=3)
+        await conn.execute(reviewed)
+
+    by_token = (await client.get("/v1/users/me", headers=headers)).json()
+    by_init_data = (
+        await client.get("/v1/users/me", headers={"Authorization": f"tma {init_data(1001)}"})
+    ).json()
+
+    assert by_token["rating"] == 4.67
+    assert by_token["reviewCount"] == 3
+    assert by_token["id"] == "1001"
+    assert by_token["memberSince"].endswith("Z")
+    # initData refreshes the names and updatedAt on each use (it may register the user).
+    assert {**by_token, "updatedAt": None} == {**by_init_data, "updatedAt": None}
+
+
+async def test_me_with_the_token_of_a_deleted_user_is_401(
+    client: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    headers = await login(client, 1001)
+    assert (await client.get("/v1/users/me", headers=headers)).status_code == 200
+    async with db.begin() as conn:
+        await conn.execute(delete(User).where(User.id == 1001))
+
+    response = await client.get("/v1/users/me", headers=headers)
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "message": "the access token's user no longer exists; log in again",
+        "code": "invalid_token",
+    }
 
 
 async def test_patch_me_sets_roles_independently(client: httpx.AsyncClient) -> None:

@@ -1,5 +1,5 @@
-"""Auth dependencies: `CurrentUser` (Bearer JWT or `tma` initData), `CurrentUserAndWallet`
-and `Operator`."""
+"""Auth dependencies: `CurrentUser` (Bearer JWT or `tma` initData), `CurrentProfile` and
+`Operator`."""
 
 from __future__ import annotations
 
@@ -13,10 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chainfluence.auth.exceptions import InvalidAccessToken, NotAuthenticated, OperatorOnly
 from chainfluence.auth.init_data import validate_init_data
 from chainfluence.dependencies import DBSession, RuntimeDep
+from chainfluence.kit.db import read_connection
 from chainfluence.kit.security import InvalidToken, read_access_token
 from chainfluence.models import User, Wallet
 from chainfluence.runtime import Runtime
 from chainfluence.users import repository as users
+from chainfluence.users import schemas as users_schemas
+from chainfluence.users import service as users_service
 
 # Declared for the OpenAPI page, so the docs' "Authorize" button works with either scheme.
 authorization_header = APIKeyHeader(
@@ -47,20 +50,7 @@ async def _authenticate(
     settings = runtime.settings
     wallet = None
     if scheme.lower() == "bearer" and credentials:
-        try:
-            user_id = read_access_token(
-                credentials,
-                secret=settings.auth.jwt_secret.get_secret_value(),
-                previous_secrets=[s.get_secret_value() for s in settings.auth.jwt_previous_secrets],
-            )
-        except InvalidToken as exc:
-            raise InvalidAccessToken(str(exc)) from None
-        if with_wallet:
-            # The user and their wallet in one SELECT: one round trip for GET /users/me.
-            found = await users.get_with_wallet(session, user_id)
-            user, wallet = found if found is not None else (None, None)
-        else:
-            user = await users.get(session, user_id)
+        user = await users.get(session, _bearer_user_id(credentials, runtime))
         if user is None:
             raise InvalidAccessToken("the access token's user no longer exists; log in again")
     elif scheme.lower() == "tma" and credentials:
@@ -68,14 +58,33 @@ async def _authenticate(
         user = await users.get(session, identity.id) or await users.upsert_from_identity(
             session, identity
         )
-        if with_wallet:
-            wallet = await users.current_wallet(session, user.id)
     else:
         raise NotAuthenticated()
-    request.scope.setdefault("state", {})["user_id"] = user.id
-    if settings.rate_limit.enabled:
-        await runtime.rate_limiter.hit(settings.rate_limit.per_user, "user", str(user.id))
+    if with_wallet:
+        wallet = await users.current_wallet(session, user.id)
+    await _admit(request, runtime, user.id)
     return UserAndWallet(user, wallet)
+
+
+def _bearer_user_id(token: str, runtime: Runtime) -> int:
+    settings = runtime.settings
+    try:
+        return read_access_token(
+            token,
+            secret=settings.auth.jwt_secret.get_secret_value(),
+            previous_secrets=[s.get_secret_value() for s in settings.auth.jwt_previous_secrets],
+        )
+    except InvalidToken as exc:
+        raise InvalidAccessToken(str(exc)) from None
+
+
+async def _admit(request: Request, runtime: Runtime, user_id: int) -> None:
+    """The caller is known: their id goes to the request's log line, and their request counts
+    against their own rate limit."""
+    request.scope.setdefault("state", {})["user_id"] = user_id
+    limits = runtime.settings.rate_limit
+    if limits.enabled:
+        await runtime.rate_limiter.hit(limits.per_user, "user", str(user_id))
 
 
 async def get_current_user(
@@ -88,18 +97,37 @@ async def get_current_user(
     return found.user
 
 
-async def get_current_user_and_wallet(
+async def get_current_profile(
     request: Request,
-    session: DBSession,
     runtime: RuntimeDep,
     authorization: Annotated[str | None, Depends(authorization_header)],
-) -> UserAndWallet:
-    """`CurrentUser` with the user's linked wallet, read together."""
-    return await _authenticate(request, session, runtime, authorization, with_wallet=True)
+) -> users_schemas.User:
+    """The caller's own profile (GET /v1/users/me), the hottest authenticated read.
+
+    With a Bearer token: the token names the user, and one SELECT of the user and their wallet
+    both proves the user still exists and is the answer, on a plain pooled connection (no ORM
+    session, no transaction). Nothing else can make a valid token's user unwelcome: there is no
+    blocking or revocation of users, only expiry (checked with the token) and deletion (the
+    SELECT finds nothing: 401 as for any request). `tma` initData goes the usual way, since it
+    may register the user."""
+    if authorization:
+        scheme, _, credentials = authorization.strip().partition(" ")
+        credentials = credentials.strip()
+        if scheme.lower() == "bearer" and credentials:
+            user_id = _bearer_user_id(credentials, runtime)
+            async with read_connection(runtime.engine) as connection:
+                row = await users.profile_row(connection, user_id)
+            if row is None:
+                raise InvalidAccessToken("the access token's user no longer exists; log in again")
+            await _admit(request, runtime, user_id)
+            return users_service.profile_from_row(row, runtime.settings)
+    async with runtime.session(write=False, autocommit=True) as session:
+        found = await _authenticate(request, session, runtime, authorization, with_wallet=True)
+    return users_service.profile(found.user, found.wallet, runtime.settings)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
-CurrentUserAndWallet = Annotated[UserAndWallet, Depends(get_current_user_and_wallet)]
+CurrentProfile = Annotated[users_schemas.User, Depends(get_current_profile)]
 
 
 async def get_operator(user: CurrentUser, runtime: RuntimeDep) -> User:

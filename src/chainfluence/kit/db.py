@@ -23,7 +23,7 @@ from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session
@@ -237,6 +237,20 @@ async def session_scope(
             await rollback(session)
             raise
         await commit(session)
+
+
+@contextlib.asynccontextmanager
+async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A pooled connection for one read outside any session: no ORM, no unit of work.
+
+    On PostgreSQL its statements run without BEGIN and COMMIT around them (autocommit, as a
+    reader's session in `session_scope`); SQLite wraps them in a transaction rolled back at the
+    end. For the hottest reads (e.g. GET /v1/users/me), whose rows go straight to the wire.
+    """
+    async with engine.connect() as connection:
+        if engine.dialect.name != "sqlite":
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield connection
 
 
 @compiles(CreateIndex, "sqlite")

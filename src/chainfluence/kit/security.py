@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import jwt
@@ -41,22 +43,22 @@ def issue_access_token(
     return IssuedToken(jwt.encode(claims, secret, algorithm=_ALGORITHM), ttl_seconds)
 
 
-def read_access_token(
-    token: str, *, secret: str, previous_secrets: Sequence[str] = (), purpose: str = "access"
-) -> int:
-    """The user id in a valid, unexpired access token; `InvalidToken` with a reason otherwise.
+@functools.lru_cache(maxsize=4096)
+def _verified_claims(token: str, keys: tuple[str, ...]) -> Mapping[str, Any] | None:
+    """The claims of a token signed with one of `keys`, none if signed with none of them.
 
-    Tokens are issued with `secret`; those signed with one of `previous_secrets` are still
-    accepted until they expire, so the secret can be rotated without logging everyone out."""
-    claims: dict[str, Any] | None = None
-    for key in (secret, *previous_secrets):
+    Cached: a client sends the same token with every request until it expires, and checking its
+    signature and claims again costs more than the rest of a simple authenticated read. Only
+    what depends on the token and the keys alone is cached; expiry and purpose are checked by
+    the caller on every use. A malformed token raises (and is not cached)."""
+    for key in keys:
         try:
-            claims = jwt.decode(
+            claims: dict[str, Any] = jwt.decode(
                 token,
                 key,
                 algorithms=[_ALGORITHM],
                 issuer=ISSUER,
-                # Expiry is checked below against our clock, which the sandbox can move forward.
+                # Expiry is checked by the caller against our clock, which the sandbox can move.
                 options={
                     "require": ["exp", "iat", "sub", "iss"],
                     "verify_exp": False,
@@ -67,7 +69,18 @@ def read_access_token(
             continue
         except jwt.PyJWTError as exc:
             raise InvalidToken("the access token is invalid") from exc
-        break
+        return MappingProxyType(claims)
+    return None
+
+
+def read_access_token(
+    token: str, *, secret: str, previous_secrets: Sequence[str] = (), purpose: str = "access"
+) -> int:
+    """The user id in a valid, unexpired access token; `InvalidToken` with a reason otherwise.
+
+    Tokens are issued with `secret`; those signed with one of `previous_secrets` are still
+    accepted until they expire, so the secret can be rotated without logging everyone out."""
+    claims = _verified_claims(token, (secret, *previous_secrets))
     if claims is None:
         raise InvalidToken("the access token is invalid")
     if claims.get("typ") != purpose:

@@ -11,6 +11,11 @@ from chainfluence.kit.db import UTCDateTime
 from chainfluence.models.base import Base, TimestampMixin
 
 
+def average_rating(rating_sum: int, rating_count: int) -> float | None:
+    """The average review, to two decimals; none before the first review."""
+    return round(rating_sum / rating_count, 2) if rating_count else None
+
+
 class User(TimestampMixin, Base):
     __tablename__ = "users"
     __table_args__ = (
@@ -38,7 +43,7 @@ class User(TimestampMixin, Base):
 
     @property
     def rating(self) -> float | None:
-        return round(self.rating_sum / self.rating_count, 2) if self.rating_count else None
+        return average_rating(self.rating_sum, self.rating_count)
 
     @property
     def can_receive_pushes(self) -> bool:

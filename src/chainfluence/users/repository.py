@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import RowMapping, and_, bindparam, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from chainfluence.auth.init_data import TelegramIdentity
 from chainfluence.kit.dialect import upsert
@@ -77,15 +77,41 @@ async def get(session: AsyncSession, user_id: int) -> User | None:
     return await session.get(User, user_id)
 
 
-async def get_with_wallet(session: AsyncSession, user_id: int) -> tuple[User, Wallet | None] | None:
-    """The user and their linked wallet (none if unlinked) in one SELECT."""
-    statement = (
-        select(User, Wallet)
-        .outerjoin(Wallet, and_(Wallet.user_id == User.id, Wallet.unlinked_at.is_(None)))
-        .where(User.id == user_id)
+_users = User.__table__
+_wallets = Wallet.__table__
+# Built once: SQLAlchemy then finds its compiled form by the statement's memoised cache key.
+_PROFILE = (
+    select(
+        _users.c.id,
+        _users.c.username,
+        _users.c.first_name,
+        _users.c.last_name,
+        _users.c.photo_url,
+        _users.c.language_code,
+        _users.c.is_publisher,
+        _users.c.is_advertiser,
+        _users.c.rating_sum,
+        _users.c.rating_count,
+        _users.c.member_since,
+        _users.c.created_at,
+        _users.c.updated_at,
+        _wallets.c.address.label("wallet_address"),
+        _wallets.c.network.label("wallet_network"),
     )
-    row = (await session.execute(statement)).one_or_none()
-    return None if row is None else (row[0], row[1])
+    .select_from(
+        _users.outerjoin(
+            _wallets, and_(_wallets.c.user_id == _users.c.id, _wallets.c.unlinked_at.is_(None))
+        )
+    )
+    .where(_users.c.id == bindparam("user_id"))
+)
+
+
+async def profile_row(connection: AsyncConnection, user_id: int) -> RowMapping | None:
+    """The columns of the caller's profile, their linked wallet's address and network (none if
+    unlinked), in one SELECT on a plain connection (see `kit.db.read_connection`)."""
+    result = await connection.execute(_PROFILE, {"user_id": user_id})
+    return result.mappings().one_or_none()
 
 
 async def current_wallet(session: AsyncSession, user_id: int) -> Wallet | None:

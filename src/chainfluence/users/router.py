@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from chainfluence.auth.dependencies import CurrentUser, CurrentUserAndWallet
+from chainfluence.auth.dependencies import CurrentProfile, CurrentUser
 from chainfluence.dependencies import DBSession, SettingsDep
 from chainfluence.kit.schemas import TgId
 from chainfluence.users import schemas, service
@@ -13,8 +13,8 @@ router = APIRouter(prefix="/users", tags=["users"])
 
 
 @router.get("/me", response_model=schemas.User)
-async def get_me(caller: CurrentUserAndWallet, settings: SettingsDep) -> schemas.User:
-    return service.profile(caller.user, caller.wallet, settings)
+async def get_me(profile: CurrentProfile) -> schemas.User:
+    return profile
 
 
 @router.patch("/me", response_model=schemas.User)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence.auth.init_data import TelegramIdentity
@@ -9,6 +12,7 @@ from chainfluence.config import Settings
 from chainfluence.kit.errors import NotFound
 from chainfluence.kit.ton_address import friendly
 from chainfluence.models import User, Wallet
+from chainfluence.models.users import average_rating
 from chainfluence.users import repository, schemas
 
 
@@ -51,6 +55,33 @@ def profile(user: User, wallet: Wallet | None, settings: Settings) -> schemas.Us
         member_since=user.member_since,
         created_at=user.created_at,
         updated_at=user.updated_at,
+    )
+
+
+def profile_from_row(row: Mapping[Any, Any], settings: Settings) -> schemas.User:
+    """`profile` from `repository.profile_row`'s columns (no ORM objects on the hot path)."""
+    address = row["wallet_address"]
+    count = row["rating_count"]
+    return schemas.User(
+        id=row["id"],
+        username=row["username"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        photo_url=row["photo_url"],
+        language_code=row["language_code"],
+        is_publisher=row["is_publisher"],
+        is_advertiser=row["is_advertiser"],
+        is_operator=settings.is_operator(row["id"]),
+        wallet_address=friendly(address, testnet=row["wallet_network"] == "testnet")
+        if address is not None
+        else None,
+        wallet_address_raw=address,
+        wallet_verified=address is not None,
+        rating=average_rating(row["rating_sum"], count),
+        review_count=count,
+        member_since=row["member_since"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
     )
 
 
