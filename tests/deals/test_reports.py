@@ -20,6 +20,7 @@ from chainfluence_sandbox.ton import RunningTonEmulator, TonChain
 from tests.deals.world import (
     ADVERTISER_ID,
     CHANNEL_USERNAME,
+    OPERATOR_ID,
     PUBLISHER_ID,
     TON,
     World,
@@ -306,3 +307,43 @@ async def test_a_campaign_report_sums_its_deals_by_channel(world: World) -> None
         "/v1/campaigns/999999/report", headers=await world.headers(ADVERTISER_ID)
     )
     assert missing.status_code == 404
+
+
+async def test_a_split_deal_reports_the_share_paid_and_a_missed_mark_says_so(
+    world: World,
+) -> None:
+    await world.control.set_view_curve(world.channel.id, "bot_wall", reach=2_000)
+    live = await world.live_deal()
+    deal_id = live["id"]
+    await world.api(
+        "POST",
+        f"/v1/deals/{deal_id}/dispute",
+        ADVERTISER_ID,
+        json={"reason": "The post went out at the wrong hour."},
+    )
+    await world.api(
+        "POST",
+        f"/v1/admin/disputes/{deal_id}/resolve",
+        OPERATOR_ID,
+        json={"outcome": "split", "publisherShareBps": 6000, "note": "Half right."},
+    )
+    await world.until(deal_id, "split", timeout=30)
+    (notice,) = await eventually(
+        lambda: _deal_reports(world, ADVERTISER_ID), lambda found: len(found) == 1
+    )
+    assert "End of hold: — (not due yet" in notice["body"]
+
+    # The post stays up: its end of hold is still read, and the CPM is on what was paid.
+    await world.pass_time(dt.timedelta(seconds=HOLD + 5))
+    report = await _read_at(world, deal_id, "viewsEndOfHold")
+    assert report["spentNano"] == str(10 * TON * 6000 // 10_000)
+    assert report["verifiedViews"] == 2_000
+    assert report["effectiveCpmNano"] == str(6 * TON * 1000 // 2_000)
+
+    # Nothing read the post between 1 h and 2 h of age (the clock jumps past it): no number.
+    await world.pass_time(dt.timedelta(hours=3))
+    later = await _report(world, deal_id)
+    assert later["views1h"]["views"] is None
+    assert later["views1h"]["missing"].startswith("no views provider read the post between ")
+    assert later["views24h"]["missing"].startswith("not due yet")
+    assert len(await _deal_reports(world, ADVERTISER_ID)) == 1
