@@ -5,11 +5,14 @@ ad post's 1 h and 24 h marks."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chainfluence.config import Settings
@@ -64,6 +67,22 @@ async def stopped_world(
     async with running(built):
         await onboard(built)
     return built
+
+
+@contextlib.contextmanager
+def _statements(world: World) -> Iterator[list[str]]:
+    """The SQL statements the app runs meanwhile."""
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(args[2])
+
+    engine = world.runtime.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def _organic(reach: int, age_seconds: float, half_life_hours: float = 12.0) -> int:
@@ -272,7 +291,11 @@ async def test_a_campaign_report_sums_its_deals_by_channel(world: World) -> None
     assert views[wall.id] == 5_000  # a bot wall shows its views at once
     assert views[spike.id] >= 900
     assert 0 < views[organic.id] < 100
-    summed = await world.api("GET", f"/v1/campaigns/{campaign['id']}/report", ADVERTISER_ID)
+    with _statements(world) as statements:
+        summed = await world.api("GET", f"/v1/campaigns/{campaign['id']}/report", ADVERTISER_ID)
+    # The deals' readings and checks are read once for the whole campaign, not per deal.
+    assert sum("FROM post_view_snapshots" in s for s in statements) == 1
+    assert sum("FROM deal_timeline" in s for s in statements) == 1
     assert summed["deals"] == 3
     assert summed["settledDeals"] == 3
     total_spent = sum(prices.values()) * TON

@@ -227,10 +227,7 @@ async def report(session: AsyncSession, campaign: Campaign) -> schemas.CampaignR
     Each deal's figures are its report's (`deals.report`): spend is what the advertiser paid in
     the end, verified views the end-of-hold reading. The CPM counts settled deals that have
     verified views: their spend × 1000 ÷ their views, rounded down."""
-    built = [
-        await deal_report.build(session, deal)
-        for deal in await deals.of_campaign(session, campaign.id)
-    ]
+    built = await deal_report.build_many(session, await deals.of_campaign(session, campaign.id))
     channels: dict[int, list[Any]] = {}
     for item in built:
         channels.setdefault(item.channel_id, []).append(item)

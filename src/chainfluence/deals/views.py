@@ -101,18 +101,34 @@ def ad_message_id(deal: Deal) -> int | None:
 
 async def readings(session: AsyncSession, deal: Deal) -> list[PostViewSnapshot]:
     """The ad post's view readings, oldest first."""
-    message_id = ad_message_id(deal)
-    if message_id is None:
-        return []
+    return (await readings_of(session, [deal])).get(deal.id, [])
+
+
+async def readings_of(
+    session: AsyncSession, deals: Sequence[Deal]
+) -> dict[int, list[PostViewSnapshot]]:
+    """Each deal's ad post readings, oldest first, in one query."""
+    posts = {
+        (deal.channel_id, message_id): deal.id
+        for deal in deals
+        if (message_id := ad_message_id(deal)) is not None
+    }
+    found: dict[int, list[PostViewSnapshot]] = {}
+    if not posts:
+        return found
     statement = (
         select(PostViewSnapshot)
         .where(
-            PostViewSnapshot.channel_id == deal.channel_id,
-            PostViewSnapshot.message_id == message_id,
+            PostViewSnapshot.channel_id.in_({channel for channel, _ in posts}),
+            PostViewSnapshot.message_id.in_({message for _, message in posts}),
         )
         .order_by(PostViewSnapshot.taken_at)
     )
-    return list((await session.execute(statement)).scalars())
+    for snapshot in (await session.execute(statement)).scalars():
+        deal_id = posts.get((snapshot.channel_id, snapshot.message_id))
+        if deal_id is not None:
+            found.setdefault(deal_id, []).append(snapshot)
+    return found
 
 
 async def read(runtime: _Ports, deal_id: int) -> None:
