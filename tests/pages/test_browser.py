@@ -184,6 +184,7 @@ def test_link_a_wallet_then_pay_the_escrow_and_see_it_held_without_reload(
     sandbox.call(advertiser, "PATCH", "/v1/users/me", json={"isAdvertiser": True})
     deal_id = sandbox.deal("Launch")
     second_deal = sandbox.deal("Second launch")
+    unpaid_deal = sandbox.deal("Late launch")
 
     # The wallet page: connect the wallet app in this browser, prove ownership, linked.
     bridge = _use_wallet_of(browser, sandbox, advertiser)
@@ -267,6 +268,20 @@ def test_link_a_wallet_then_pay_the_escrow_and_see_it_held_without_reload(
     deal = sandbox.call(advertiser, "GET", f"/v1/deals/{second_deal}")
     assert deal["status"] == "in_escrow"
     assert deal["depositedNano"] == str(10 * TON)
+
+    # Never paid by its deposit deadline (an hour; the sandbox's clock moves past it): expired.
+    sandbox.ok(sandbox.http.post("/v1/sandbox/clock/advance", json={"seconds": 3700}))
+    deadline = time.monotonic() + 60
+    while sandbox.call(advertiser, "GET", f"/v1/deals/{unpaid_deal}")["status"] == "pending":
+        assert time.monotonic() < deadline, "the unpaid deal never expired"
+        time.sleep(0.5)
+    # Telegram signs a fresh initData when the app opens (the old one is an hour old now).
+    del sandbox.tokens[advertiser]
+    browser.get("about:blank")
+    browser.get(sandbox.page(advertiser, f"/app/pay/{unpaid_deal}"))
+    _wait_state(browser, "expired")
+    assert browser.find_elements(By.ID, "pay") == []
+    _shot(browser, "09-pay-expired")
 
 
 def test_outside_telegram_the_page_offers_the_bot(

@@ -35,7 +35,7 @@ async def test_pay_page_names_its_deal_and_how_to_log_in(client: httpx.AsyncClie
         "dealId": 42,
         "manifestUrl": "http://testserver/app/tonconnect-manifest.json",
         "network": "sandbox",
-        "expectedChain": "-239",
+        "acceptedChains": ["-239", "-3"],
         "botLink": "https://t.me/chainfluence_bot/app?startapp=deal_42",
         "walletsListSource": "/v1/sandbox/wallet-app/wallets-v2.json",
     }

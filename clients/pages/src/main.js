@@ -158,7 +158,7 @@ function rawAddress(address) {
 }
 
 function friendlyAddress(raw) {
-  return toUserFriendlyAddress(raw, config.expectedChain === '-3');
+  return toUserFriendlyAddress(raw, config.network === 'testnet');
 }
 
 // ---- the wallet page ---------------------------------------------------------------------------
@@ -208,12 +208,12 @@ async function walletPage() {
         show('error', 'error', `The wallet did not prove ownership: ${proofItem.error.message}`);
         return;
       }
-      if (config.expectedChain && wallet.account.chain !== config.expectedChain) {
+      if (!config.acceptedChains.includes(String(wallet.account.chain))) {
         show(
           'wrong-network',
           'error',
-          `This wallet is on another TON network (chain ${wallet.account.chain}); ` +
-            `switch it to ${config.expectedChain === '-3' ? 'testnet' : 'mainnet'} and connect again.`,
+          `This wallet is on another TON network (chain ${wallet.account.chain}); switch it to ` +
+            `${config.network} (chain ${config.acceptedChains.join(' or ')}) and connect again.`,
         );
         await ui.disconnect();
         await askChallenge();
@@ -313,7 +313,10 @@ async function payPage() {
   dealBox.replaceChildren(renderDeal(deal));
 
   const settled = () => {
-    if (deal.status === 'in_escrow') {
+    const expired = (deal.timeline || []).some((entry) => entry.event === 'deposit_expired');
+    if (expired) {
+      show('expired', 'error', 'The time to pay for this deal has passed; it takes no payment now.');
+    } else if (deal.status === 'in_escrow') {
       show('paid', 'ok', `Paid: ${formatTon(deal.depositedNano)} TON is held in escrow. The deal is in escrow.`);
     } else if (PAID_STATUSES.has(deal.status)) {
       show('already-paid', 'ok', `This deal is already paid (${deal.status.replace('_', ' ')}).`);
@@ -377,7 +380,8 @@ async function payPage() {
       actions.replaceChildren(button('connect', 'Connect wallet', () => ui.openModal()));
       return;
     }
-    const network = payment.transaction.network || config.expectedChain;
+    // The request names its network outside the sandbox (whose local chain no wallet matches).
+    const network = payment.transaction.network;
     if (network && wallet.account.chain !== network) {
       show(
         'wrong-network',

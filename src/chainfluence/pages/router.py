@@ -72,12 +72,14 @@ button[disabled] {{ background: #9cc9e3; cursor: default; }}
 """
 
 
-def expected_chain(network: TonNetwork) -> str:
-    """The TON Connect chain id the pages expect a wallet on. The sandbox's local chain runs
-    mainnet's config (its wallets answer -239), so the sandbox expects mainnet's id too."""
+def accepted_chains(network: TonNetwork) -> list[str]:
+    """The TON Connect chain ids whose wallets the pages take (as `wallets.service` links
+    them): mainnet's or testnet's; the sandbox both (its local chain runs mainnet's config)."""
+    if network is TonNetwork.mainnet:
+        return [str(int(TonChain.mainnet))]
     if network is TonNetwork.testnet:
-        return str(int(TonChain.testnet))
-    return str(int(TonChain.mainnet))
+        return [str(int(TonChain.testnet))]
+    return [str(int(TonChain.mainnet)), str(int(TonChain.testnet))]
 
 
 def _document(title: str, config: dict[str, Any]) -> HTMLResponse:
@@ -93,7 +95,7 @@ def _config(request: Request, settings: SettingsDep, page: str, start_param: str
         "page": page,
         "manifestUrl": base + MANIFEST_PATH,
         "network": settings.ton.network.value,
-        "expectedChain": expected_chain(settings.ton.network),
+        "acceptedChains": accepted_chains(settings.ton.network),
         # Outside Telegram there is no initData: the page offers the bot's Mini App link.
         "botLink": mini_app_link(settings.telegram, start_param),
     }
