@@ -554,3 +554,100 @@ async def test_production_mode_does_not_expose_the_sandbox_routes(tmp_path: Path
     assert not [p for p in schema["paths"] if p.startswith("/v1/sandbox")]
     assert "sandbox" not in [tag["name"] for tag in schema.get("tags", [])]
     assert "/v1/auth/login" in schema["paths"]
+
+
+# --- the wallet app as a TON Connect JS bridge (the pages' browser test drives it whole) ---------
+
+
+async def _bridge_connect(sandbox: Sandbox, user_id: int, app_url: str) -> list[dict[str, Any]]:
+    challenge = await sandbox.call("GET", "/v1/wallet/ton-proof/payload", as_user=user_id)
+    answer = await sandbox.call(
+        "POST",
+        f"/v1/sandbox/wallet-app/{user_id}/connect",
+        json={
+            "appUrl": app_url,
+            "items": [{"name": "ton_addr"}, {"name": "ton_proof", "payload": challenge["payload"]}],
+        },
+    )
+    items: list[dict[str, Any]] = answer["items"]
+    return items
+
+
+def _link_body(items: list[dict[str, Any]]) -> dict[str, Any]:
+    account = next(item for item in items if item["name"] == "ton_addr")
+    proof = next(item for item in items if item["name"] == "ton_proof")
+    return {
+        "address": account["address"],
+        "network": account["network"],
+        "publicKey": account["publicKey"],
+        "stateInit": account["walletStateInit"],
+        "proof": proof["proof"],
+    }
+
+
+async def test_bridge_wallet_proves_ownership_for_the_host_of_the_app_url(
+    sandbox: Sandbox, db: AsyncEngine
+) -> None:
+    items = await _bridge_connect(sandbox, ADVERTISER, f"https://{PROOF_DOMAIN}:8443/")
+
+    me = await sandbox.call(
+        "POST", "/v1/users/me/wallet", as_user=ADVERTISER, json=_link_body(items)
+    )
+
+    key = sandbox.services.keyring and sandbox.services.keyring.for_user(ADVERTISER)
+    assert key is not None
+    assert me["walletVerified"] is True
+    assert me["walletAddressRaw"] == key.raw_address
+    async with db.connect() as conn:
+        domain = (
+            await conn.execute(
+                text("SELECT proof_domain FROM wallets WHERE user_id = :u"), {"u": ADVERTISER}
+            )
+        ).scalar_one()
+    assert domain == PROOF_DOMAIN  # the host, without the port
+
+
+async def test_bridge_wallet_proof_for_another_app_is_refused(sandbox: Sandbox) -> None:
+    items = await _bridge_connect(sandbox, ADVERTISER, "https://elsewhere.example/")
+
+    refused = await sandbox.call(
+        "POST", "/v1/users/me/wallet", as_user=ADVERTISER, json=_link_body(items), expect=400
+    )
+
+    assert refused["code"] == "ton_proof_domain_not_allowed"
+    me = await sandbox.call("GET", "/v1/users/me", as_user=ADVERTISER)
+    assert me["walletAddress"] is None
+
+
+async def test_bridge_wallet_refuses_to_send_before_connecting_or_after_expiry(
+    sandbox: Sandbox,
+) -> None:
+    request = {
+        "valid_until": int(clock.utcnow().timestamp()) + 300,
+        "messages": [{"address": "0:" + "ab" * 32, "amount": "1"}],
+    }
+    unknown = await sandbox.call(
+        "POST", "/v1/sandbox/wallet-app/7000000099/send", json=request, expect=409
+    )
+    assert unknown["code"] == "sandbox_wallet_refused"
+    assert "connect first" in unknown["message"]
+
+    await _bridge_connect(sandbox, ADVERTISER, f"https://{PROOF_DOMAIN}/")
+    expired = await sandbox.call(
+        "POST",
+        f"/v1/sandbox/wallet-app/{ADVERTISER}/send",
+        json={**request, "valid_until": 1},
+        expect=409,
+    )
+    assert "expired" in expired["message"]
+
+
+async def test_bridge_script_and_wallets_list_name_the_same_bridge_key(sandbox: Sandbox) -> None:
+    script = await sandbox.client.get(f"/v1/sandbox/wallet-app/{ADVERTISER}/bridge.js")
+    wallets = await sandbox.call("GET", "/v1/sandbox/wallet-app/wallets-v2.json")
+
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert f'const userId = "{ADVERTISER}";' in script.text
+    assert "window.chainfluenceSandboxWallet = { tonconnect: {" in script.text
+    assert [w["bridge"] for w in wallets] == [[{"type": "js", "key": "chainfluenceSandboxWallet"}]]

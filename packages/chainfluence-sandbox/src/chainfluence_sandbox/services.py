@@ -74,6 +74,11 @@ class SandboxServices:
         lines = list(self.lines)
         if self.running and self.settings.is_sandbox:
             lines.append(f"  Helpers  : {url}/docs#/sandbox (log in, wallets, pay, move the clock)")
+            lines.append(
+                f"  Pages    : {url}/app/wallet, {url}/app/pay/<dealId>, opened with "
+                "#tgWebAppData=<initData of POST /v1/sandbox/login/<userId>> "
+                "(clients/pages/README.md)"
+            )
         return lines
 
     def install_routes(self, app: FastAPI) -> None:
