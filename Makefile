@@ -12,7 +12,7 @@ UV_COMPILE := $(LOCK_VENV)/bin/uv pip compile --quiet --universal --python-versi
 	--generate-hashes --custom-compile-command "make lock" pyproject.toml requirements/build.in
 
 .PHONY: install lock serve demo test pytest cluster lint fmt imports typecheck contracts contracts-check clients \
-	clients-check pages pages-check bench bench-cpu bench-areas \
+	clients-check pages pages-check bench bench-cpu bench-areas bench-probes \
 	gas migration mutation clean
 
 # Installs exactly the locked versions (every file checked against its hash), then the project
@@ -161,6 +161,10 @@ bench-cpu: install
 
 bench-areas: install
 	$(BIN)/python -m benchmarks
+
+# Telegram calls of the live-ad probes per day, MTProto against forward (a simulated day).
+bench-probes: install
+	$(BIN)/python -m benchmarks probes
 
 # Escrow gas and fees per op, contract v1 (FunC) against v2 (Tolk), from the TVM (a few seconds).
 gas: install

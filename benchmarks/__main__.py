@@ -12,6 +12,7 @@ from benchmarks import (
     bench_campaigns,
     bench_catalogue,
     bench_escrow_gas,
+    bench_probes,
     bench_watcher,
 )
 
@@ -20,6 +21,7 @@ BENCHMARKS = {
     "campaigns": bench_campaigns.run,
     "catalogue": bench_catalogue.run,
     "escrow_gas": bench_escrow_gas.run,
+    "probes": bench_probes.run,
     "watcher": bench_watcher.run,
 }
 

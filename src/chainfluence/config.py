@@ -268,6 +268,9 @@ class DealSettings(BaseModel):
     probes_per_hold: int = Field(default=3, ge=0, le=50)
     # A probe that cannot run (Telegram down) is retried after this long.
     probe_retry_seconds: float = Field(default=60, gt=0)
+    # A check through MTProto takes along the channel's other live ads whose next random probe
+    # (never a final check) is due within this many seconds: one call answers for them all.
+    probe_batch_ahead_seconds: float = Field(default=600, ge=0)
     # After this many failed final checks in a row an operator decides (a dispute is opened).
     max_unavailable_checks: int = Field(default=10, ge=1)
     eternal_hold_days: float = Field(default=30, gt=0)

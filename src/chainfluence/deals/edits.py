@@ -64,20 +64,26 @@ async def found(
     session: AsyncSession,
     deal: Deal,
     probe: posting.Probe,
+    published: posting.Published,
     evidence: dict[str, Any],
 ) -> None:
     """A check of the live (and locked) `deal` saw its post changed: the advertiser decides."""
     checked_at = dt.datetime.fromisoformat(evidence["checked_at"])
     respond_by = checked_at + dt.timedelta(hours=runtime.settings.deals.edit_window_hours)
+    # The fingerprints the check compared: with the buttons when the forwarded copy carried
+    # them, the content without them, or (MTProto) the text and entities alone.
+    old_hash, new_hash = probe.hashes(published)
     details = {
         **evidence,
         "old_text": await _reference_text(session, deal),
         "new_text": probe.text,
-        # The fingerprint checks compare: with the buttons when the copy carried them.
-        "old_hash": deal.post_fingerprint if probe.has_markup else deal.post_content_fingerprint,
-        "new_hash": probe.fingerprint if probe.has_markup else probe.content_fingerprint,
+        "old_hash": old_hash,
+        "new_hash": new_hash,
+        # What the edited post becomes the reference with, if accepted (MTProto sees no file
+        # ids or keyboards: then only the text's, and later forward probes compare the text).
         "new_fingerprint": probe.fingerprint,
         "new_content_fingerprint": probe.content_fingerprint,
+        "new_text_fingerprint": probe.text_fingerprint,
         "respond_by": respond_by.isoformat(),
     }
     deal.next_check_at = respond_by
@@ -102,8 +108,9 @@ async def accept(session: AsyncSession, deal_id: int, actor: Actor) -> Deal:
     if detected is None:
         raise InvalidTransition("No edit of the post is waiting for a decision.")
     edit = detected.details
-    deal.post_fingerprint = edit["new_fingerprint"]
-    deal.post_content_fingerprint = edit["new_content_fingerprint"]
+    deal.post_fingerprint = edit.get("new_fingerprint")
+    deal.post_content_fingerprint = edit.get("new_content_fingerprint")
+    deal.post_text_fingerprint = edit.get("new_text_fingerprint")
     now = utcnow()
     deal.probe_schedule = [
         moment for moment in deal.probe_schedule if dt.datetime.fromisoformat(moment) > now
@@ -117,6 +124,8 @@ async def accept(session: AsyncSession, deal_id: int, actor: Actor) -> Deal:
         actor,
         details={
             "edit_event_id": detected.id,
+            # Edits of the post up to this were seen (the MTProto probe compares edit dates).
+            "detected_at": edit["checked_at"],
             "old_hash": edit["old_hash"],
             "new_hash": edit["new_hash"],
             "new_text": edit["new_text"],

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiogram import Bot
 from sqlalchemy import func, select
@@ -251,10 +251,11 @@ async def _went_live(
     deal = await repository.get_for_update(session, deal_id)
     if deal is None:
         raise DealNotFound()
-    evidence = {
+    evidence: dict[str, Any] = {
         "message_ids": published.message_ids,
         "fingerprint": published.fingerprint,
         "content_fingerprint": published.content_fingerprint,
+        "text_fingerprint": published.text_fingerprint,
         "posted_at": published.date.isoformat(),
         "previous_newest_message_id": after_message_id,
     }
@@ -276,6 +277,7 @@ async def _went_live(
     deal.post_message_ids = list(published.message_ids)
     deal.post_fingerprint = published.fingerprint
     deal.post_content_fingerprint = published.content_fingerprint
+    deal.post_text_fingerprint = published.text_fingerprint
     deal.posted_at = posted_at
     deal.hold_until = posted_at + spec.hold
     deal.top_until = posted_at + spec.top if spec.top else None

@@ -16,6 +16,13 @@ connects, asks, and disconnects, so two workers never talk over one session at o
 FLOOD_WAIT: Telethon's own sleeping is off (`flood_sleep_threshold=0`); a wait up to
 `max_flood_wait_seconds` is slept and the call retried, a longer one ends the fetch with what it
 has and no call is made before the wait is over.
+
+Probes of live ads (`read_posts`): the given messages of one channel, up to 100 per call: a
+`messageEmpty` (or an id missing from the answer) is a deleted post; a message gives its edit
+date, its text and entities (turned into the Bot API's spelling, `bot_api_entities`, so the
+deal's `posting.text_fingerprint` can be compared) and its views, forwards and reactions.
+Anything that is not an answer (a FLOOD_WAIT not slept through, an RPC or network error, the
+session held elsewhere) raises `ReadUnavailable` and says nothing about the posts.
 """
 
 from __future__ import annotations
@@ -30,9 +37,22 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telethon import errors, functions, types, utils
 
 from chainfluence.kit.time import utcnow
-from chainfluence.telegram.stats_providers import PostSample, ProviderReport
+from chainfluence.telegram.stats_providers import (
+    PostReading,
+    PostReadings,
+    PostSample,
+    ProviderReport,
+    ReadUnavailable,
+)
 
-__all__ = ["BATCH", "MTProtoClient", "MTProtoViewsProvider", "mtproto_channel_id"]
+__all__ = [
+    "BATCH",
+    "ENTITY_TYPES",
+    "MTProtoClient",
+    "MTProtoViewsProvider",
+    "bot_api_entities",
+    "mtproto_channel_id",
+]
 
 log = logging.getLogger(__name__)
 
@@ -195,8 +215,135 @@ class MTProtoViewsProvider:
                 log.info("mtproto: FLOOD_WAIT of %ss, waiting", exc.seconds)
                 await self._sleep(exc.seconds)
 
+    async def read_posts(self, *, channel_id: int, message_ids: Sequence[int]) -> PostReadings:
+        """The given messages of the channel now (see the module's docstring)."""
+        ids = sorted(set(message_ids))
+        if self.blocked_until is not None and utcnow() < self.blocked_until:
+            raise ReadUnavailable(
+                f"Telegram asked to wait (FLOOD_WAIT) until {self.blocked_until.isoformat()}"
+            )
+        from chainfluence.ton.leader import exclusive
+
+        deadline = asyncio.get_running_loop().time() + self._role_wait
+        while True:
+            async with exclusive(self._engine, ROLE) as mine:
+                if mine:
+                    return await self._read_connected(channel_id, ids)
+            if asyncio.get_running_loop().time() >= deadline:
+                raise ReadUnavailable("another process held the MTProto session")
+            await asyncio.sleep(0.2)
+
+    async def _read_connected(self, channel_id: int, ids: list[int]) -> PostReadings:
+        calls_before = self.calls
+        found: dict[int, Any] = {}
+        try:
+            client = self._client_factory()
+            await client.connect()
+            try:
+                if not await client.is_user_authorized():
+                    await client.sign_in(bot_token=self._bot_token)
+                channel = await client.get_input_entity(
+                    types.PeerChannel(mtproto_channel_id(channel_id))
+                )
+                for start in range(0, len(ids), BATCH):
+                    batch = ids[start : start + BATCH]
+                    answer = await self._call(
+                        client,
+                        functions.channels.GetMessagesRequest(
+                            channel=channel, id=[types.InputMessageID(i) for i in batch]
+                        ),
+                    )
+                    if answer is None:
+                        raise ReadUnavailable(
+                            f"Telegram asked to wait (FLOOD_WAIT) until {self.blocked_until}"
+                        )
+                    found.update((m.id, m) for m in answer.messages)
+            finally:
+                await client.disconnect()
+        except ReadUnavailable:
+            raise
+        except Exception as exc:  # not an answer: never read as a deletion
+            log.warning("mtproto: reading channel %s failed", channel_id, exc_info=True)
+            raise ReadUnavailable(f"MTProto: {type(exc).__name__}: {exc}") from exc
+        return PostReadings(
+            source=self.name,
+            fetched_at=utcnow(),
+            messages={i: _reading(found.get(i)) for i in ids},
+            calls=self.calls - calls_before,
+        )
+
     async def close(self) -> None:
         return None
+
+
+# MTProto's entity classes and the Bot API's names for them.
+ENTITY_TYPES: dict[type[Any], str] = {
+    types.MessageEntityMention: "mention",
+    types.MessageEntityHashtag: "hashtag",
+    types.MessageEntityCashtag: "cashtag",
+    types.MessageEntityBotCommand: "bot_command",
+    types.MessageEntityUrl: "url",
+    types.MessageEntityEmail: "email",
+    types.MessageEntityPhone: "phone_number",
+    types.MessageEntityBold: "bold",
+    types.MessageEntityItalic: "italic",
+    types.MessageEntityUnderline: "underline",
+    types.MessageEntityStrike: "strikethrough",
+    types.MessageEntitySpoiler: "spoiler",
+    types.MessageEntityBlockquote: "blockquote",
+    types.MessageEntityCode: "code",
+    types.MessageEntityPre: "pre",
+    types.MessageEntityTextUrl: "text_link",
+    types.MessageEntityMentionName: "text_mention",
+    types.MessageEntityCustomEmoji: "custom_emoji",
+}
+
+
+def bot_api_entities(entities: Iterable[Any] | None) -> list[dict[str, Any]]:
+    """MTProto entities as the Bot API spells them (one it has no name for keeps its class
+    name, so it cannot match a Bot API reading by accident)."""
+    result: list[dict[str, Any]] = []
+    for entity in entities or []:
+        name = ENTITY_TYPES.get(type(entity), type(entity).__name__)
+        if name == "blockquote" and getattr(entity, "collapsed", False):
+            name = "expandable_blockquote"
+        item: dict[str, Any] = {"type": name, "offset": entity.offset, "length": entity.length}
+        if isinstance(entity, types.MessageEntityTextUrl):
+            item["url"] = entity.url
+        elif isinstance(entity, types.MessageEntityPre) and entity.language:
+            item["language"] = entity.language
+        elif isinstance(entity, types.MessageEntityCustomEmoji):
+            item["custom_emoji_id"] = str(entity.document_id)
+        elif isinstance(entity, types.MessageEntityMentionName):
+            item["user"] = {"id": entity.user_id}
+        result.append(item)
+    return result
+
+
+def _reading(message: Any) -> PostReading | None:
+    if message is None or isinstance(message, types.MessageEmpty):
+        return None
+    if not isinstance(message, types.Message):  # a service message under that id
+        return PostReading(
+            message_id=message.id,
+            posted_at=_utc(message.date),
+            edited_at=None,
+            text="",
+            entities=[],
+            views=None,
+            forwards=None,
+            reactions=None,
+        )
+    return PostReading(
+        message_id=message.id,
+        posted_at=_utc(message.date),
+        edited_at=_utc(message.edit_date) if message.edit_date else None,
+        text=message.message or "",
+        entities=bot_api_entities(message.entities),
+        views=message.views,
+        forwards=message.forwards or 0,
+        reactions=_reaction_count(message.reactions),
+    )
 
 
 def _ids_to_ask(known_ids: Iterable[int]) -> list[int]:

@@ -10,7 +10,11 @@ adds its own: urls, mentions...), the largest photo's `file_unique_id`, the inli
 as canonical JSON (sorted keys, no spaces), sha256, "0x" + hex. It differs from the creative's
 own content hash; compare fingerprints with fingerprints. `content_fingerprint` leaves the
 keyboard out, because a forwarded copy may come without it; `Probe.matches` compares the full
-fingerprint when the copy carries a keyboard and the content one otherwise.
+fingerprint when the copy carries a keyboard and the content one otherwise. `text_fingerprint`
+keeps only each message's text (or caption) and entities, each entity reduced to its type,
+offset, length and url, user id, language or custom emoji id: the part MTProto shows the same
+way (`telegram.mtproto` computes it from `channels.getMessages`), so a probe through the bot's
+MTProto session compares with what the forward probe and the publish saw.
 
 **Probing.** Telegram sends no update when a person edits or deletes the bot's own post, so the
 post is forwarded to a private service chat (the bot a member; `telegram.service_chat_id`): the
@@ -89,8 +93,9 @@ class Published:
     chat_id: int
     message_ids: list[int]
     date: dt.datetime
-    fingerprint: str
-    content_fingerprint: str
+    fingerprint: str | None
+    content_fingerprint: str | None
+    text_fingerprint: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,13 +108,35 @@ class Probe:
     message_ids: list[int] = field(default_factory=list)
     # The text (or captions) the post shows now, its messages' joined by blank lines.
     text: str = ""
+    text_fingerprint: str | None = None
+    # How the post was looked at: "forward" (a copy in the service chat) or "mtproto".
+    method: str = "forward"
+    # MTProto: the newest edit date among the post's messages (None: never edited).
+    edited_at: dt.datetime | None = None
+
+    def basis(self, published: Published) -> str:
+        """What is compared: "full" (with the keyboard), "content" or "text" (MTProto, or a
+        reference that only has the text's fingerprint)."""
+        if self.has_markup and self.fingerprint and published.fingerprint:
+            return "full"
+        if self.content_fingerprint and published.content_fingerprint:
+            return "content"
+        return "text"
+
+    def hashes(self, published: Published) -> tuple[str | None, str | None]:
+        """(expected, seen) fingerprints on the compared basis."""
+        basis = self.basis(published)
+        if basis == "full":
+            return published.fingerprint, self.fingerprint
+        if basis == "content":
+            return published.content_fingerprint, self.content_fingerprint
+        return published.text_fingerprint, self.text_fingerprint
 
     def matches(self, published: Published) -> bool:
         if self.deleted:
             return False
-        if self.has_markup:
-            return self.fingerprint == published.fingerprint
-        return self.content_fingerprint == published.content_fingerprint
+        expected, seen = self.hashes(published)
+        return expected is not None and expected == seen
 
 
 class PostingError(Exception):
@@ -233,6 +260,7 @@ async def publish(
         date=as_utc(sent[0].date),
         fingerprint=fingerprint(sent),
         content_fingerprint=fingerprint(sent, with_markup=False),
+        text_fingerprint=text_fingerprint(sent),
     )
 
 
@@ -263,6 +291,45 @@ def fingerprint(messages: Sequence[Message], *, with_markup: bool = True) -> str
         ensure_ascii=False,
     )
     return "0x" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+_ENTITY_KEYS = ("type", "offset", "length", "url", "language", "custom_emoji_id")
+
+
+def reduced_entity(entity: dict[str, Any]) -> dict[str, Any]:
+    """An entity (as the Bot API spells it) reduced to what MTProto shows the same way."""
+    reduced = {key: entity[key] for key in _ENTITY_KEYS if entity.get(key) is not None}
+    user = entity.get("user")
+    if isinstance(user, dict) and user.get("id") is not None:
+        reduced["user_id"] = int(user["id"])
+    return reduced
+
+
+def text_fingerprint_of(parts: Sequence[tuple[str, Sequence[dict[str, Any]]]]) -> str:
+    """sha256 of each message's (text, entities as the Bot API spells them), "0x" + hex."""
+    canonical = json.dumps(
+        [
+            {"text": text, "entities": [reduced_entity(entity) for entity in entities]}
+            for text, entities in parts
+        ],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return "0x" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def text_fingerprint(messages: Sequence[Message]) -> str:
+    """The fingerprint of the messages' texts (or captions) and their entities alone."""
+    parts = []
+    for message in messages:
+        if message.text is not None:
+            text, entities = message.text, message.entities
+        else:
+            text, entities = message.caption or "", message.caption_entities
+        dumped = [e.model_dump(mode="json", exclude_none=True) for e in entities or []]
+        parts.append((text, dumped))
+    return text_fingerprint_of(parts)
 
 
 def post_text(messages: Sequence[Message]) -> str:
@@ -316,6 +383,7 @@ async def probe_post(
         has_markup=any(c.reply_markup is not None for c in copies),
         message_ids=list(message_ids),
         text=post_text(copies),
+        text_fingerprint=text_fingerprint(copies),
     )
 
 
@@ -353,6 +421,7 @@ async def find_published(
             date=as_utc(copy.forward_origin.date if copy.forward_origin else copy.date),
             fingerprint=fingerprint(copies),
             content_fingerprint=fingerprint(copies, with_markup=False),
+            text_fingerprint=text_fingerprint(copies),
         )
     return None
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -61,6 +61,48 @@ class StatsProvider(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PostReading:
+    """One message of a channel as MTProto showed it (for the probes of live ads)."""
+
+    message_id: int
+    posted_at: dt.datetime
+    edited_at: dt.datetime | None
+    # Text (or caption) and its entities as the Bot API spells them (`posting.text_fingerprint_of`).
+    text: str
+    entities: list[dict[str, object]]
+    views: int | None
+    forwards: int | None
+    reactions: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PostReadings:
+    source: str
+    fetched_at: dt.datetime
+    # Every id asked for: its reading, or None when Telegram answered that it does not exist
+    # (`messageEmpty`: deleted) or left it out of its answer.
+    messages: dict[int, PostReading | None]
+    # Calls made to Telegram for this answer.
+    calls: int = 0
+
+
+class ReadUnavailable(Exception):
+    """No answer this time (FLOOD_WAIT, network, Telegram's error, another process holding the
+    session): says nothing about the posts."""
+
+
+@runtime_checkable
+class PostReader(Protocol):
+    """Reads given messages of a channel: deletions and edits for the probes of live ads."""
+
+    name: str
+
+    async def read_posts(self, *, channel_id: int, message_ids: Sequence[int]) -> PostReadings:
+        """The messages (at most 100 per call to Telegram); raises `ReadUnavailable`."""
+        ...
 
 
 def configured_providers(settings: Settings, engine: AsyncEngine) -> list[StatsProvider]:

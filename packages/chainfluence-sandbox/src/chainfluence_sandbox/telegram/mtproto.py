@@ -3,9 +3,10 @@
 `EmulatedMTProto` plays Telegram's MTProto side for the bot's session; `client()` is a client
 factory for `chainfluence.telegram.mtproto.MTProtoViewsProvider`, so the production provider's
 code runs against it. Requests are answered with Telethon's own TL objects: `channels.getMessages`
-gives `messages.ChannelMessages` of `Message` (views, forwards, reactions, edit date) or
-`MessageEmpty` (deleted or never sent), read from the emulator's control API. A FLOOD_WAIT can be
-queued (`flood_waits`), raised as Telethon's `FloodWaitError`.
+gives `messages.ChannelMessages` of `Message` (text or caption with its entities as MTProto
+entity objects, views, forwards, reactions, edit date) or `MessageEmpty` (deleted or never sent),
+read from the emulator's control API. A FLOOD_WAIT can be queued (`flood_waits`), raised as
+Telethon's `FloodWaitError`; `down` makes every connection fail, as an unreachable data centre.
 
 Only what the provider uses is here; anything else is refused loudly.
 """
@@ -18,6 +19,7 @@ from typing import Any
 from telethon import errors, functions, types, utils
 
 from chainfluence.kit.time import from_unix
+from chainfluence.telegram.mtproto import ENTITY_TYPES
 from chainfluence_sandbox.telegram.client import TelegramEmulatorControl
 
 __all__ = ["EmulatedMTProto", "EmulatedTelethonClient"]
@@ -39,6 +41,8 @@ class EmulatedMTProto:
     forwards: dict[tuple[int, int], int] = field(default_factory=dict)
     reactions: dict[tuple[int, int], int] = field(default_factory=dict)
     requests: list[Any] = field(default_factory=list)
+    # True: connecting fails (`ConnectionError`), as when Telegram's MTProto side is unreachable.
+    down: bool = False
     sign_ins: int = 0
     connected: int = 0
     most_connected: int = 0
@@ -56,6 +60,8 @@ class EmulatedTelethonClient:
         self._connected = False
 
     async def connect(self) -> None:
+        if self._server.down:
+            raise ConnectionError("the emulated MTProto server is down")
         if not self._connected:
             self._connected = True
             self._server.connected += 1
@@ -117,6 +123,10 @@ class EmulatedTelethonClient:
                     peer_id=peer,
                     date=from_unix(message.date),
                     message=message.text if message.text is not None else message.caption or "",
+                    entities=_entities(
+                        message.entities if message.text is not None else message.caption_entities
+                    )
+                    or None,
                     post=True,
                     views=message.views,
                     forwards=self._server.forwards.get(key, message.forwards),
@@ -137,3 +147,31 @@ class EmulatedTelethonClient:
     def _require_connection(self) -> None:
         if not self._connected:
             raise ConnectionError("not connected")
+
+
+_ENTITY_CLASSES = {name: cls for cls, name in ENTITY_TYPES.items()}
+
+
+def _entities(entities: list[dict[str, Any]]) -> list[Any]:
+    """Bot API entities (as the emulator holds them) as MTProto's entity objects."""
+    result: list[Any] = []
+    for entity in entities:
+        name = entity["type"]
+        offset, length = int(entity["offset"]), int(entity["length"])
+        if name == "expandable_blockquote":
+            result.append(types.MessageEntityBlockquote(offset, length, collapsed=True))
+        elif name == "text_link":
+            result.append(types.MessageEntityTextUrl(offset, length, entity["url"]))
+        elif name == "pre":
+            result.append(types.MessageEntityPre(offset, length, entity.get("language") or ""))
+        elif name == "custom_emoji":
+            result.append(
+                types.MessageEntityCustomEmoji(offset, length, int(entity["custom_emoji_id"]))
+            )
+        elif name == "text_mention":
+            result.append(types.MessageEntityMentionName(offset, length, int(entity["user"]["id"])))
+        elif name in _ENTITY_CLASSES:
+            result.append(_ENTITY_CLASSES[name](offset, length))
+        else:
+            result.append(types.MessageEntityUnknown(offset, length))
+    return result
