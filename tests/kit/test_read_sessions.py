@@ -1,12 +1,15 @@
-"""A read request runs its SELECTs without a transaction on PostgreSQL; a write keeps one."""
+"""A read request runs its SELECTs without a transaction on PostgreSQL, as does a login (its
+upsert stands on its own); a write keeps one."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import httpx
-from sqlalchemy import event
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from chainfluence.models import User
 from tests.conftest import runtime_of
 from tests.factories import init_data, login
 
@@ -64,3 +67,20 @@ async def test_a_read_with_init_data_still_registers_the_user(client: httpx.Asyn
     assert response.json()["id"] == "4242"
     again = await client.get("/v1/users/me", headers=await login(client, 4242))
     assert again.json()["memberSince"] == response.json()["memberSince"]
+
+
+async def test_login_is_one_upsert_and_one_select_without_a_transaction_on_postgresql(
+    client: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    seen = _record_transactions(client)
+
+    response = await client.post("/v1/auth/login", json={"initData": init_data(4343)})
+
+    assert response.status_code == 200, response.text
+    statements = [sql.lstrip().split()[0].upper() for sql, _in_tx in seen]
+    assert [s for s in statements if s != "BEGIN"] == ["INSERT", "SELECT"], seen
+    if runtime_of(client).engine.dialect.name == "postgresql":
+        assert not any(in_tx for _sql, in_tx in seen), seen
+    async with db.connect() as conn:  # stored for everyone, not only this answer
+        stored = await conn.scalar(select(User.first_name).where(User.id == 4343))
+    assert stored == response.json()["user"]["firstName"]

@@ -5,6 +5,7 @@ Everything else is portable SQLAlchemy; what PostgreSQL and SQLite spell differe
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy import (
     ColumnElement,
     SQLColumnExpression,
     Table,
+    bindparam,
     exists,
     func,
     literal,
@@ -54,6 +56,29 @@ def upsert(
     return lite_stmt.on_conflict_do_update(
         index_elements=list(index_elements),
         set_={name: lite_stmt.excluded[name] for name in update},
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def upsert_statement(
+    dialect: str,
+    table: Table,
+    columns: tuple[str, ...],
+    *,
+    index_elements: tuple[str, ...],
+    update: tuple[str, ...],
+) -> Insert:
+    """`upsert` with every value a bound parameter named after its column, built once per
+    shape: execute it with a `{column: value}` dict. Building an upsert costs more CPU than
+    PostgreSQL spends running it, so hot paths (every login) reuse one."""
+    values = {name: bindparam(name, type_=table.c[name].type) for name in columns}
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(values)
+    if not update:
+        return statement.on_conflict_do_nothing(index_elements=list(index_elements))
+    return statement.on_conflict_do_update(
+        index_elements=list(index_elements),
+        set_={name: statement.excluded[name] for name in update},
     )
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import RowMapping, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from chainfluence.auth.init_data import TelegramIdentity
-from chainfluence.kit.dialect import upsert
+from chainfluence.kit.dialect import dialect_name, upsert_statement
 from chainfluence.kit.text import clean_text
 from chainfluence.kit.time import utcnow
 from chainfluence.models import Campaign, Channel, Deal, DealStatus, User, Wallet
@@ -25,9 +25,9 @@ _REFRESHED_ON_LOGIN = (
 )
 
 
-async def _upsert(
+async def _upsert_row(
     session: AsyncSession, user_id: int, values: Mapping[str, object], update: tuple[str, ...]
-) -> User:
+) -> None:
     """Insert the user, or update `update` columns if they exist: one race-free statement, so
     concurrent first contacts of the same person yield one row. `member_since` and the roles
     are written only by the insert."""
@@ -46,22 +46,28 @@ async def _upsert(
         "updated_at": now,
         **values,
     }
-    statement = upsert(
-        session,
-        User.__table__,  # type: ignore[arg-type]
-        row,
-        index_elements=["id"],
+    statement = upsert_statement(
+        dialect_name(session),
+        User.__table__,
+        tuple(row),
+        index_elements=("id",),
         update=(*update, "updated_at"),
     )
-    await session.execute(statement)
+    await session.execute(statement, row)
+
+
+async def _upsert(
+    session: AsyncSession, user_id: int, values: Mapping[str, object], update: tuple[str, ...]
+) -> User:
+    """`_upsert_row`, then the user as stored."""
+    await _upsert_row(session, user_id, values, update)
     user = await session.get(User, user_id, populate_existing=True)
     assert user is not None
     return user
 
 
-async def upsert_from_identity(session: AsyncSession, identity: TelegramIdentity) -> User:
-    """Register the user on first login, refresh names and photo on later ones."""
-    values = {
+def _login_values(identity: TelegramIdentity) -> dict[str, object]:
+    return {
         "username": identity.username,
         "first_name": identity.first_name,
         "last_name": identity.last_name,
@@ -70,7 +76,16 @@ async def upsert_from_identity(session: AsyncSession, identity: TelegramIdentity
         "is_premium": identity.is_premium,
         "last_login_at": utcnow(),
     }
-    return await _upsert(session, identity.id, values, _REFRESHED_ON_LOGIN)
+
+
+async def upsert_from_identity(session: AsyncSession, identity: TelegramIdentity) -> User:
+    """Register the user on first login, refresh names and photo on later ones."""
+    return await _upsert(session, identity.id, _login_values(identity), _REFRESHED_ON_LOGIN)
+
+
+async def record_login(session: AsyncSession, identity: TelegramIdentity) -> None:
+    """`upsert_from_identity` without reading the user back (the caller reads what it needs)."""
+    await _upsert_row(session, identity.id, _login_values(identity), _REFRESHED_ON_LOGIN)
 
 
 async def get(session: AsyncSession, user_id: int) -> User | None:

@@ -16,8 +16,9 @@ from chainfluence.models.users import average_rating
 from chainfluence.users import repository, schemas
 
 
-async def login(session: AsyncSession, identity: TelegramIdentity) -> User:
-    return await repository.upsert_from_identity(session, identity)
+async def login(session: AsyncSession, identity: TelegramIdentity) -> None:
+    """Register the user on first login, refresh their names on later ones."""
+    await repository.record_login(session, identity)
 
 
 async def update_roles(session: AsyncSession, user: User, update: schemas.UserUpdate) -> User:
