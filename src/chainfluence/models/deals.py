@@ -108,7 +108,7 @@ class Deal(TimestampMixin, Base):
     post_message_ids: Mapped[list[int]] = mapped_column(JSONType, default=list, nullable=False)
     post_fingerprint: Mapped[str | None] = mapped_column(String(66))
     post_content_fingerprint: Mapped[str | None] = mapped_column(String(66))
-    # Text and entities alone: what the MTProto probe compares (null before migration 0010).
+    # Text and entities alone: what the MTProto probe compares (null before migration 0011).
     post_text_fingerprint: Mapped[str | None] = mapped_column(String(66))
     posted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     hold_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
