@@ -100,6 +100,9 @@ class PushMessage:
     # A file sent with it (name, bytes), e.g. a finished deal's evidence pack: the push is then
     # one document message whose caption is the notification.
     document: tuple[str, bytes] | None = None
+    # The page paying the related deal (`/app/pay/{dealId}`), for its advertiser while it waits
+    # for the deposit: a second button.
+    pay_url: str | None = None
 
 
 class PushSender(Protocol):

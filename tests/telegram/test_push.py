@@ -16,7 +16,7 @@ from chainfluence_sandbox.telegram import BotAccount, TelegramEmulatorControl
 from chainfluence_sandbox.telegram.schemas import MessageOut
 from tests.channels.world import Publisher, channel_with_bot, list_channel, publisher
 from tests.conftest import runtime_of
-from tests.factories import eventually
+from tests.factories import create_deal, eventually
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -208,3 +208,39 @@ async def _drain(client: httpx.AsyncClient) -> None:
     """Wait for the queued jobs (the pushes) to finish."""
     queue: Any = runtime_of(client).queue
     await queue.drain()
+
+
+@pytest.mark.usefixtures("bot_polling")
+async def test_the_advertiser_told_their_deal_awaits_the_deposit_gets_a_pay_button(
+    client: httpx.AsyncClient, control: TelegramEmulatorControl
+) -> None:
+    owner, channel = await _listed_owner(client, control)
+    priced = await client.patch(
+        f"/v1/channels/{channel['id']}",
+        json={"pricing": [{"format": "2/48", "price": 10}]},
+        headers=owner.headers,
+    )
+    assert priced.status_code == 200, priced.text
+    buyer = await publisher(client, control, first_name="Ada", username="ada_ads")
+    await control.start_bot(buyer.user.id)
+    await eventually(
+        lambda: control.messages(buyer.user.id, sent_by_bot=True), lambda found: bool(found)
+    )
+
+    deal_id = await create_deal(
+        client, advertiser=buyer.headers, acceptor=owner.headers, channel_id=int(channel["id"])
+    )
+
+    pushes = await eventually(
+        lambda: control.messages(buyer.user.id, sent_by_bot=True),
+        lambda found: any((m.text or "").startswith("Your offer was accepted") for m in found),
+    )
+    [push] = [m for m in pushes if (m.text or "").startswith("Your offer was accepted")]
+    opened, pay = push.buttons()
+    assert f"tgWebAppStartParam=deal_{deal_id}" in opened["web_app"]["url"]
+    public_url = runtime_of(client).settings.public_url.rstrip("/")
+    # The test deployment is on http: a link (Telegram opens only https pages as a web_app).
+    assert pay == {"text": "Pay", "url": f"{public_url}/app/pay/{deal_id}"}
+    # The channel's owner is told nothing to pay.
+    for message in await control.messages(owner.user.id, sent_by_bot=True):
+        assert all(button.get("text") != "Pay" for button in message.buttons())

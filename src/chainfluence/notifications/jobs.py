@@ -13,6 +13,7 @@ from chainfluence.jobs import JobContext, job, periodic
 from chainfluence.kit.time import utcnow
 from chainfluence.models import (
     Deal,
+    DealStatus,
     Notification,
     NotificationType,
     PushStatus,
@@ -28,6 +29,7 @@ from chainfluence.notifications.push import (
     start_param,
 )
 from chainfluence.ports import Configured, Enqueuer, Pusher, Sessions
+from chainfluence.telegram.links import pay_page_url
 
 
 class _Ports(Sessions, Configured, Enqueuer, Pusher, Protocol):
@@ -60,6 +62,7 @@ async def push_notification(ctx: JobContext, *, notification_id: int) -> None:
             body=notification.body,
             start_param=start_param(notification),
             document=await _evidence_document(session, runtime, notification),
+            pay_url=await _pay_url(session, runtime, notification),
         )
     # Telegram is called outside any transaction; the outcome is recorded afterwards.
     try:
@@ -73,6 +76,20 @@ async def push_notification(ctx: JobContext, *, notification_id: int) -> None:
             return
         raise
     await _record(runtime, notification_id, PushStatus.sent)
+
+
+async def _pay_url(
+    session: AsyncSession, runtime: _Ports, notification: Notification
+) -> str | None:
+    """The pay page, when the notification is about a deal its reader still has to pay."""
+    if notification.related_type is not RelatedType.deal or notification.related_id is None:
+        return None
+    deal = await session.get(Deal, notification.related_id)
+    if deal is None or deal.status is not DealStatus.pending:
+        return None
+    if notification.user_id != deal.advertiser_id:
+        return None
+    return pay_page_url(runtime.settings.public_url, deal.id)
 
 
 async def _evidence_document(

@@ -57,7 +57,24 @@ def open_app_button(
     return InlineKeyboardButton(text=text, url=mini_app_link(settings, start_param))
 
 
+def pay_page_url(public_url: str, deal_id: int) -> str:
+    """The page that pays a deal's escrow (`chainfluence.pages`), served by the API."""
+    return f"{public_url.rstrip('/')}/app/pay/{deal_id}"
+
+
+def page_button(text: str, url: str) -> InlineKeyboardButton:
+    """A button opening one of the API's pages: inside Telegram (a `web_app` button, which gives
+    the page initData to log in with) when the page is on https, as Telegram requires; else a
+    link that opens the browser, where the page offers the bot's link to log in."""
+    if url.startswith("https://"):
+        return InlineKeyboardButton(text=text, web_app=WebAppInfo(url=url))
+    return InlineKeyboardButton(text=text, url=url)
+
+
 def open_app_keyboard(
-    settings: TelegramSettings, text: str, start_param: str | None
+    settings: TelegramSettings, text: str, start_param: str | None, *, pay_url: str | None = None
 ) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[open_app_button(settings, text, start_param)]])
+    rows = [[open_app_button(settings, text, start_param)]]
+    if pay_url is not None:
+        rows.append([page_button("Pay", pay_url)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)

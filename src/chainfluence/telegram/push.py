@@ -52,7 +52,9 @@ class BotPushSender:
         self.settings = settings
 
     async def send_push(self, message: PushMessage) -> None:
-        keyboard = open_app_keyboard(self.settings, "Open", message.start_param)
+        keyboard = open_app_keyboard(
+            self.settings, "Open", message.start_param, pay_url=message.pay_url
+        )
         try:
             if message.document is not None:
                 name, data = message.document
