@@ -218,3 +218,38 @@ async def test_a_deleted_post_with_mtproto_down_is_refunded_by_the_forward_probe
 
     (violation,) = [e for e in await _checks(world, deal["id"]) if e["event"] == "violation"]
     assert violation["details"]["method"] == "forward"
+
+
+async def test_one_call_checks_the_live_ads_of_a_channel_together(world: World) -> None:
+    server, _ = _mtproto(world)
+    first, second = await world.funded_deal(), await world.funded_deal()
+    for deal_id in (first, second):
+        await world.agree_creative(deal_id)
+    await world.pass_time(dt.timedelta(hours=1, seconds=5))
+    posts = [(await world.until(deal_id, "live"))["postId"] for deal_id in (first, second)]
+    server.requests.clear()
+
+    # Both first probes are due: one call reads both posts (the lower deal id's check leads).
+    await world.pass_time(dt.timedelta(seconds=143))
+    both = await eventually(
+        lambda: _checks(world, second), lambda checks: len(checks) >= 1, timeout=20
+    )
+    reads = _reads_of(server, posts)
+    mine = await _checks(world, first)
+
+    assert sorted(posts) == sorted(set(posts))
+    assert [sorted(i.id for i in r.id) for r in reads] == [sorted(posts)]
+    assert [e["event"] for e in mine] == ["post_check_passed"]
+    assert mine[0]["details"]["read_at"] == both[0]["details"]["read_at"]
+    assert {mine[0]["details"]["method"], both[0]["details"]["method"]} == {"mtproto"}
+
+
+def _reads_of(server: EmulatedMTProto, posts: list[int]) -> list[Any]:
+    """The probes' calls that asked for any of `posts` (not the views provider's id ranges)."""
+    return [
+        r
+        for r in server.requests
+        if isinstance(r, functions.channels.GetMessagesRequest)
+        and len(r.id) <= len(posts)
+        and {i.id for i in r.id} & set(posts)
+    ]

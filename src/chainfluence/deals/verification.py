@@ -7,14 +7,14 @@ ways, named as `method` in the check's evidence:
 * **mtproto** (when the bot's MTProto session is configured: a views provider that is a
   `PostReader`): `channels.getMessages` answers for up to 100 posts in one call, so a check takes
   along every live ad of the same channel that is due, or whose next random probe (not the
-  final check) falls within `deals.probe_batch_ahead_seconds`. A `messageEmpty` is a deleted
-  post. An edit needs both signs: an edit date (the bot never edits its own post; after an
-  accepted edit, a date after that edit was seen) and a text fingerprint (text and entities,
+  final check) falls within `deals.probe_batch_ahead_seconds`; when several are due at once, the
+  check of the lowest deal id reads them all and the others wait for it. A `messageEmpty` is a
+  deleted post. An edit needs both signs: an edit date (the bot never edits its own post; after
+  an accepted edit, a date after that edit was seen) and a text fingerprint (text and entities,
   `posting.text_fingerprint`) other than the approved one. Neither sign: the check passes. One
   without the other (a replaced image or keyboard keeps the text; an entity MTProto spells
-  differently changes the hash) is
-  settled by the forward probe. Each reading's views, forwards and reactions go into the post's
-  view series (`post_view_snapshots`, source "mtproto").
+  differently changes the hash) is settled by the forward probe. Each reading's views, forwards
+  and reactions go into the post's view series (`post_view_snapshots`, source "mtproto").
 * **forward** (the fallback: no MTProto session, a deal published before text fingerprints, or
   MTProto gave no answer): the post is forwarded into the service chat and the copy deleted.
 
@@ -99,6 +99,11 @@ async def check_live_deal(runtime: _Ports, deal_id: int) -> None:
                     batch.append(due)
     if reader is None or not check.published.text_fingerprint:
         await _forward_check(runtime, check)
+        return
+    leader = min(c.deal_id for c in batch if c.upto <= now)
+    if leader != deal_id:
+        # Several of the channel's ads are due at once: the lowest id's check reads them all.
+        log.debug("deal %s: checked with deal %s", deal_id, leader)
         return
     try:
         readings = await reader.read_posts(
