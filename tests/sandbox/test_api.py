@@ -477,7 +477,9 @@ async def test_world_shows_the_demo_people_channel_and_emulators(sandbox: Sandbo
     assert schema["tags"][0]["name"] == "sandbox"
     assert "POST /v1/sandbox/deals/{dealId}/pay" in schema["tags"][0]["description"]
     sandbox_paths = [p for p in schema["paths"] if p.startswith("/v1/sandbox")]
-    assert len(sandbox_paths) == 8
+    # The helpers (8) and the wallet app's JS bridge: its script, wallets list, connect, send.
+    assert len(sandbox_paths) == 12
+    assert "/v1/sandbox/wallet-app/{user_id}/bridge.js" in sandbox_paths
     for path in sandbox_paths:
         for operation in schema["paths"][path].values():
             assert operation["tags"] == ["sandbox"]
