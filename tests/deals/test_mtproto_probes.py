@@ -91,6 +91,13 @@ async def test_a_deleted_post_is_refunded_on_the_mtproto_probe(world: World) -> 
     ]
     assert [[i.id for i in r.id] for r in _reads(server)] == [[deal["postId"]]]
     assert await _forwards(world) == 0
+    # The signed evidence pack says how the post was checked.
+    pack = await world.api("GET", f"/v1/deals/{deal['id']}/evidence", ADVERTISER_ID)
+    (probe,) = pack["probes"]
+    assert (probe["result"], probe["method"], probe["compared"]) == ("failed", "mtproto", "text")
+    assert probe["mtprotoReadings"] == [{"message_id": deal["postId"], "empty": True}]
+    assert pack["deal"]["postTextFingerprint"] == probe["expectedTextFingerprint"]
+    assert probe["expectedTextFingerprint"].startswith("0x")
 
 
 async def test_an_edited_post_waits_for_the_advertiser_then_later_probes_pass(

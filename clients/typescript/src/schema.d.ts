@@ -2570,10 +2570,29 @@ export interface components {
             /** Seencontentfingerprint */
             seenContentFingerprint: string | null;
             /**
+             * Expectedtextfingerprint
+             * @description Text and entities alone (what the MTProto probe compares).
+             */
+            expectedTextFingerprint?: string | null;
+            /** Seentextfingerprint */
+            seenTextFingerprint?: string | null;
+            /**
              * Compared
-             * @description full (text, media and keyboard) or content (the copy had no keyboard)
+             * @description full (text, media and keyboard), content (the copy had no keyboard) or text (text and entities: the MTProto probe)
              */
             compared: string | null;
+            /**
+             * Method
+             * @description mtproto (channels.getMessages through the bot's session) or forward (a copy forwarded into the service chat); null for an unavailable check
+             */
+            method?: string | null;
+            /**
+             * Mtprotoreadings
+             * @description MTProto's reading of each message: edit date, views, forwards, reactions, or empty (deleted)
+             */
+            mtprotoReadings?: {
+                [key: string]: unknown;
+            }[] | null;
             /** Final */
             final: boolean;
             /**

@@ -37,8 +37,23 @@ class ProbeEvidence(Schema):
     seen_fingerprint: str | None
     expected_content_fingerprint: str | None
     seen_content_fingerprint: str | None
+    expected_text_fingerprint: str | None = Field(
+        default=None, description="Text and entities alone (what the MTProto probe compares)."
+    )
+    seen_text_fingerprint: str | None = None
     compared: str | None = Field(
-        description="full (text, media and keyboard) or content (the copy had no keyboard)"
+        description="full (text, media and keyboard), content (the copy had no keyboard) or text "
+        "(text and entities: the MTProto probe)"
+    )
+    method: str | None = Field(
+        default=None,
+        description="mtproto (channels.getMessages through the bot's session) or forward (a "
+        "copy forwarded into the service chat); null for an unavailable check",
+    )
+    mtproto_readings: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="MTProto's reading of each message: edit date, views, forwards, reactions, "
+        "or empty (deleted)",
     )
     final: bool
     result: str = Field(
