@@ -161,10 +161,11 @@ def _filters(params: dict[str, str]) -> Any:
 
 async def explain(database_url: str, *, full: str | None = None) -> None:
     """EXPLAIN ANALYZE of each query as the API runs it: one page (the listed columns and each
-    channel's prices) with the total count. `full`: print the whole plan (with buffers) of the
-    query of that name instead of one line per query."""
+    channel's prices), then the count a full page runs when its total is not kept (see
+    `catalogue.total`). `full`: print the whole plans (with buffers) of the query of that name
+    instead of one line per query."""
     from chainfluence.channels import catalogue, repository
-    from chainfluence.kit.pagination import PageParams, page_columns_query
+    from chainfluence.kit.pagination import count_query
 
     engine = create_engine(database_url)
     columns = (*repository.LIST_COLUMNS, repository.prices_json("postgresql"))
@@ -172,22 +173,28 @@ async def explain(database_url: str, *, full: str | None = None) -> None:
         for name, params in QUERIES:
             if full is not None and name != full:
                 continue
-            statement = page_columns_query(
-                catalogue.statement(_filters(params)), columns, PageParams(limit=50, offset=0)
-            )
-            compiled = statement.compile(engine.sync_engine, compile_kwargs={"literal_binds": True})
-            options = "ANALYZE, BUFFERS" if full else "ANALYZE"
-            async with engine.connect() as conn:
-                for _ in range(3 if full else 1):  # warm: the plan of a steady catalogue
-                    result = await conn.execute(text(f"EXPLAIN ({options}) {compiled}"))
-                    plan = result.scalars().all()
-            if full is not None:
-                print(f"{name}\n\n{compiled}\n")
-                print("\n".join(plan))
-                continue
-            timing = [line for line in plan if "Execution Time" in line]
-            scans = [line.strip() for line in plan if "Scan" in line][:4]
-            print(f"  {name}: {timing[0].strip()}; {' | '.join(scans)}")
+            filters = _filters(params)
+            listed = catalogue.statement(filters)
+            page = listed.with_only_columns(*columns).limit(50)
+            timings = []
+            for part, statement in (("page", page), ("count", count_query(listed))):
+                compiled = statement.compile(
+                    engine.sync_engine, compile_kwargs={"literal_binds": True}
+                )
+                options = "ANALYZE, BUFFERS" if full else "ANALYZE"
+                async with engine.connect() as conn:
+                    for _ in range(3 if full else 1):  # warm: the plan of a steady catalogue
+                        result = await conn.execute(text(f"EXPLAIN ({options}) {compiled}"))
+                        plan = result.scalars().all()
+                if full is not None:
+                    print(f"{name}: the {part}\n\n{compiled}\n")
+                    print("\n".join(plan) + "\n")
+                    continue
+                timing = [line for line in plan if "Execution Time" in line]
+                scans = [line.strip() for line in plan if "Scan" in line][:3]
+                timings.append(f"{part} {timing[0].strip()} ({' | '.join(scans)})")
+            if timings:
+                print(f"  {name}: {'; '.join(timings)}")
     finally:
         await engine.dispose()
 

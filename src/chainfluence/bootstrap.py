@@ -16,8 +16,10 @@ from __future__ import annotations
 import importlib
 
 from redis.asyncio import Redis
+from sqlalchemy import make_url
 
 from chainfluence import plugins
+from chainfluence.channels import catalogue
 from chainfluence.config import Settings
 from chainfluence.deals.lifecycle import DealEscrowSink
 from chainfluence.escrow.watchlist import DealWatchList, escrow_state_init
@@ -28,6 +30,7 @@ from chainfluence.jobs.queue import Executor
 from chainfluence.jobs.redis import BullMQQueue
 from chainfluence.kit.db import create_engine, create_sessionmaker
 from chainfluence.kit.ratelimit import RateLimiter
+from chainfluence.kit.totals import Totals
 from chainfluence.runtime import Runtime
 from chainfluence.telegram.bot import build_bot
 from chainfluence.telegram.dispatcher import build_dispatcher
@@ -58,6 +61,7 @@ def register_handlers() -> None:
 def build_runtime(settings: Settings) -> Runtime:
     register_handlers()
     outbox.install()
+    catalogue.install()
     engine = create_engine(
         settings.database.url,
         pool_size=settings.database.pool_size,
@@ -71,6 +75,9 @@ def build_runtime(settings: Settings) -> Runtime:
         sessionmaker=create_sessionmaker(engine),
         rate_limiter=RateLimiter(redis_url=redis_url),
         redis=Redis.from_url(redis_url) if redis_url else None,
+    )
+    runtime.totals = Totals(
+        redis=runtime.redis, namespace=make_url(settings.database.url).database or "default"
     )
     runtime.events = EventBroker(runtime.redis)
     runtime.event_streams = ConnectionSlots(

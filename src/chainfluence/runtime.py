@@ -22,6 +22,7 @@ from chainfluence.jobs.queue import QUEUE_INFO_KEY, JobQueue
 from chainfluence.kit.clock_follower import ClockFollower
 from chainfluence.kit.db import session_scope
 from chainfluence.kit.ratelimit import RateLimiter
+from chainfluence.kit.totals import TOTALS_INFO_KEY, Totals
 
 if TYPE_CHECKING:
     from aiogram import Bot, Dispatcher
@@ -56,6 +57,8 @@ class Runtime:
     consuming: bool = False
     # Sandbox with the emulators in their own process: that process's clock, followed.
     clock_follower: ClockFollower | None = None
+    # List totals kept between writes (kit/totals.py); None: every total is counted.
+    totals: Totals | None = None
     # Live events (GET /v1/events): who waits for what, and the open streams per user.
     events: EventBroker = field(init=False)
     event_streams: ConnectionSlots = field(init=False)
@@ -75,7 +78,11 @@ class Runtime:
             self.sessionmaker,
             write=write,
             autocommit=autocommit,
-            info={QUEUE_INFO_KEY: self.queue, outbox.ANNOUNCE_INFO_KEY: self.events.announce},
+            info={
+                QUEUE_INFO_KEY: self.queue,
+                outbox.ANNOUNCE_INFO_KEY: self.events.announce,
+                TOTALS_INFO_KEY: self.totals,
+            },
         ) as session:
             yield session
 

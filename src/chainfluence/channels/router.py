@@ -25,11 +25,16 @@ async def list_channels(
     session: DBSession,
     page: Page,
     filters: Annotated[catalogue.Filters, Depends(catalogue.filters)],
+    runtime: RuntimeDep,
 ) -> Response:
-    """The public catalogue: active, verified channels. See `catalogue` for price and CPM."""
-    rows, total = await paginate_columns(
-        session, catalogue.statement(filters), _list_columns(session), page
-    )
+    """The public catalogue: active, verified channels. See `catalogue` for price and CPM.
+    `X-Total-Count` is exact: see `catalogue.total`."""
+    paged = catalogue.statement(filters).with_only_columns(*_list_columns(session))
+    query = paged.limit(page.limit).offset(page.offset)
+    rows = (await session.execute(query)).all()
+    total = catalogue.total_on_page(len(rows), page)
+    if total is None:
+        total = await catalogue.total(session, runtime.totals, filters)
     return json_page([service.list_item(row) for row in rows], total)
 
 

@@ -163,7 +163,7 @@ def after_commit(session: AsyncSession | Session, callback: AfterCommit) -> None
     session.info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)
 
 
-def on_rollback(session: AsyncSession, callback: Callable[[], None]) -> None:
+def on_rollback(session: AsyncSession | Session, callback: Callable[[], None]) -> None:
     """Run `callback` if the session's transaction is rolled back (e.g. remove a written file)."""
     session.info.setdefault(_ON_ROLLBACK_KEY, []).append(callback)
 
