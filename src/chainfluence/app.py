@@ -145,6 +145,10 @@ def create_app(
         version=chainfluence.__version__,
         description=API_DESCRIPTION,
         lifespan=lifespan,
+        # Our figures are Prometheus metrics and structured logs (AccessLogMiddleware); no
+        # OpenTelemetry provider is configured, and without this FastAPI looks for one on
+        # every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
     _document_errors(app)

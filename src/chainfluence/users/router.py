@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from chainfluence.auth.dependencies import CurrentProfile, CurrentUser
 from chainfluence.dependencies import DBSession, SettingsDep
@@ -13,8 +13,9 @@ router = APIRouter(prefix="/users", tags=["users"])
 
 
 @router.get("/me", response_model=schemas.User)
-async def get_me(profile: CurrentProfile) -> schemas.User:
-    return profile
+async def get_me(profile: CurrentProfile) -> Response:
+    # Built from the database's row just now: dumped as is, not validated a second time.
+    return Response(profile.model_dump_json(by_alias=True), media_type="application/json")
 
 
 @router.patch("/me", response_model=schemas.User)
