@@ -25,10 +25,11 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 # imports made for type checking only: measured when the contracts were introduced (with the
 # top-level packages tied by it), 41 and 17 (42 and 18 once the live events landed), and since
 # the wiring moved to the top (bootstrap, ports, chain events through a sink) 2
-# (telegram.mtproto and telegram.stats_providers) and 16. They may only go down; the goal is no
-# cycle between packages.
-LARGEST_MODULE_CYCLE = 2
-LARGEST_PACKAGE_CYCLE = 16
+# (telegram.mtproto and telegram.stats_providers) and 16, and since the bot's application left
+# telegram/ (chainfluence.bot) and no module below the wiring takes the Runtime, 0 and 5. They
+# may only go down; the goal is no cycle between packages.
+LARGEST_MODULE_CYCLE = 0
+LARGEST_PACKAGE_CYCLE = 5
 
 
 def _largest_cycle(graph: dict[str, set[str]]) -> set[str]:

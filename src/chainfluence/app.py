@@ -16,6 +16,7 @@ import chainfluence
 from chainfluence.admin.router import router as admin_router
 from chainfluence.auth.router import router as auth_router
 from chainfluence.bootstrap import build_runtime
+from chainfluence.bot.webhook import router as telegram_router
 from chainfluence.campaigns.router import router as campaigns_router
 from chainfluence.channels.router import router as channels_router
 from chainfluence.config import Settings, get_settings
@@ -43,7 +44,6 @@ from chainfluence.pages.router import router as pages_router
 from chainfluence.reviews.router import router as reviews_router
 from chainfluence.runtime import Runtime
 from chainfluence.telegram.lifecycle import configure_webhook
-from chainfluence.telegram.webhook import router as telegram_router
 from chainfluence.uploads.router import router as uploads_router
 from chainfluence.users.router import router as users_router
 from chainfluence.wallets.router import router as wallets_router

@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from sqlalchemy import make_url
 
 from chainfluence import plugins
+from chainfluence.bot.dispatcher import build_dispatcher
 from chainfluence.channels import catalogue
 from chainfluence.config import Settings
 from chainfluence.deals.lifecycle import DealEscrowSink
@@ -33,7 +34,6 @@ from chainfluence.kit.ratelimit import RateLimiter
 from chainfluence.kit.totals import Totals
 from chainfluence.runtime import Runtime
 from chainfluence.telegram.bot import build_bot
-from chainfluence.telegram.dispatcher import build_dispatcher
 from chainfluence.telegram.push import BotPushSender
 from chainfluence.ton.services import build_chain_services
 

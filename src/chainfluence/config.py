@@ -221,6 +221,10 @@ class UploadSettings(BaseModel):
     max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     max_pixels: int = Field(default=40_000_000, ge=1)
 
+    def path_of(self, file_id: str) -> Path:
+        """Where the uploaded file `file_id` is stored (under a two-character fan-out folder)."""
+        return self.dir / file_id[:2] / file_id
+
 
 class HttpSettings(BaseModel):
     host: str = "127.0.0.1"

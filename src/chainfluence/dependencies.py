@@ -1,29 +1,56 @@
-"""Request-scoped dependencies shared by every router: the runtime, settings, the DB session."""
+"""Request-scoped dependencies shared by every router: the process's ports, settings, the DB
+session.
+
+The application (`chainfluence.app`) puts the process's runtime on `app.state.runtime`; a
+request sees it only through the narrow ports below (`RequestServices`, or a router's own
+Protocol over `app_services`), never as the whole runtime.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from chainfluence.config import Settings
-from chainfluence.runtime import Runtime
+from chainfluence.kit.ratelimit import RateLimiter
+from chainfluence.kit.totals import Totals
+from chainfluence.ports import Configured, Messenger, Sessions
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-async def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+class RequestServices(Sessions, Configured, Messenger, Protocol):
+    """What a request handler may reach of the process."""
+
+    @property
+    def rate_limiter(self) -> RateLimiter: ...
+
+    @property
+    def engine(self) -> AsyncEngine: ...  # for a read on a plain pooled connection
+
+    @property
+    def totals(self) -> Totals | None: ...  # list totals kept between writes
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+def app_services(request: Request) -> Any:
+    """The process's services the application was built with (untyped: a caller states the
+    ports it uses by its own return type)."""
+    return request.app.state.runtime
 
 
-async def get_settings_dep(runtime: RuntimeDep) -> Settings:
-    return runtime.settings
+async def get_services(request: Request) -> RequestServices:
+    services: RequestServices = app_services(request)
+    return services
+
+
+ServicesDep = Annotated[RequestServices, Depends(get_services)]
+
+
+async def get_settings_dep(services: ServicesDep) -> Settings:
+    return services.settings
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
@@ -54,7 +81,7 @@ def runs_own_units(endpoint: _F) -> _F:
     return endpoint
 
 
-async def get_db_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+async def get_db_session(request: Request, services: ServicesDep) -> AsyncIterator[AsyncSession]:
     # Committed when the handler returns and before the response is sent ("function" scope):
     # a client never sees success for something that was not stored.
     endpoint = request.scope.get("endpoint")
@@ -63,7 +90,7 @@ async def get_db_session(request: Request, runtime: RuntimeDep) -> AsyncIterator
     ) and not getattr(endpoint, _OWN_UNITS_ATTR, False)
     # A read (GET without @writes) runs its SELECTs without a transaction around them: see
     # `kit.db.session_scope`. Its only write is the one-statement user upsert of `tma` auth.
-    async with runtime.session(write=write, autocommit=not write) as session:
+    async with services.session(write=write, autocommit=not write) as session:
         yield session
 
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-    from chainfluence.telegram.stats_providers import StatsProvider
+    from chainfluence.ports import StatsProvider
 
 __all__ = ["GROUP", "LocalServices", "Plugin", "installed", "local_services", "views_providers"]
 

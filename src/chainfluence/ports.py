@@ -2,16 +2,18 @@
 
 Domains declare the ports they use (often a few combined: `class _Ports(Sessions, Messenger,
 Protocol)`) instead of taking the whole `Runtime`; the runtime built by `chainfluence.bootstrap`
-provides them all, and a test can pass anything that has just those. This module imports no
-domain and no integration at run time.
+provides them all, and a test can pass anything that has just those. Beside the Protocols it
+holds the plain values they exchange (a push message, a views report). It imports no domain and
+no integration, not even for type checking.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +21,6 @@ if TYPE_CHECKING:
     from aiogram import Bot
 
     from chainfluence.config import Settings
-    from chainfluence.telegram.stats_providers import StatsProvider
 
 __all__ = [
     "Configured",
@@ -28,12 +29,19 @@ __all__ = [
     "Messenger",
     "PayoutSender",
     "PayoutWallet",
+    "PostReader",
+    "PostReading",
+    "PostReadings",
+    "PostSample",
+    "ProviderReport",
     "PushMessage",
     "PushSender",
     "Pusher",
+    "ReadUnavailable",
     "RecipientUnreachable",
     "Services",
     "Sessions",
+    "StatsProvider",
     "TransientPushError",
     "ViewsSources",
 ]
@@ -116,6 +124,94 @@ class Pusher(Protocol):
 
     @property
     def push_sender(self) -> PushSender | None: ...
+
+
+# --- post views from somewhere the bot cannot see them (telegram.stats_providers) ------------
+
+
+@dataclass(frozen=True, slots=True)
+class PostSample:
+    message_id: int
+    posted_at: dt.datetime
+    views: int | None
+    text: str | None = None
+    has_media: bool = False
+    media_group_id: str | None = None
+    edited_at: dt.datetime | None = None
+    forwards: int | None = None
+    # Total reactions on the post; None when the provider does not see them.
+    reactions: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderReport:
+    source: str
+    fetched_at: dt.datetime
+    # Posts published since the requested time, that still exist.
+    posts: list[PostSample] = field(default_factory=list)
+    # True: the provider lists the channel's whole recent history; False: only posts whose ids
+    # it was given (and their neighbours), so it says nothing about posts before those.
+    complete_history: bool = True
+
+
+class StatsProvider(Protocol):
+    name: str
+
+    async def fetch(
+        self,
+        *,
+        channel_id: int,
+        username: str | None,
+        since: dt.datetime,
+        known_ids: Sequence[int] = (),
+    ) -> ProviderReport | None:
+        """Recent posts of the channel with their views, or None when this provider can't see it.
+        `known_ids`: message ids of the channel's posts already known (newest last)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PostReading:
+    """One message of a channel as MTProto showed it (for the probes of live ads)."""
+
+    message_id: int
+    posted_at: dt.datetime
+    edited_at: dt.datetime | None
+    # Text (or caption) and its entities as the Bot API spells them (`posting.text_fingerprint_of`).
+    text: str
+    entities: list[dict[str, object]]
+    views: int | None
+    forwards: int | None
+    reactions: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PostReadings:
+    source: str
+    fetched_at: dt.datetime
+    # Every id asked for: its reading, or None when Telegram answered that it does not exist
+    # (`messageEmpty`: deleted) or left it out of its answer.
+    messages: dict[int, PostReading | None]
+    # Calls made to Telegram for this answer.
+    calls: int = 0
+
+
+class ReadUnavailable(Exception):
+    """No answer this time (FLOOD_WAIT, network, Telegram's error, another process holding the
+    session): says nothing about the posts."""
+
+
+@runtime_checkable
+class PostReader(Protocol):
+    """Reads given messages of a channel: deletions and edits for the probes of live ads."""
+
+    name: str
+
+    async def read_posts(self, *, channel_id: int, message_ids: Sequence[int]) -> PostReadings:
+        """The messages (at most 100 per call to Telegram); raises `ReadUnavailable`."""
+        ...
 
 
 class ViewsSources(Protocol):

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from chainfluence.events.broker import ConnectionSlots, EventBroker
     from chainfluence.notifications.push import PushSender
-    from chainfluence.telegram.stats_providers import StatsProvider
+    from chainfluence.ports import StatsProvider
     from chainfluence.ton.services import ChainServices
     from chainfluence.ton.wallet import PlatformWallet
 

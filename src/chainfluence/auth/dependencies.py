@@ -12,11 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence.auth.exceptions import InvalidAccessToken, NotAuthenticated, OperatorOnly
 from chainfluence.auth.init_data import validate_init_data
-from chainfluence.dependencies import DBSession, RuntimeDep
+from chainfluence.dependencies import DBSession, RequestServices, ServicesDep
 from chainfluence.kit.db import read_connection
 from chainfluence.kit.security import InvalidToken, read_access_token
 from chainfluence.models import User, Wallet
-from chainfluence.runtime import Runtime
 from chainfluence.users import repository as users
 from chainfluence.users import schemas as users_schemas
 from chainfluence.users import service as users_service
@@ -38,7 +37,7 @@ class UserAndWallet:
 async def _authenticate(
     request: Request,
     session: AsyncSession,
-    runtime: Runtime,
+    runtime: RequestServices,
     authorization: str | None,
     *,
     with_wallet: bool,
@@ -66,7 +65,7 @@ async def _authenticate(
     return UserAndWallet(user, wallet)
 
 
-def _bearer_user_id(token: str, runtime: Runtime) -> int:
+def _bearer_user_id(token: str, runtime: RequestServices) -> int:
     settings = runtime.settings
     try:
         return read_access_token(
@@ -78,7 +77,7 @@ def _bearer_user_id(token: str, runtime: Runtime) -> int:
         raise InvalidAccessToken(str(exc)) from None
 
 
-async def _admit(request: Request, runtime: Runtime, user_id: int) -> None:
+async def _admit(request: Request, runtime: RequestServices, user_id: int) -> None:
     """The caller is known: their id goes to the request's log line, and their request counts
     against their own rate limit."""
     request.scope.setdefault("state", {})["user_id"] = user_id
@@ -90,7 +89,7 @@ async def _admit(request: Request, runtime: Runtime, user_id: int) -> None:
 async def get_current_user(
     request: Request,
     session: DBSession,
-    runtime: RuntimeDep,
+    runtime: ServicesDep,
     authorization: Annotated[str | None, Depends(authorization_header)],
 ) -> User:
     found = await _authenticate(request, session, runtime, authorization, with_wallet=False)
@@ -99,7 +98,7 @@ async def get_current_user(
 
 async def get_current_profile(
     request: Request,
-    runtime: RuntimeDep,
+    runtime: ServicesDep,
     authorization: Annotated[str | None, Depends(authorization_header)],
 ) -> users_schemas.User:
     """The caller's own profile (GET /v1/users/me), the hottest authenticated read.
@@ -130,7 +129,7 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 CurrentProfile = Annotated[users_schemas.User, Depends(get_current_profile)]
 
 
-async def get_operator(user: CurrentUser, runtime: RuntimeDep) -> User:
+async def get_operator(user: CurrentUser, runtime: ServicesDep) -> User:
     if not runtime.settings.is_operator(user.id):
         raise OperatorOnly()
     return user
@@ -140,7 +139,7 @@ Operator = Annotated[User, Depends(get_operator)]
 
 
 async def authenticated_user_id(
-    request: Request, runtime: Runtime, authorization: str | None
+    request: Request, runtime: RequestServices, authorization: str | None
 ) -> int:
     """`CurrentUser`'s check in a unit of work of its own, for a long response (a stream) that
     must not hold the request's database session open."""

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from chainfluence.auth.init_data import validate_init_data
 from chainfluence.auth.schemas import LoginRequest, LoginResponse
-from chainfluence.dependencies import RuntimeDep
+from chainfluence.dependencies import ServicesDep
 from chainfluence.kit.security import issue_access_token
 from chainfluence.users import repository as users_repository
 from chainfluence.users import service as users
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
     response_model=LoginResponse,
     responses={401: {"description": "The initData is invalid, expired or not signed for us."}},
 )
-async def login(body: LoginRequest, runtime: RuntimeDep, request: Request) -> LoginResponse:
+async def login(body: LoginRequest, runtime: ServicesDep, request: Request) -> LoginResponse:
     settings = runtime.settings
     identity = validate_init_data(body.init_data, settings)
     # Two statements and no transaction around them (autocommit on PostgreSQL: BEGIN and COMMIT

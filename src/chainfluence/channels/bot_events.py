@@ -1,7 +1,7 @@
 """What the bot hears about channels: its own promotions and demotions, changes of people's
 administrator rights, and channel posts.
 
-Called by the bot's handlers (telegram/handlers/channels.py) inside the update's session.
+Called by the bot's handlers (bot/handlers/channels.py) inside the update's session.
 """
 
 from __future__ import annotations

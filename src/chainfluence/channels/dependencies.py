@@ -10,7 +10,7 @@ from chainfluence.auth.dependencies import CurrentUser
 from chainfluence.channels import repository
 from chainfluence.channels.exceptions import ChannelNotFound
 from chainfluence.channels.verification import require_channel_manager
-from chainfluence.dependencies import DBSession, RuntimeDep
+from chainfluence.dependencies import DBSession, ServicesDep
 from chainfluence.kit.schemas import TgId
 from chainfluence.models import Channel
 
@@ -23,11 +23,11 @@ async def get_channel(channel_id: TgId, session: DBSession) -> Channel:
 
 
 async def get_managed_channel(
-    channel_id: TgId, user: CurrentUser, session: DBSession, runtime: RuntimeDep
+    channel_id: TgId, user: CurrentUser, session: DBSession, services: ServicesDep
 ) -> Channel:
     """The channel, for its owner or a synced Telegram administrator (no Telegram call)."""
     return await require_channel_manager(
-        session, runtime.bot, user_id=user.id, channel=channel_id, fresh=False
+        session, services.bot, user_id=user.id, channel=channel_id, fresh=False
     )
 
 

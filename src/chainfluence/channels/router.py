@@ -11,7 +11,7 @@ from chainfluence.auth.dependencies import CurrentUser
 from chainfluence.channels import catalogue, repository, schemas, service, stats
 from chainfluence.channels.dependencies import ChannelManager, PublicChannel
 from chainfluence.channels.exceptions import StatsRefreshTooSoon
-from chainfluence.dependencies import DBSession, RuntimeDep
+from chainfluence.dependencies import DBSession, ServicesDep
 from chainfluence.kit.dialect import dialect_name
 from chainfluence.kit.errors import TooManyRequests
 from chainfluence.kit.pagination import Page, json_page, paginate_columns
@@ -25,7 +25,7 @@ async def list_channels(
     session: DBSession,
     page: Page,
     filters: Annotated[catalogue.Filters, Depends(catalogue.filters)],
-    runtime: RuntimeDep,
+    runtime: ServicesDep,
 ) -> Response:
     """The public catalogue: active, verified channels. See `catalogue` for price and CPM.
     `X-Total-Count` is exact: see `catalogue.total`."""
@@ -63,13 +63,13 @@ async def add_channel(
     body: schemas.ChannelCreate,
     user: CurrentUser,
     session: DBSession,
-    runtime: RuntimeDep,
+    services: ServicesDep,
     response: Response,
 ) -> schemas.Channel:
     """List a channel: the bot must administer it with post/edit/delete rights, and you must be
     its creator or an administrator. Re-adding your deleted or deactivated channel reactivates
     it; adding one you already list returns it (200)."""
-    channel, newly = await service.add_channel(session, runtime.bot, user=user, body=body)
+    channel, newly = await service.add_channel(session, services.bot, user=user, body=body)
     if not newly:
         response.status_code = status.HTTP_200_OK
     return (await service.to_schemas(session, [channel]))[0]
@@ -86,11 +86,11 @@ async def update_channel(
     body: schemas.ChannelUpdate,
     user: CurrentUser,
     session: DBSession,
-    runtime: RuntimeDep,
+    services: ServicesDep,
 ) -> schemas.Channel:
     """Owner or manager: category, description, language, the full price list, active flag."""
     channel = await service.update_channel(
-        session, runtime.bot, user=user, channel_id=channel_id, body=body
+        session, services.bot, user=user, channel_id=channel_id, body=body
     )
     return (await service.to_schemas(session, [channel]))[0]
 
@@ -112,12 +112,12 @@ async def channel_stats(channel: PublicChannel) -> schemas.Stats:
     "/{channel_id}/refresh-stats", response_model=Message, status_code=status.HTTP_202_ACCEPTED
 )
 async def refresh_stats(
-    channel: ChannelManager, session: DBSession, runtime: RuntimeDep
+    channel: ChannelManager, session: DBSession, services: ServicesDep
 ) -> Message:
     """Queue a refresh of the channel's stats and managers (limited per channel)."""
     try:
-        await runtime.rate_limiter.hit(
-            runtime.settings.telegram.stats_refresh_limit, "channel-stats", str(channel.id)
+        await services.rate_limiter.hit(
+            services.settings.telegram.stats_refresh_limit, "channel-stats", str(channel.id)
         )
     except TooManyRequests as exc:
         raise StatsRefreshTooSoon(exc.retry_after) from None

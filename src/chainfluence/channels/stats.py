@@ -42,10 +42,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chainfluence.channels import repository, schemas, service, trust
 from chainfluence.kit.time import utcnow
 from chainfluence.models import Channel, ChannelPost, ChannelSubscriberReading, PostViewSnapshot
-from chainfluence.ports import Messenger, Sessions, ViewsSources
+from chainfluence.ports import Messenger, ProviderReport, Sessions, ViewsSources
 from chainfluence.telegram import chats, language
 from chainfluence.telegram.chats import Administrator, ChatUnreachable, TelegramDown
-from chainfluence.telegram.stats_providers import ProviderReport
 
 
 class _Ports(Sessions, Messenger, ViewsSources, Protocol):

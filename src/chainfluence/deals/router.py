@@ -24,11 +24,16 @@ from chainfluence.deals import (
 from chainfluence.deals.dependencies import PartyDeal
 from chainfluence.deals.exceptions import NotADealParty
 from chainfluence.deals.state_machine import Actor, Role, TransitionForbidden
-from chainfluence.dependencies import DBSession, RuntimeDep, SettingsDep, runs_own_units
+from chainfluence.dependencies import (
+    DBSession,
+    RequestServices,
+    ServicesDep,
+    SettingsDep,
+    runs_own_units,
+)
 from chainfluence.kit.pagination import Page, paginate, set_total
 from chainfluence.kit.schemas import Count
 from chainfluence.models import Channel, Deal, DealStatus
-from chainfluence.runtime import Runtime
 
 router = APIRouter(prefix="/deals", tags=["deals"])
 
@@ -75,15 +80,17 @@ async def get_report(deal: PartyDeal, session: DBSession) -> schemas.DealReport:
 # --- what the parties do --------------------------------------------------------------------
 
 
-async def _party_actor(session: AsyncSession, deal: Deal, user_id: int, runtime: Runtime) -> Actor:
-    actor = await actions.actor_for(session, deal, user_id, runtime.settings)
+async def _party_actor(
+    session: AsyncSession, deal: Deal, user_id: int, services: RequestServices
+) -> Actor:
+    actor = await actions.actor_for(session, deal, user_id, services.settings)
     if actor.role not in (Role.advertiser, Role.publisher):
         raise NotADealParty()
     if actor.role is Role.publisher and user_id != deal.publisher_id:
         # A manager acts on money and on what gets published: Telegram confirms now that they
         # still administer the channel with post/edit/delete rights (our copy may be stale).
         await require_channel_manager(
-            session, runtime.bot, user_id=user_id, channel=deal.channel_id, fresh=True
+            session, services.bot, user_id=user_id, channel=deal.channel_id, fresh=True
         )
     return actor
 
@@ -102,9 +109,9 @@ async def submit_creative(
     deal: PartyDeal,
     user: CurrentUser,
     session: DBSession,
-    runtime: RuntimeDep,
+    services: ServicesDep,
 ) -> creative_schemas.Creative:
-    actor = await _party_actor(session, deal, user.id, runtime)
+    actor = await _party_actor(session, deal, user.id, services)
     creative = await creatives.submit(session, deal.id, actor, body)
     return creative_schemas.Creative.model_validate(creative)
 
@@ -115,9 +122,9 @@ async def approve_creative(
     deal: PartyDeal,
     user: CurrentUser,
     session: DBSession,
-    runtime: RuntimeDep,
+    services: ServicesDep,
 ) -> creative_schemas.Creative:
-    actor = await _party_actor(session, deal, user.id, runtime)
+    actor = await _party_actor(session, deal, user.id, services)
     creative = await creatives.approve(session, deal.id, version, actor)
     return creative_schemas.Creative.model_validate(creative)
 
@@ -132,9 +139,9 @@ async def request_creative_changes(
     deal: PartyDeal,
     user: CurrentUser,
     session: DBSession,
-    runtime: RuntimeDep,
+    services: ServicesDep,
 ) -> creative_schemas.Creative:
-    actor = await _party_actor(session, deal, user.id, runtime)
+    actor = await _party_actor(session, deal, user.id, services)
     creative = await creatives.request_changes(session, deal.id, version, actor, body.comment)
     return creative_schemas.Creative.model_validate(creative)
 
@@ -145,15 +152,17 @@ async def publish_now(
     deal: PartyDeal,
     user: CurrentUser,
     session: DBSession,
-    runtime: RuntimeDep,
+    services: ServicesDep,
 ) -> schemas.PostResult:
-    actor = await actions.actor_for(session, deal, user.id, runtime.settings)
+    actor = await actions.actor_for(session, deal, user.id, services.settings)
     if actor.role is not Role.publisher:
         raise TransitionForbidden("Only the publisher can publish the post.")
-    published = await publishing.publish_deal(runtime, deal.id, actor)
-    async with runtime.session(write=False) as fresh:
+    published = await publishing.publish_deal(services, deal.id, actor)
+    async with services.session(write=False) as fresh:
         channel = await fresh.get(Channel, published.channel_id)
-        (rendered,) = await service.render(fresh, [published], testnet=runtime.settings.ton.testnet)
+        (rendered,) = await service.render(
+            fresh, [published], testnet=services.settings.ton.testnet
+        )
     return schemas.PostResult(
         success=True,
         message_id=published.post_message_id,
@@ -162,8 +171,8 @@ async def publish_now(
     )
 
 
-async def _render_one(session: AsyncSession, deal: Deal, runtime: Runtime) -> schemas.Deal:
-    (rendered,) = await service.render(session, [deal], testnet=runtime.settings.ton.testnet)
+async def _render_one(session: AsyncSession, deal: Deal, services: RequestServices) -> schemas.Deal:
+    (rendered,) = await service.render(session, [deal], testnet=services.settings.ton.testnet)
     return rendered
 
 
@@ -172,12 +181,12 @@ async def reject_deal(
     deal: PartyDeal,
     user: CurrentUser,
     session: DBSession,
-    runtime: RuntimeDep,
+    services: ServicesDep,
     body: schemas.ReasonBody | None = None,
 ) -> schemas.Deal:
-    actor = await _party_actor(session, deal, user.id, runtime)
+    actor = await _party_actor(session, deal, user.id, services)
     moved = await actions.decline(session, deal.id, actor, body.reason if body else None)
-    return await _render_one(session, moved, runtime)
+    return await _render_one(session, moved, services)
 
 
 @router.post("/{deal_id}/cancel", response_model=schemas.Deal)
@@ -185,12 +194,12 @@ async def cancel_deal(
     deal: PartyDeal,
     user: CurrentUser,
     session: DBSession,
-    runtime: RuntimeDep,
+    services: ServicesDep,
     body: schemas.ReasonBody | None = None,
 ) -> schemas.Deal:
-    actor = await _party_actor(session, deal, user.id, runtime)
+    actor = await _party_actor(session, deal, user.id, services)
     moved = await actions.cancel(session, deal.id, actor, body.reason if body else None)
-    return await _render_one(session, moved, runtime)
+    return await _render_one(session, moved, services)
 
 
 @router.post("/{deal_id}/dispute", response_model=schemas.Deal)
@@ -199,30 +208,30 @@ async def dispute_deal(
     deal: PartyDeal,
     user: CurrentUser,
     session: DBSession,
-    runtime: RuntimeDep,
+    services: ServicesDep,
 ) -> schemas.Deal:
-    actor = await _party_actor(session, deal, user.id, runtime)
-    moved = await actions.open_dispute(session, deal.id, actor, body.reason, runtime.settings)
-    return await _render_one(session, moved, runtime)
+    actor = await _party_actor(session, deal, user.id, services)
+    moved = await actions.open_dispute(session, deal.id, actor, body.reason, services.settings)
+    return await _render_one(session, moved, services)
 
 
 @router.post("/{deal_id}/edit/accept", response_model=schemas.Deal)
 async def accept_edit(
-    deal: PartyDeal, user: CurrentUser, session: DBSession, runtime: RuntimeDep
+    deal: PartyDeal, user: CurrentUser, session: DBSession, services: ServicesDep
 ) -> schemas.Deal:
     """The advertiser accepts the edit of the live post: the hold goes on with the edited post.
 
     409 when no edit is waiting (also for a second accept), 403 for the publisher."""
-    actor = await _party_actor(session, deal, user.id, runtime)
+    actor = await _party_actor(session, deal, user.id, services)
     moved = await edits.accept(session, deal.id, actor)
-    return await _render_one(session, moved, runtime)
+    return await _render_one(session, moved, services)
 
 
 @router.post("/{deal_id}/edit/refuse", response_model=schemas.Deal)
 async def refuse_edit(
-    deal: PartyDeal, user: CurrentUser, session: DBSession, runtime: RuntimeDep
+    deal: PartyDeal, user: CurrentUser, session: DBSession, services: ServicesDep
 ) -> schemas.Deal:
     """The advertiser refuses the edit of the live post: the advertiser is refunded."""
-    actor = await _party_actor(session, deal, user.id, runtime)
+    actor = await _party_actor(session, deal, user.id, services)
     moved = await edits.refuse(session, deal.id, actor)
-    return await _render_one(session, moved, runtime)
+    return await _render_one(session, moved, services)

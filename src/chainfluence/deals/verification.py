@@ -44,14 +44,17 @@ from chainfluence.deals.lifecycle import DEAL_POLICY
 from chainfluence.deals.state_machine import SYSTEM, Action, transition
 from chainfluence.kit.time import utcnow
 from chainfluence.models import Deal, DealStatus
-from chainfluence.ports import Configured, Messenger, Sessions, ViewsSources
-from chainfluence.telegram import posting
-from chainfluence.telegram.stats_providers import (
+from chainfluence.ports import (
+    Configured,
+    Messenger,
     PostReader,
     PostReading,
     PostReadings,
     ReadUnavailable,
+    Sessions,
+    ViewsSources,
 )
+from chainfluence.telegram import posting
 
 
 class _Ports(Sessions, Configured, Messenger, ViewsSources, Protocol):

@@ -3,18 +3,28 @@ EventSource authenticates with."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from chainfluence.auth.dependencies import CurrentUser, authenticated_user_id, authorization_header
-from chainfluence.dependencies import RuntimeDep
+from chainfluence.dependencies import RequestServices, ServicesDep, app_services
 from chainfluence.events import schemas, stream
 from chainfluence.kit.errors import TooManyRequests, Unauthorized, Unprocessable
 from chainfluence.kit.security import InvalidToken, issue_access_token, read_access_token
 
 router = APIRouter(prefix="/events", tags=["events"])
+
+
+class _Ports(RequestServices, stream.StreamPorts, Protocol):
+    """What the stream route needs: a request's services and the live events'."""
+
+
+async def _ports(request: Request) -> _Ports:
+    ports: _Ports = app_services(request)
+    return ports
+
 
 TICKET_PURPOSE = "events"
 
@@ -30,9 +40,9 @@ Authenticate with the `Authorization` header or, from a browser's EventSource, w
 
 
 @router.post("/ticket", response_model=schemas.EventsTicket)
-async def events_ticket(user: CurrentUser, runtime: RuntimeDep) -> schemas.EventsTicket:
+async def events_ticket(user: CurrentUser, services: ServicesDep) -> schemas.EventsTicket:
     """A short-lived ticket that only opens GET /v1/events (it is not an access token)."""
-    settings = runtime.settings
+    settings = services.settings
     issued = issue_access_token(
         user.id,
         secret=settings.auth.jwt_secret.get_secret_value(),
@@ -50,7 +60,7 @@ async def events_ticket(user: CurrentUser, runtime: RuntimeDep) -> schemas.Event
 )
 async def events(
     request: Request,
-    runtime: RuntimeDep,
+    services: Annotated[_Ports, Depends(_ports)],
     authorization: Annotated[str | None, Depends(authorization_header)],
     ticket: Annotated[str | None, Query(max_length=2000)] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
@@ -59,7 +69,7 @@ async def events(
     ] = None,
 ) -> StreamingResponse:
     if ticket is not None:
-        settings = runtime.settings
+        settings = services.settings
         try:
             user_id = read_access_token(
                 ticket,
@@ -73,20 +83,20 @@ async def events(
                 code="invalid_events_ticket",
             ) from None
     else:
-        user_id = await authenticated_user_id(request, runtime, authorization)
+        user_id = await authenticated_user_id(request, services, authorization)
     after = last_event_id_query
     if last_event_id is not None and last_event_id.strip():
         if not last_event_id.strip().isdigit():
             raise Unprocessable("Last-Event-ID must be an event id from this stream.")
         after = int(last_event_id.strip())
-    slot = await runtime.event_streams.acquire(user_id)
+    slot = await services.event_streams.acquire(user_id)
     if slot is None:
         raise TooManyRequests(
-            f"You already have {runtime.event_streams.limit} event streams open; close one.",
-            retry_after=int(runtime.settings.events.heartbeat_seconds),
+            f"You already have {services.event_streams.limit} event streams open; close one.",
+            retry_after=int(services.settings.events.heartbeat_seconds),
         )
     return StreamingResponse(
-        stream.events(runtime, user_id, last_event_id=after, slot=slot),
+        stream.events(services, user_id, last_event_id=after, slot=slot),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -16,10 +16,23 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from typing import Protocol
 
 from chainfluence.events import repository
+from chainfluence.events.broker import ConnectionSlots, EventBroker
 from chainfluence.models import UserEvent
-from chainfluence.runtime import Runtime
+from chainfluence.ports import Configured, Sessions
+
+
+class StreamPorts(Sessions, Configured, Protocol):
+    """What a stream needs of the process: who waits for what, and the open streams per user."""
+
+    @property
+    def events(self) -> EventBroker: ...
+
+    @property
+    def event_streams(self) -> ConnectionSlots: ...
+
 
 PAGE = 100
 SETTLE_SECONDS = 10.0
@@ -54,7 +67,7 @@ class _Cursor:
 
 
 async def events(
-    runtime: Runtime, user_id: int, *, last_event_id: int | None, slot: str
+    runtime: StreamPorts, user_id: int, *, last_event_id: int | None, slot: str
 ) -> AsyncIterator[bytes]:
     settings = runtime.settings.events
     try:

@@ -2,7 +2,7 @@
 
 `chainfluence serve` polls (`start_polling`); the API, when `telegram.webhook_url` is set, asks
 Telegram to deliver there (`configure_webhook`, at start-up; every replica may call it, the
-call is idempotent). Updates then arrive at `POST /telegram/webhook` (telegram/webhook.py).
+call is idempotent). Updates then arrive at `POST /telegram/webhook` (bot/webhook.py).
 """
 
 from __future__ import annotations
@@ -11,17 +11,34 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from chainfluence.telegram.dispatcher import ALLOWED_UPDATES
+from chainfluence.ports import Configured, Messenger
 
 if TYPE_CHECKING:
-    from chainfluence.runtime import Runtime
+    from aiogram import Dispatcher
 
 log = logging.getLogger(__name__)
 
+# The updates we handle; anything else is not even delivered.
+ALLOWED_UPDATES = [
+    "message",
+    "my_chat_member",
+    # Administrators' promotions, demotions and removals: a manager's rights follow at once.
+    "chat_member",
+    "channel_post",
+    "edited_channel_post",
+]
 
-async def configure_webhook(runtime: Runtime) -> bool:
+
+class BotRuntime(Configured, Messenger, Protocol):
+    """What starting the bot's intake needs: the settings, the bot and its dispatcher."""
+
+    @property
+    def dispatcher(self) -> Dispatcher | None: ...
+
+
+async def configure_webhook(runtime: BotRuntime) -> bool:
     """setWebhook when a webhook URL is configured; returns whether it did."""
     settings = runtime.settings.telegram
     if runtime.bot is None or not settings.webhook_url:
@@ -35,7 +52,7 @@ async def configure_webhook(runtime: Runtime) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def polling(runtime: Runtime, *, timeout: int = 30) -> AsyncIterator[None]:
+async def polling(runtime: BotRuntime, *, timeout: int = 30) -> AsyncIterator[None]:
     """Long-poll getUpdates for the duration of the block (no-op without a bot)."""
     bot, dispatcher = runtime.bot, runtime.dispatcher
     if bot is None or dispatcher is None:

@@ -1,18 +1,14 @@
-"""aiogram middlewares.
-
-Request side (around every Bot API call): Telegram's send limits, shared by all our processes,
-and 429 `retry_after` honoured by sleeping and retrying. Update side (around every handler): one
-database session per update, the sender registered, commit, then the queued side effects.
+"""aiogram request middlewares, around every Bot API call: Telegram's send limits, shared by all
+our processes, and 429 `retry_after` honoured by sleeping and retrying. (The update side, around
+every handler, is `chainfluence.bot.middlewares`.)
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
 
-from aiogram import BaseMiddleware, Bot
+from aiogram import Bot
 from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
     NextRequestMiddlewareType,
@@ -27,16 +23,9 @@ from aiogram.methods import (
     TelegramMethod,
 )
 from aiogram.methods.base import Response, TelegramType
-from aiogram.types import TelegramObject, User
 from prometheus_client import Counter
 
 from chainfluence.kit.ratelimit import RateLimiter
-from chainfluence.ports import Configured, Sessions
-
-
-class _Ports(Sessions, Configured, Protocol):
-    """What this module needs of the process."""
-
 
 log = logging.getLogger(__name__)
 
@@ -122,43 +111,3 @@ class SendLimitMiddleware(BaseRequestMiddleware):
                     self.overall, "tg-send-all", str(bot.id), max_wait=self.max_wait, margin=0.05
                 )
         return await make_request(bot, method)
-
-
-class UnitOfWorkMiddleware(BaseMiddleware):
-    """One session per update: handlers get `session` (and `user` for people in private chats).
-
-    The session commits when the handler returns and then sends what it queued (jobs, pushes);
-    an exception rolls everything back. People who talk to the bot are registered on the spot.
-    """
-
-    def __init__(self, runtime: _Ports) -> None:
-        self.runtime = runtime
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        from chainfluence.users import repository as users
-
-        async with self.runtime.session() as session:
-            data["session"] = session
-            data["runtime"] = self.runtime
-            person: User | None = data.get("event_from_user")
-            chat = data.get("event_chat")
-            if (
-                person is not None
-                and not person.is_bot
-                and (chat is None or chat.type == "private")
-            ):
-                data["user"] = await users.upsert_from_telegram(
-                    session,
-                    user_id=person.id,
-                    first_name=person.first_name,
-                    last_name=person.last_name,
-                    username=person.username,
-                    language_code=person.language_code,
-                    is_premium=bool(person.is_premium),
-                )
-            return await handler(event, data)

@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telethon import errors, functions, types, utils
 
 from chainfluence.kit.time import utcnow
-from chainfluence.telegram.stats_providers import (
+from chainfluence.ports import (
     PostReading,
     PostReadings,
     PostSample,

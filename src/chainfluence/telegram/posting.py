@@ -62,7 +62,6 @@ from chainfluence.kit.faults import FaultPoint
 from chainfluence.kit.time import as_utc
 from chainfluence.telegram.chats import MemberRights
 from chainfluence.telegram.chats import bot_rights as _bot_rights
-from chainfluence.uploads.service import storage_path
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +210,7 @@ async def publish(
     """Post `creative` in the channel; returns the message ids, date and fingerprint."""
     check_publishable(creative)
     text = creative.text.strip() or None
-    files = [FSInputFile(storage_path(uploads, file_id)) for file_id in creative.images]
+    files = [FSInputFile(uploads.path_of(file_id)) for file_id in creative.images]
     for upload in files:
         if not upload.path.exists():  # type: ignore[union-attr]
             raise CreativeNotPublishable("An image of the creative is missing from storage.")

@@ -45,7 +45,7 @@ async def upload_file(
 )
 async def get_file(file_id: QueryText, session: DBSession, settings: SettingsDep) -> FileResponse:
     upload = await service.get(session, file_id)
-    path = service.storage_path(settings.uploads, upload.id)
+    path = settings.uploads.path_of(upload.id)
     if not path.is_file():
         raise UploadNotFound()
     return FileResponse(

@@ -73,10 +73,6 @@ async def _read_limited(file: UploadFile, limit: int) -> bytes:
     return bytes(buffer)
 
 
-def storage_path(settings: UploadSettings, file_id: str) -> Path:
-    return settings.dir / file_id[:2] / file_id
-
-
 def _write_atomically(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
@@ -95,7 +91,7 @@ async def store(
         raise UnusableImage("The file is empty.")
     image = await asyncio.to_thread(sniff_image, data, max_pixels=settings.max_pixels)
     file_id = secrets.token_urlsafe(24)
-    path = storage_path(settings, file_id)
+    path = settings.path_of(file_id)
     await asyncio.to_thread(_write_atomically, path, data)
     # If the row is not committed, the file must not stay behind.
     on_rollback(session, lambda: path.unlink(missing_ok=True))

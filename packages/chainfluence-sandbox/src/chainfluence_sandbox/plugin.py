@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import typer
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-    from chainfluence.telegram.stats_providers import StatsProvider
+    from chainfluence.ports import StatsProvider
 
 __all__ = ["SandboxPlugin", "plugin"]
 

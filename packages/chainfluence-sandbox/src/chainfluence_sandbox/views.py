@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chainfluence.config import Settings
 from chainfluence.kit.time import from_unix, utcnow
+from chainfluence.ports import PostSample, ProviderReport, StatsProvider
 from chainfluence.telegram.mtproto import MTProtoViewsProvider
-from chainfluence.telegram.stats_providers import PostSample, ProviderReport, StatsProvider
 from chainfluence_sandbox.telegram.client import EmulatorControlError, TelegramEmulatorControl
 from chainfluence_sandbox.telegram.mtproto import EmulatedMTProto
 

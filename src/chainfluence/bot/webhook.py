@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hmac
 import logging
-from typing import Any
+from typing import Annotated, Any
 
 from aiogram.types import Update
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
-from chainfluence.dependencies import RuntimeDep
+from chainfluence.dependencies import app_services
 from chainfluence.kit.errors import NotFound, Unauthorized
+from chainfluence.telegram.lifecycle import BotRuntime
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +23,15 @@ router = APIRouter(tags=["telegram"])
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 
 
+async def _bot_runtime(request: Request) -> BotRuntime:
+    ports: BotRuntime = app_services(request)
+    return ports
+
+
 @router.post("/telegram/webhook", include_in_schema=False)
-async def webhook(request: Request, runtime: RuntimeDep) -> Response:
+async def webhook(
+    request: Request, runtime: Annotated[BotRuntime, Depends(_bot_runtime)]
+) -> Response:
     settings = runtime.settings.telegram
     bot, dispatcher = runtime.bot, runtime.dispatcher
     if bot is None or dispatcher is None or settings.webhook_secret is None:
