@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from chainfluence.app import create_app
 from chainfluence.config import Settings
-from chainfluence.kit import migrate
 from chainfluence.kit import time as clock
 from chainfluence.kit.db import Base, create_engine
+from chainfluence.migrations import migrate
 from chainfluence.runtime import Runtime
 from chainfluence_sandbox.telegram import (
     BotAccount,

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from chainfluence.cli import app
 from chainfluence.config import get_settings
-from chainfluence.kit import migrate
+from chainfluence.migrations import migrate
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import insert, inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from chainfluence.kit import migrate
 from chainfluence.kit.db import Base, create_engine
 from chainfluence.kit.time import utcnow
+from chainfluence.migrations import migrate
 from chainfluence.models import Channel, User
 from tests.conftest import BACKENDS, _postgres_database
 

@@ -21,8 +21,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chainfluence.app import create_app
-from chainfluence.kit import migrate
 from chainfluence.kit.db import create_engine
+from chainfluence.migrations import migrate
 from tests.conftest import make_settings
 from tests.factories import TEST_BOT_TOKEN, login
 from tests.processes import CHAINFLUENCE, Process, clean_env

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 import chainfluence
 from chainfluence.admin.router import router as admin_router
 from chainfluence.auth.router import router as auth_router
+from chainfluence.auth.users_router import router as users_router
 from chainfluence.bootstrap import build_runtime
 from chainfluence.bot.webhook import router as telegram_router
 from chainfluence.campaigns.router import router as campaigns_router
@@ -45,7 +46,6 @@ from chainfluence.reviews.router import router as reviews_router
 from chainfluence.runtime import Runtime
 from chainfluence.telegram.lifecycle import configure_webhook
 from chainfluence.uploads.router import router as uploads_router
-from chainfluence.users.router import router as users_router
 from chainfluence.wallets.router import router as wallets_router
 
 if TYPE_CHECKING:

@@ -26,12 +26,14 @@ from chainfluence.deals.lifecycle import DealEscrowSink
 from chainfluence.escrow.watchlist import DealWatchList, escrow_state_init
 from chainfluence.events import outbox
 from chainfluence.events.broker import ConnectionSlots, EventBroker
+from chainfluence.evidence.service import push_attachment
 from chainfluence.jobs.inprocess import InProcessQueue
 from chainfluence.jobs.queue import Executor
 from chainfluence.jobs.redis import BullMQQueue
 from chainfluence.kit.db import create_engine, create_sessionmaker
 from chainfluence.kit.ratelimit import RateLimiter
 from chainfluence.kit.totals import Totals
+from chainfluence.offers.service import close_for_campaign
 from chainfluence.runtime import Runtime
 from chainfluence.telegram.bot import build_bot
 from chainfluence.telegram.push import BotPushSender
@@ -106,6 +108,10 @@ def build_runtime(settings: Settings) -> Runtime:
     if runtime.bot is not None:
         runtime.dispatcher = build_dispatcher(runtime)
         runtime.push_sender = BotPushSender(runtime.bot, settings.telegram)
+    # The domains' hooks into each other that would otherwise import each other.
+    runtime.close_campaign_offers = close_for_campaign
+    # A finished deal's news carries its evidence pack.
+    runtime.push_attachment = push_attachment
     runtime.stats_providers = plugins.views_providers(settings, engine)
     # The chain layer knows no deal: the escrow domain says what to watch, the deals what it means.
     runtime.chain = build_chain_services(

@@ -179,8 +179,8 @@ def openapi(
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Apply migrations up to REVISION (default: the newest)."""
-    from chainfluence.kit import migrate
     from chainfluence.kit.db import create_engine
+    from chainfluence.migrations import migrate
 
     async def _run() -> None:
         engine = create_engine(load_settings().database.url)
@@ -196,8 +196,8 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 @db_app.command("current")
 def db_current() -> None:
     """Print the database's migration revision."""
-    from chainfluence.kit import migrate
     from chainfluence.kit.db import create_engine
+    from chainfluence.migrations import migrate
 
     async def _run() -> None:
         engine = create_engine(load_settings().database.url)
@@ -212,8 +212,8 @@ def db_current() -> None:
 @db_app.command("revision")
 def db_revision(message: Annotated[str, typer.Argument(help="What the migration does")]) -> None:
     """Autogenerate a migration from the models (against a scratch SQLite database)."""
-    from chainfluence.kit import migrate
     from chainfluence.kit.db import create_engine
+    from chainfluence.migrations import migrate
 
     async def _run(path: Path) -> None:
         engine = create_engine(f"sqlite+aiosqlite:///{path}")

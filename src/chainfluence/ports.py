@@ -21,8 +21,12 @@ if TYPE_CHECKING:
     from aiogram import Bot
 
     from chainfluence.config import Settings
+    from chainfluence.models import Campaign, Notification
 
 __all__ = [
+    "Attachments",
+    "CampaignEnd",
+    "CampaignEnds",
     "Configured",
     "Enqueuer",
     "JobSender",
@@ -34,6 +38,7 @@ __all__ = [
     "PostReadings",
     "PostSample",
     "ProviderReport",
+    "PushAttachment",
     "PushMessage",
     "PushSender",
     "Pusher",
@@ -87,6 +92,19 @@ class Enqueuer(Protocol):
     def queue(self) -> JobSender: ...
 
 
+class CampaignEnd(Protocol):
+    async def __call__(self, session: AsyncSession, campaign: Campaign, *, reason: str) -> int:
+        """End the pending offers of a campaign that was completed or deleted; how many."""
+        ...
+
+
+class CampaignEnds(Protocol):
+    """What a campaign's end does to its pending offers (the offers domain's answer)."""
+
+    @property
+    def close_campaign_offers(self) -> CampaignEnd: ...
+
+
 # --- pushing a notification to a chat (the bot implements PushSender) ------------------------
 
 
@@ -117,6 +135,21 @@ class PushSender(Protocol):
     async def send_push(self, message: PushMessage) -> None:
         """Deliver one push; raise `RecipientUnreachable` or `TransientPushError` on failure."""
         ...
+
+
+class PushAttachment(Protocol):
+    async def __call__(
+        self, session: AsyncSession, notification: Notification, settings: Settings
+    ) -> tuple[str, bytes] | None:
+        """The file a push of `notification` carries (name, bytes), or None."""
+        ...
+
+
+class Attachments(Protocol):
+    """What a push carries besides its text (a finished deal's evidence pack); None: nothing."""
+
+    @property
+    def push_attachment(self) -> PushAttachment | None: ...
 
 
 class Pusher(Protocol):
@@ -236,7 +269,15 @@ class PayoutWallet(Protocol):
 
 
 class Services(
-    Sessions, Configured, Messenger, Enqueuer, Pusher, ViewsSources, PayoutWallet, Protocol
+    Sessions,
+    Configured,
+    Messenger,
+    Enqueuer,
+    Pusher,
+    Attachments,
+    ViewsSources,
+    PayoutWallet,
+    Protocol,
 ):
     """Everything a job handler may reach (`JobContext.runtime`); a handler passes on only the
     ports each service it calls declares."""

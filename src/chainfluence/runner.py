@@ -16,10 +16,11 @@ from chainfluence import plugins
 from chainfluence.app import create_app
 from chainfluence.bootstrap import build_runtime
 from chainfluence.config import Settings, get_settings
-from chainfluence.kit import faults, migrate
+from chainfluence.kit import faults
 from chainfluence.kit.heap import freeze_startup_objects
 from chainfluence.kit.logging import configure_logging
 from chainfluence.kit.serving import H11_MAX_HEADER_BYTES, serve_in_background
+from chainfluence.migrations import migrate
 from chainfluence.operations import banner, worker_app
 from chainfluence.runtime import Runtime
 from chainfluence.telegram.lifecycle import polling

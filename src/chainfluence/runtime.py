@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from chainfluence.events.broker import ConnectionSlots, EventBroker
     from chainfluence.notifications.push import PushSender
-    from chainfluence.ports import StatsProvider
+    from chainfluence.ports import CampaignEnd, PushAttachment, StatsProvider
     from chainfluence.ton.services import ChainServices
     from chainfluence.ton.wallet import PlatformWallet
 
@@ -47,6 +47,10 @@ class Runtime:
     queue: JobQueue = field(init=False)
     # Set when a bot is configured (or the sandbox emulator runs); None keeps notifications in-app.
     push_sender: PushSender | None = None
+    # What a campaign's end does to its pending offers, set by the wiring.
+    close_campaign_offers: CampaignEnd = field(init=False)
+    # What a push carries besides its text (a finished deal's evidence pack), set by the wiring.
+    push_attachment: PushAttachment | None = None
     # The Telegram bot (None without a token) and its update dispatcher (polling or webhook).
     bot: Bot | None = None
     dispatcher: Dispatcher | None = None

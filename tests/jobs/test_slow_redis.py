@@ -25,8 +25,8 @@ from prometheus_client import REGISTRY
 from chainfluence import jobs
 from chainfluence.bootstrap import build_runtime
 from chainfluence.jobs.redis import BullMQQueue
-from chainfluence.kit import migrate
 from chainfluence.kit.db import create_engine
+from chainfluence.migrations import migrate
 from chainfluence.runtime import Runtime
 from tests.conftest import make_settings
 

@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chainfluence.app import create_app
 from chainfluence.config import SANDBOX_PLATFORM_MNEMONIC, Settings
-from chainfluence.kit import migrate
 from chainfluence.kit import time as clock
 from chainfluence.kit.db import create_engine
+from chainfluence.migrations import migrate
 from chainfluence_sandbox import api as sandbox_api
 from chainfluence_sandbox.services import SandboxServices, sandbox_services, state_file
 from tests.conftest import REDIS_URL, make_settings, runtime_of

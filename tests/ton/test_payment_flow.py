@@ -12,7 +12,7 @@ from pytoniq_core.boc.cell import Cell
 from pytoniq_core.tlb.account import StateInit
 
 from chainfluence.config import Settings
-from chainfluence.escrow.orders import order_payout
+from chainfluence.deals.payouts import order_payout
 from chainfluence.models import ChainTxKind, Deal, EscrowActionKind, EscrowActionStatus
 from chainfluence.runtime import Runtime
 from chainfluence.ton.signing import OfflineWallet, WalletVersion

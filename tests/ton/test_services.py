@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from chainfluence.bootstrap import build_runtime
 from chainfluence.config import Settings
-from chainfluence.escrow.orders import order_payout
+from chainfluence.deals.payouts import order_payout
 from chainfluence.models import Deal, EscrowActionKind, EscrowActionStatus
 from chainfluence_sandbox.ton import SandboxWallet, TonChain
 from tests.ton.chain_harness import TON, create_escrow_deal, load_deal, orders, pay

@@ -10,7 +10,7 @@ import pytest
 
 from chainfluence.bootstrap import build_runtime
 from chainfluence.config import Settings
-from chainfluence.escrow.orders import order_payout
+from chainfluence.deals.payouts import order_payout
 from chainfluence.kit.time import advance
 from chainfluence.models import Deal, EscrowActionKind, EscrowActionStatus
 from chainfluence.runtime import Runtime

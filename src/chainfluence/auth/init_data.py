@@ -10,7 +10,6 @@ the configured age, not in the future) and must carry a user. Every failure is a
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from aiogram.utils.web_app import WebAppInitData, parse_webapp_init_data
@@ -21,21 +20,9 @@ from aiogram.utils.web_app_signature import check_webapp_signature as check_ed25
 from chainfluence.auth.exceptions import InvalidInitData
 from chainfluence.config import InitDataValidation, Settings
 from chainfluence.kit.time import utcnow
+from chainfluence.users.identity import TelegramIdentity
 
 MAX_INIT_DATA_LENGTH = 8192
-
-
-@dataclass(frozen=True, slots=True)
-class TelegramIdentity:
-    id: int
-    first_name: str
-    last_name: str | None
-    username: str | None
-    photo_url: str | None
-    language_code: str | None
-    is_premium: bool
-    auth_date: dt.datetime
-    start_param: str | None
 
 
 def telegram_public_key(setting: str) -> bytes:

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from chainfluence.auth.dependencies import CurrentUser
 from chainfluence.campaigns import repository, schemas, service
 from chainfluence.campaigns.exceptions import CampaignNotFound
 from chainfluence.categories import CategoryIn
 from chainfluence.channels.dependencies import ChannelManager
-from chainfluence.dependencies import DBSession
+from chainfluence.dependencies import DBSession, app_services
 from chainfluence.formats import AdFormat
 from chainfluence.kit.dialect import dialect_name
 from chainfluence.kit.money import TonAmount
@@ -22,8 +22,18 @@ from chainfluence.kit.pagination import Page, json_page, paginate, paginate_colu
 from chainfluence.kit.schemas import IntId, Message, QueryText, TgId
 from chainfluence.kit.time import utcnow
 from chainfluence.models import CampaignStatus
+from chainfluence.ports import CampaignEnd, CampaignEnds
 
 router = APIRouter(tags=["campaigns"])
+
+
+async def _close_offers(request: Request) -> CampaignEnd:
+    """How a campaign's end closes its pending offers (the offers domain's, from the wiring)."""
+    ports: CampaignEnds = app_services(request)
+    return ports.close_campaign_offers
+
+
+CloseOffers = Annotated[CampaignEnd, Depends(_close_offers)]
 
 
 @router.get("/campaigns", response_model=list[schemas.Campaign])
@@ -92,18 +102,26 @@ async def get_campaign(campaign_id: IntId, session: DBSession) -> schemas.Campai
 
 @router.patch("/campaigns/{campaign_id}", response_model=schemas.Campaign)
 async def update_campaign(
-    campaign_id: IntId, body: schemas.CampaignUpdate, user: CurrentUser, session: DBSession
+    campaign_id: IntId,
+    body: schemas.CampaignUpdate,
+    user: CurrentUser,
+    session: DBSession,
+    close_offers: CloseOffers,
 ) -> schemas.Campaign:
     """The owner edits the brief or moves its status (active ⇄ paused → completed)."""
-    campaign = await service.update(session, user=user, campaign_id=campaign_id, body=body)
+    campaign = await service.update(
+        session, user=user, campaign_id=campaign_id, body=body, close_offers=close_offers
+    )
     (rendered,) = await service.render(session, [campaign])
     return rendered
 
 
 @router.delete("/campaigns/{campaign_id}", response_model=Message)
-async def delete_campaign(campaign_id: IntId, user: CurrentUser, session: DBSession) -> Message:
+async def delete_campaign(
+    campaign_id: IntId, user: CurrentUser, session: DBSession, close_offers: CloseOffers
+) -> Message:
     """Soft delete; refused (409) while any of its deals is open. Pending offers are closed."""
-    await service.delete(session, user=user, campaign_id=campaign_id)
+    await service.delete(session, user=user, campaign_id=campaign_id, close_offers=close_offers)
     return Message(message="Campaign deleted.")
 
 

@@ -29,7 +29,7 @@ from chainfluence.kit.money import format_ton
 from chainfluence.kit.schemas import iso_utc
 from chainfluence.kit.time import utcnow
 from chainfluence.models import Campaign, CampaignStatus, Channel, ChannelPrice, User
-from chainfluence.offers import service as offers
+from chainfluence.ports import CampaignEnd
 
 S = CampaignStatus
 STATUS_MOVES: dict[CampaignStatus, frozenset[CampaignStatus]] = {
@@ -79,8 +79,15 @@ async def _owned_for_update(session: AsyncSession, user: User, campaign_id: int)
 
 
 async def update(
-    session: AsyncSession, *, user: User, campaign_id: int, body: schemas.CampaignUpdate
+    session: AsyncSession,
+    *,
+    user: User,
+    campaign_id: int,
+    body: schemas.CampaignUpdate,
+    close_offers: CampaignEnd,
 ) -> Campaign:
+    """Edit the brief or move the status; completing it ends its pending offers
+    (`close_offers`, the offers domain's, handed down by the wiring)."""
     campaign = await _owned_for_update(session, user, campaign_id)
     changes = body.model_dump(exclude_unset=True)
     new_status = changes.pop("status", None)
@@ -108,18 +115,21 @@ async def update(
     if moving:
         campaign.status = new_status
         if new_status is CampaignStatus.completed:
-            await offers.close_for_campaign(session, campaign, reason="was completed")
+            await close_offers(session, campaign, reason="was completed")
     await session.flush()
     return campaign
 
 
-async def delete(session: AsyncSession, *, user: User, campaign_id: int) -> None:
-    """Soft delete: the row stays for the deals and offers that point at it."""
+async def delete(
+    session: AsyncSession, *, user: User, campaign_id: int, close_offers: CampaignEnd
+) -> None:
+    """Soft delete: the row stays for the deals and offers that point at it; its pending offers
+    end (`close_offers`)."""
     campaign = await _owned_for_update(session, user, campaign_id)
     open_deals = await deals.count_open(session, campaign_id=campaign.id)
     if open_deals:
         raise CampaignHasOpenDeals(open_deals)
-    await offers.close_for_campaign(session, campaign, reason="was deleted")
+    await close_offers(session, campaign, reason="was deleted")
     campaign.deleted_at = utcnow()
     await session.flush()
 

@@ -21,6 +21,7 @@ from chainfluence import jobs
 from chainfluence.deals import repository, timeline, views
 from chainfluence.deals.notices import edit_notice
 from chainfluence.deals.observations import observe_bounce, observe_deposit, observe_payout
+from chainfluence.deals.payouts import order_payout
 from chainfluence.deals.state_machine import (
     CHAIN,
     FINAL_STATUSES,
@@ -30,7 +31,6 @@ from chainfluence.deals.state_machine import (
     TransitionPolicy,
     transition,
 )
-from chainfluence.escrow.orders import order_payout
 from chainfluence.kit.money import format_ton
 from chainfluence.models import (
     ActorType,

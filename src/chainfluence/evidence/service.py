@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import logging
 from typing import Any, Final
 
 from pytoniq_core.boc.cell import Cell
@@ -24,7 +25,16 @@ from chainfluence.config import Settings
 from chainfluence.deals import creatives, timeline
 from chainfluence.evidence.signing import KEY_PATH, Signer
 from chainfluence.kit.time import utcnow
-from chainfluence.models import ChainTransaction, Deal, DealEvent, PostViewSnapshot
+from chainfluence.models import (
+    ChainTransaction,
+    Deal,
+    DealEvent,
+    Notification,
+    NotificationType,
+    PostViewSnapshot,
+    RelatedType,
+)
+from chainfluence.models.deals import FINAL_DEAL_STATUSES
 from chainfluence.ton.escrow import escrow_version_of_state_init, parse_escrow_initial_data
 from chainfluence.ton.transactions import raw_address
 
@@ -276,3 +286,31 @@ async def build_pack(session: AsyncSession, deal: Deal, settings: Settings) -> d
         "chainTransactions": await _chain_transactions(session, deal.id),
     }
     return signer(settings).sign(document)
+
+
+log = logging.getLogger(__name__)
+
+# The news of a deal's end, which carries its evidence pack.
+FINISHED = frozenset({NotificationType.funds_released, NotificationType.funds_refunded})
+
+
+async def push_attachment(
+    session: AsyncSession, notification: Notification, settings: Settings
+) -> tuple[str, bytes] | None:
+    """A finished deal's evidence pack, sent to its parties with the news that it finished (the
+    wiring hands it to the push job as `ports.Attachments`)."""
+    if notification.type not in FINISHED or notification.related_type is not RelatedType.deal:
+        return None
+    deal = await session.get(Deal, notification.related_id)
+    if deal is None or deal.status not in FINAL_DEAL_STATUSES:
+        return None
+    if notification.user_id not in (deal.advertiser_id, deal.publisher_id):
+        return None
+    try:
+        pack = await build_pack(session, deal, settings)
+    except Exception:
+        # The news matters more than its attachment: it goes out without the pack (which the
+        # parties can still fetch), and the failure is logged with its traceback.
+        log.exception("deal %s: the evidence pack could not be built for its push", deal.id)
+        return None
+    return evidence_file_name(deal.id), pack_bytes(pack)

@@ -1,4 +1,4 @@
-"""Alembic environment: runs on a connection handed in by `chainfluence.kit.migrate`."""
+"""Alembic environment: runs on a connection handed in by `chainfluence.migrations.migrate`."""
 
 from __future__ import annotations
 

@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chainfluence.evidence import service as evidence
 from chainfluence.jobs import JobContext, job, periodic
 from chainfluence.kit.time import utcnow
 from chainfluence.models import (
     Deal,
     DealStatus,
     Notification,
-    NotificationType,
     PushStatus,
     RelatedType,
     User,
 )
-from chainfluence.models.deals import FINAL_DEAL_STATUSES
 from chainfluence.notifications import repository
 from chainfluence.notifications.push import (
     PushMessage,
@@ -28,19 +24,15 @@ from chainfluence.notifications.push import (
     TransientPushError,
     start_param,
 )
-from chainfluence.ports import Configured, Enqueuer, Pusher, Sessions
+from chainfluence.ports import Attachments, Configured, Enqueuer, Pusher, Sessions
 from chainfluence.telegram.links import pay_page_url
 
 
-class _Ports(Sessions, Configured, Enqueuer, Pusher, Protocol):
+class _Ports(Sessions, Configured, Enqueuer, Pusher, Attachments, Protocol):
     """What this module needs of the process."""
 
 
-log = logging.getLogger(__name__)
-
 PUSH_SWEEP_AGE = dt.timedelta(seconds=60)
-# The news of a deal's end, which carries its evidence pack.
-FINISHED = frozenset({NotificationType.funds_released, NotificationType.funds_refunded})
 
 
 @job("notifications.push", max_attempts=6)
@@ -61,7 +53,11 @@ async def push_notification(ctx: JobContext, *, notification_id: int) -> None:
             title=notification.title,
             body=notification.body,
             start_param=start_param(notification),
-            document=await _evidence_document(session, runtime, notification),
+            document=(
+                await runtime.push_attachment(session, notification, runtime.settings)
+                if runtime.push_attachment is not None
+                else None
+            ),
             pay_url=await _pay_url(session, runtime, notification),
         )
     # Telegram is called outside any transaction; the outcome is recorded afterwards.
@@ -90,27 +86,6 @@ async def _pay_url(
     if notification.user_id != deal.advertiser_id:
         return None
     return pay_page_url(runtime.settings.public_url, deal.id)
-
-
-async def _evidence_document(
-    session: AsyncSession, runtime: _Ports, notification: Notification
-) -> tuple[str, bytes] | None:
-    """A finished deal's evidence pack, sent to its parties with the news that it finished."""
-    if notification.type not in FINISHED or notification.related_type is not RelatedType.deal:
-        return None
-    deal = await session.get(Deal, notification.related_id)
-    if deal is None or deal.status not in FINAL_DEAL_STATUSES:
-        return None
-    if notification.user_id not in (deal.advertiser_id, deal.publisher_id):
-        return None
-    try:
-        pack = await evidence.build_pack(session, deal, runtime.settings)
-    except Exception:
-        # The news matters more than its attachment: it goes out without the pack (which the
-        # parties can still fetch), and the failure is logged with its traceback.
-        log.exception("deal %s: the evidence pack could not be built for its push", deal.id)
-        return None
-    return evidence.evidence_file_name(deal.id), evidence.pack_bytes(pack)
 
 
 async def _record(

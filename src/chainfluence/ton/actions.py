@@ -1,6 +1,6 @@
 """Payout orders (release / refund / split of an escrow), from sending to confirmation.
 
-The escrow domain makes orders (``escrow.orders.order_payout``, inside the transaction that moves
+The deal lifecycle makes orders (``deals.payouts.order_payout``, inside the transaction that moves
 the deal); the platform wallet (``ton/wallet.py``) sends them afterwards. The chain watcher closes
 them here: ``on_payout`` when the escrow's payout transaction is recorded, ``on_bounce`` when the
 escrow refused the op. Nothing here touches the network.

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from sqlalchemy import RowMapping, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from chainfluence.auth.init_data import TelegramIdentity
 from chainfluence.kit.dialect import dialect_name, upsert_statement
 from chainfluence.kit.text import clean_text
 from chainfluence.kit.time import utcnow
 from chainfluence.models import Campaign, Channel, Deal, DealStatus, User, Wallet
+from chainfluence.users.identity import TelegramIdentity
 
 _REFRESHED_ON_LOGIN = (
     "username",

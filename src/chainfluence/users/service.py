@@ -7,13 +7,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chainfluence.auth.init_data import TelegramIdentity
 from chainfluence.config import Settings
 from chainfluence.kit.errors import NotFound
 from chainfluence.kit.ton_address import friendly
 from chainfluence.models import User, Wallet
 from chainfluence.models.users import average_rating
 from chainfluence.users import repository, schemas
+from chainfluence.users.identity import TelegramIdentity
 
 
 async def login(session: AsyncSession, identity: TelegramIdentity) -> None:

@@ -12,9 +12,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-import chainfluence.migrations
-
-MIGRATIONS_DIR = Path(chainfluence.migrations.__file__).parent
+# The Alembic scripts beside this module (env.py, versions/).
+MIGRATIONS_DIR = Path(__file__).parent
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

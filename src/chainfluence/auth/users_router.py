@@ -1,4 +1,8 @@
-"""/v1/users: the caller's profile, roles and statistics; public profiles."""
+"""/v1/users: the caller's profile, roles and statistics; public profiles.
+
+Mounted from `auth` rather than `users`: these routes need the authenticated caller, and `auth`
+finds the caller in the users' records, so `users` stays below `auth` (no import cycle).
+"""
 
 from __future__ import annotations
 
