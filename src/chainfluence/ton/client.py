@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import aiohttp
 from pytoniq_core.boc.cell import Cell
@@ -120,6 +120,42 @@ class BlockHeader:
 
 def _hash_b64_to_hex(value: str) -> str:
     return base64.b64decode(value).hex()
+
+
+class ChainReader(Protocol):
+    """What the chain watcher reads of the chain: the masterchain's tip, shard blocks and their
+    transactions, an account's transactions. `TonClient` is one; the watcher takes any."""
+
+    calls: int  # API calls made so far (the watcher's per-cycle statistics)
+
+    async def masterchain_info(self) -> tuple[BlockRef, BlockRef]: ...
+
+    async def shards(self, masterchain_seqno: int) -> list[BlockRef]: ...
+
+    async def block_header(self, block: BlockRef) -> BlockHeader: ...
+
+    async def block_transactions(self, block: BlockRef) -> list[ChainTx]: ...
+
+    async def get_transactions(
+        self, address: str, *, after_lt: int = 0, max_count: int | None = None
+    ) -> list[ChainTx]: ...
+
+
+class PayoutChain(Protocol):
+    """What the platform wallet needs of the chain to send payout orders: accounts, escrow
+    data, the last transaction, and sending a message. `TonClient` is one."""
+
+    async def get_account(self, address: str) -> AccountInfo: ...
+
+    async def get_seqno(self, address: str) -> int: ...
+
+    async def get_escrow_data(self, address: str) -> EscrowData | None: ...
+
+    async def get_transactions(
+        self, address: str, *, after_lt: int = 0, max_count: int | None = None
+    ) -> list[ChainTx]: ...
+
+    async def send_boc(self, boc: bytes) -> None: ...
 
 
 class _RateLimiter:

@@ -45,7 +45,7 @@ from chainfluence.kit.time import from_unix, utcnow
 from chainfluence.models import EscrowAction, EscrowActionKind, EscrowActionStatus
 from chainfluence.ton import orders, repository
 from chainfluence.ton.actions import MAX_ATTEMPTS, note
-from chainfluence.ton.client import TonApiError, TonClient
+from chainfluence.ton.client import PayoutChain, TonApiError
 from chainfluence.ton.escrow import (
     EscrowData,
     EscrowState,
@@ -158,7 +158,7 @@ class PlatformWallet:
         *,
         engine: AsyncEngine,
         session_factory: SessionFactory,
-        client: TonClient,
+        client: PayoutChain,
         wallet: OfflineWallet,
         state_init_of: StateInitSource,
         message_ttl: int = 60,

@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from chainfluence.kit.loops import CycleLog, is_outage, one_line
 from chainfluence.kit.time import utcnow
 from chainfluence.ton import repository
-from chainfluence.ton.client import BlockRef, TonApiError, TonClient
+from chainfluence.ton.client import BlockRef, ChainReader, TonApiError
 from chainfluence.ton.events import EscrowEventSink, EscrowWatchList, WatchedEscrow
 from chainfluence.ton.leader import exclusive
 from chainfluence.ton.recording import record
@@ -102,7 +102,7 @@ class ChainWatcher:
         *,
         engine: AsyncEngine,
         session_factory: SessionFactory,
-        client: TonClient,
+        client: ChainReader,
         sink: EscrowEventSink,
         watch_list: EscrowWatchList,
         mode: WatchMode = WatchMode.auto,
