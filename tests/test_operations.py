@@ -350,6 +350,68 @@ def test_the_api_with_redis_leaves_the_chain_watcher_to_the_workers(
     assert "Traceback" not in log
 
 
+def _unmatched_count(metrics: str) -> int:
+    """This process's count of GET answers to routes that do not exist (404), from /metrics."""
+    prefix = 'chainfluence_http_requests_total{method="GET",route="unmatched",status="404"} '
+    for line in metrics.splitlines():
+        if line.startswith(prefix):
+            return int(float(line.removeprefix(prefix)))
+    return 0
+
+
+async def test_api_with_two_workers_serves_from_both_and_neither_runs_the_chain_loops(
+    tmp_path: Path, redis_url: str
+) -> None:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    api = Process(
+        "api",
+        [CHAINFLUENCE, "api", "--port", str(port), "--workers", "2"],
+        clean_env(
+            {
+                "CHAINFLUENCE_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path / 'api.sqlite3'}",
+                "CHAINFLUENCE_REDIS__URL": redis_url,
+                "CHAINFLUENCE_JOBS__QUEUE_NAME": f"ops-{uuid.uuid4().hex[:10]}",
+                "CHAINFLUENCE_TELEGRAM__BOT_TOKEN": TEST_BOT_TOKEN,
+                "CHAINFLUENCE_TON__API_URL": f"http://127.0.0.1:{_free_port()}/api/v2",
+                "CHAINFLUENCE_TON__WATCH_INTERVAL_SECONDS": "0.2",
+                "CHAINFLUENCE_TON__WALLET_INTERVAL_SECONDS": "0.2",
+            }
+        ),
+        tmp_path,
+        tmp_path,
+    )
+    api.start()
+    sent = 60
+    seen: set[int] = set()
+    try:
+        api.wait_http(f"{base}/healthz")
+        # Each worker process keeps its own metrics: after `sent` requests to a missing route,
+        # /metrics reports the share the answering process served. Two different shares adding
+        # up to `sent` are two processes serving one port.
+        fresh = httpx.Limits(max_keepalive_connections=0)
+        async with httpx.AsyncClient(base_url=base, limits=fresh, timeout=30) as client:
+            for _ in range(sent):
+                assert (await client.get("/no-such-route")).status_code == 404
+            for _ in range(20):
+                answers = await asyncio.gather(*(client.get("/metrics") for _ in range(8)))
+                seen |= {_unmatched_count(answer.text) for answer in answers}
+                if len(seen) > 1:
+                    break
+                await asyncio.sleep(0.5)  # let the busy one fall behind the idle one
+        await asyncio.sleep(2)  # chain loops, if any ran here, would have logged by now
+    finally:
+        api.stop()
+    log = api.log_path.read_text()
+
+    assert len(seen) == 2, (seen, api.log_tail())
+    assert sum(seen) == sent, seen
+    assert log.count("Started server process") == 2, log
+    assert "chain watcher" not in log
+    assert "platform wallet" not in log
+    assert "Traceback" not in log
+
+
 # --- the API's readiness and JWT rotation ------------------------------------------------------
 
 
