@@ -10,8 +10,10 @@ import pytest
 from aiogram import Bot
 
 from chainfluence.telegram import posting
+from chainfluence.telegram.mtproto import MTProtoViewsProvider
 from chainfluence.telegram.posting import Button, Creative
 from chainfluence_sandbox.telegram import TelegramEmulatorControl
+from chainfluence_sandbox.telegram.mtproto import EmulatedMTProto
 from chainfluence_sandbox.telegram.schemas import ChatOut, UserOut
 from tests.conftest import runtime_of
 from tests.factories import image_bytes
@@ -157,3 +159,67 @@ async def test_bot_rights_report_what_the_bot_may_do_now(
     rights = await posting.bot_rights(bot, chat.id)
     assert rights.is_admin
     assert rights.missing == ["can_edit_messages", "can_delete_messages"]
+
+
+RICH_TEXT = (
+    "Try Chainfluence: ads with escrow. Docs: https://chainfluence.example @chainfluence #ads "
+    "print(1) block"
+)
+
+
+def _entity(kind: str, part: str, **extra: str) -> dict[str, object]:
+    return {"type": kind, "offset": RICH_TEXT.index(part), "length": len(part), **extra}
+
+
+RICH = Creative(
+    text=RICH_TEXT,
+    entities=[
+        _entity("bold", "Try Chainfluence"),
+        _entity("italic", "ads"),
+        _entity("underline", "with"),
+        _entity("strikethrough", "escrow"),
+        _entity("text_link", "Docs", url="https://chainfluence.example/docs"),
+        _entity("spoiler", "#ads"),
+        _entity("code", "print(1)"),
+        _entity("pre", "block", language="python"),
+    ],
+)
+
+
+@pytest.mark.parametrize("creative", [CREATIVE, RICH], ids=["bold", "many-entities"])
+async def test_the_mtproto_reading_of_a_post_has_the_text_fingerprint_of_its_publishing(
+    client: httpx.AsyncClient,
+    control: TelegramEmulatorControl,
+    world: tuple[Bot, UserOut, ChatOut, int],
+    creative: Creative,
+) -> None:
+    """What the publish and the forward probe fingerprint (Bot API entities) and what MTProto
+    shows (its entity objects, turned back into the Bot API's spelling) agree."""
+    bot, owner, chat, service_chat = world
+    runtime = runtime_of(client)
+    token = runtime.settings.telegram.bot_token
+    assert token is not None
+    server = EmulatedMTProto(str(runtime.settings.telegram.emulator_url), token.get_secret_value())
+    reader = MTProtoViewsProvider(
+        client_factory=server.client, bot_token=token.get_secret_value(), engine=runtime.engine
+    )
+
+    published = await posting.publish(bot, runtime.settings.uploads, chat.id, creative)
+    probe = await posting.probe_post(bot, service_chat, chat.id, published.message_ids)
+    read = await reader.read_posts(channel_id=chat.id, message_ids=published.message_ids)
+    await control.edit_post(chat.id, published.message_ids[0], text="Changed", by_user_id=owner.id)
+    edited = await reader.read_posts(channel_id=chat.id, message_ids=published.message_ids)
+
+    [reading] = [read.messages[i] for i in published.message_ids]
+    assert reading is not None
+    seen = posting.text_fingerprint_of([(reading.text, reading.entities)])
+    assert published.text_fingerprint is not None
+    assert seen == published.text_fingerprint == probe.text_fingerprint
+    # Every entity of the creative came through MTProto (Telegram may add its own: urls...).
+    shown = {(e["type"], e["offset"], e["length"]) for e in reading.entities}
+    assert {(e["type"], e["offset"], e["length"]) for e in creative.entities} <= shown
+    assert reading.edited_at is None
+    [changed] = [edited.messages[i] for i in published.message_ids]
+    assert changed is not None
+    assert changed.edited_at is not None
+    assert posting.text_fingerprint_of([(changed.text, changed.entities)]) != seen
