@@ -124,3 +124,11 @@ def test_the_registry_and_the_chain_layer_name_no_domain_nor_the_wiring_anywhere
         if f"{name}.".startswith(upward)
     }
     assert offending == set()
+
+
+def test_the_api_process_loads_no_migration_tooling() -> None:
+    # `chainfluence api` runs `runner.app_factory`; migrations are `chainfluence db`'s (and
+    # `serve`'s) business, and Alembic would only weigh on every API process's memory.
+    loaded = _loaded_after("import chainfluence.runner, chainfluence.app")
+    assert "chainfluence.runner" in loaded
+    assert "alembic" not in loaded
