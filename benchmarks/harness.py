@@ -23,8 +23,8 @@ import aiohttp
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from chainfluence.kit import migrate
 from chainfluence.kit.db import create_engine
+from chainfluence.migrations import migrate
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "CHAINFLUENCE_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"

@@ -490,7 +490,7 @@ async def seed_kept(name: str) -> None:
     from sqlalchemy.ext.asyncio import create_async_engine
 
     from benchmarks.harness import POSTGRES_ADMIN_URL
-    from chainfluence.kit import migrate
+    from chainfluence.migrations import migrate
 
     admin = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     async with admin.connect() as conn:
