@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml packages/chainfluence-sandbox/pyproject.toml requiremen
 	@# The pages' browser test drives Debian's Chromium (never a browser a tool downloads).
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -qq --no-install-recommends chromium chromium-driver; \
+			apt-get install -y -qq chromium chromium-driver; \
 		else echo "note: apt-get install chromium chromium-driver (as root) for the browser test"; fi
 	touch $(STAMP)
 
