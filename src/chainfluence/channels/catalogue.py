@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 from fastapi import Query
 from sqlalchemy import Float, Select, and_, case, cast, event, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, aliased
 
 from chainfluence.categories import Category, CategoryIn
@@ -209,7 +209,7 @@ def total_on_page(rows: int, page: PageParams) -> int | None:
     return None
 
 
-async def total(session: AsyncSession, totals: Totals | None, f: Filters) -> int:
+async def total(session: AsyncSession | AsyncConnection, totals: Totals | None, f: Filters) -> int:
     """How many listed channels `f` matches (its sort aside): kept, or counted and kept."""
     if totals is None:
         return await _count(session, f)
@@ -224,7 +224,7 @@ async def total(session: AsyncSession, totals: Totals | None, f: Filters) -> int
     return counted
 
 
-async def _count(session: AsyncSession, f: Filters) -> int:
+async def _count(session: AsyncSession | AsyncConnection, f: Filters) -> int:
     return int((await session.execute(count_query(statement(f)))).scalar_one())
 
 

@@ -12,6 +12,7 @@ from chainfluence.channels import catalogue, repository, schemas, service, stats
 from chainfluence.channels.dependencies import ChannelManager, PublicChannel
 from chainfluence.channels.exceptions import StatsRefreshTooSoon
 from chainfluence.dependencies import DBSession, ServicesDep
+from chainfluence.kit.db import read_connection
 from chainfluence.kit.dialect import dialect_name
 from chainfluence.kit.errors import TooManyRequests
 from chainfluence.kit.pagination import Page, json_page, paginate_columns
@@ -22,19 +23,20 @@ router = APIRouter(prefix="/channels", tags=["channels"])
 
 @router.get("", response_model=list[schemas.Channel])
 async def list_channels(
-    session: DBSession,
+    services: ServicesDep,
     page: Page,
     filters: Annotated[catalogue.Filters, Depends(catalogue.filters)],
-    runtime: ServicesDep,
 ) -> Response:
-    """The public catalogue: active, verified channels. See `catalogue` for price and CPM.
-    `X-Total-Count` is exact: see `catalogue.total`."""
-    paged = catalogue.statement(filters).with_only_columns(*_list_columns(session))
-    query = paged.limit(page.limit).offset(page.offset)
-    rows = (await session.execute(query)).all()
-    total = catalogue.total_on_page(len(rows), page)
-    if total is None:
-        total = await catalogue.total(session, runtime.totals, filters)
+    """The public catalogue: active, verified channels. See `catalogue` for price and CPM."""
+    # X-Total-Count is exact without counting every page: see `catalogue.total`.
+    columns = _columns(services.engine.dialect.name)
+    query = catalogue.statement(filters).with_only_columns(*columns)
+    # Reads only: a plain pooled connection, no ORM session or transaction around them.
+    async with read_connection(services.engine) as connection:
+        rows = (await connection.execute(query.limit(page.limit).offset(page.offset))).all()
+        total = catalogue.total_on_page(len(rows), page)
+        if total is None:
+            total = await catalogue.total(connection, services.totals, filters)
     return json_page([service.list_item(row) for row in rows], total)
 
 
@@ -48,7 +50,11 @@ async def my_channels(user: CurrentUser, session: DBSession, page: Page) -> Resp
 
 
 def _list_columns(session: DBSession) -> tuple[Any, ...]:
-    return (*repository.LIST_COLUMNS, repository.prices_json(dialect_name(session)))
+    return _columns(dialect_name(session))
+
+
+def _columns(dialect: str) -> tuple[Any, ...]:
+    return (*repository.LIST_COLUMNS, repository.prices_json(dialect))
 
 
 @router.post(
