@@ -83,7 +83,6 @@ export interface paths {
         /**
          * List Channels
          * @description The public catalogue: active, verified channels. See `catalogue` for price and CPM.
-         *     `X-Total-Count` is exact: see `catalogue.total`.
          */
         get: operations["list_channels_v1_channels_get"];
         put?: never;
