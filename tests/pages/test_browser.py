@@ -13,6 +13,7 @@ Screenshots of each state go to var/screenshots/ (gitignored).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import time
 from collections.abc import Iterator
@@ -156,9 +157,13 @@ def _shot(browser: webdriver.Chrome, name: str) -> None:
     assert browser.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
 
 
-def _use_wallet_of(browser: webdriver.Chrome, sandbox: Sandbox, user: str) -> str:
-    """Inject the user's sandbox wallet into every page from now on; the identifier undoes it."""
-    script = sandbox.http.get(f"/v1/sandbox/wallet-app/{user}/bridge.js")
+def _use_wallet_of(
+    browser: webdriver.Chrome, sandbox: Sandbox, user: str, network: str | None = None
+) -> str:
+    """Inject the user's sandbox wallet into every page from now on (on mainnet, or on the
+    chain `network` names); the identifier undoes it."""
+    params = {"network": network} if network is not None else {}
+    script = sandbox.http.get(f"/v1/sandbox/wallet-app/{user}/bridge.js", params=params)
     assert script.status_code == 200
     added = browser.execute_cdp_cmd(
         "Page.addScriptToEvaluateOnNewDocument", {"source": script.text}
@@ -293,3 +298,45 @@ def test_outside_telegram_the_page_offers_the_bot(
     link = browser.find_element(By.ID, "bot-link").get_attribute("href")
     assert link == "https://t.me/chainfluence_sandbox_bot/app?startapp=deal_1"
     _shot(browser, "00-login")
+
+
+def test_a_wallet_on_a_chain_the_deployment_does_not_link_is_refused_and_nothing_is_linked(
+    sandbox_url: str, browser: webdriver.Chrome
+) -> None:
+    sandbox = Sandbox(sandbox_url)
+    advertiser = sandbox.advertiser
+    # The sandbox links both TON networks (-239 and -3): its wallet app claims a chain of neither.
+    other_chain = "-7"
+    bridge = _use_wallet_of(browser, sandbox, advertiser, network=other_chain)
+    browser.get(sandbox.page(advertiser, "/app/wallet"))
+    _wait_state(browser, "ready")
+    config = json.loads(
+        browser.find_element(By.ID, "chainfluence-config").get_attribute("textContent") or ""
+    )
+    assert config["acceptedChains"] == ["-239", "-3"]
+
+    browser.find_element(By.ID, "connect").click()
+    _wait_state(browser, "wrong-network")
+    status = browser.find_element(By.ID, "status").text
+    assert f"chain {other_chain}" in status
+    assert "chain -239 or -3" in status
+    assert browser.find_elements(By.ID, "connect") != []
+    _shot(browser, "10-wrong-network")
+    # The wallet app did answer (its wallet exists), but the page linked nothing.
+    wallet = sandbox.ok(sandbox.http.get(f"/v1/sandbox/users/{advertiser}/wallet"))
+    me = sandbox.call(advertiser, "GET", "/v1/users/me")
+    assert me["walletAddress"] is None
+    assert me["walletAddressRaw"] is None
+    assert me["walletVerified"] is False
+
+    # The same wallet on mainnet, in a fresh page: linked, so the refusal was the chain's.
+    browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": bridge})
+    _use_wallet_of(browser, sandbox, advertiser)
+    browser.get("about:blank")
+    browser.get(sandbox.page(advertiser, "/app/wallet"))
+    _wait_state(browser, "ready")
+    browser.find_element(By.ID, "connect").click()
+    _wait_state(browser, "linked")
+    me = sandbox.call(advertiser, "GET", "/v1/users/me")
+    assert me["walletAddressRaw"] == wallet["rawAddress"]
+    assert me["walletVerified"] is True

@@ -653,3 +653,31 @@ async def test_bridge_script_and_wallets_list_name_the_same_bridge_key(sandbox: 
     assert f'const userId = "{ADVERTISER}";' in script.text
     assert "window.chainfluenceSandboxWallet = { tonconnect: {" in script.text
     assert [w["bridge"] for w in wallets] == [[{"type": "js", "key": "chainfluenceSandboxWallet"}]]
+
+
+async def test_bridge_wallet_names_the_chain_it_is_asked_for(sandbox: Sandbox) -> None:
+    default = await sandbox.client.get(f"/v1/sandbox/wallet-app/{ADVERTISER}/bridge.js")
+    testnet = await sandbox.client.get(
+        f"/v1/sandbox/wallet-app/{ADVERTISER}/bridge.js", params={"network": "-3"}
+    )
+    bad = await sandbox.client.get(
+        f"/v1/sandbox/wallet-app/{ADVERTISER}/bridge.js", params={"network": "-3'; alert(1)"}
+    )
+    challenge = await sandbox.call("GET", "/v1/wallet/ton-proof/payload", as_user=ADVERTISER)
+    answer = await sandbox.call(
+        "POST",
+        f"/v1/sandbox/wallet-app/{ADVERTISER}/connect",
+        json={
+            "appUrl": f"https://{PROOF_DOMAIN}/",
+            "items": [{"name": "ton_addr"}, {"name": "ton_proof", "payload": challenge["payload"]}],
+            "network": "-3",
+        },
+    )
+
+    assert 'const network = "-239";' in default.text
+    assert 'const network = "-3";' in testnet.text
+    assert bad.status_code == 422
+    assert [item["network"] for item in answer["items"] if item["name"] == "ton_addr"] == ["-3"]
+    assert (await _bridge_connect(sandbox, ADVERTISER, f"https://{PROOF_DOMAIN}/"))[0][
+        "network"
+    ] == "-239"

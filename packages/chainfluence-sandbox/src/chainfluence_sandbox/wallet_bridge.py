@@ -9,6 +9,11 @@ user's sandbox wallet (``keyring``, made on first use) answers as a wallet app d
 ton_proof for the app's domain (the host of the URL its manifest names) and signs and sends a
 ``sendTransaction`` through the wallet's contract on the local chain. Sandbox only: the keys are
 the sandbox's own.
+
+The wallet says it is on mainnet (chain ``-239``, the config the local chain runs) unless the
+script is asked for another chain (``bridge.js?network=-3``): as a wallet switched to another
+network would, it then names that chain in its ``ton_addr``, so the pages' ``wrong-network``
+state can be shown with a wallet on a chain the deployment does not link.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import json
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -36,6 +41,8 @@ from chainfluence_sandbox.ton_connect import (
 __all__ = ["wallet_bridge_router"]
 
 BRIDGE_KEY = "chainfluenceSandboxWallet"
+# TON Connect names a network by its global id, a signed 32-bit integer written in decimal.
+CHAIN_ID_PATTERN = r"^-?[0-9]{1,10}$"
 
 
 class ConnectRequest(BaseModel):
@@ -45,6 +52,7 @@ class ConnectRequest(BaseModel):
 
     app_url: str = Field(alias="appUrl", min_length=1, max_length=2000)
     items: list[dict[str, Any]] = Field(max_length=8)
+    network: str = Field(default=MAINNET, pattern=CHAIN_ID_PATTERN)
 
 
 def wallet_bridge_router(services: SandboxServices) -> APIRouter:
@@ -73,18 +81,30 @@ def wallet_bridge_router(services: SandboxServices) -> APIRouter:
         ]
 
     @router.get("/{user_id}/bridge.js", response_class=Response)
-    async def bridge_script(user_id: TgId) -> Response:
+    async def bridge_script(
+        user_id: TgId,
+        network: Annotated[
+            str,
+            Query(
+                pattern=CHAIN_ID_PATTERN,
+                description="The chain the wallet says it is on (TON Connect's network id)",
+            ),
+        ] = MAINNET,
+    ) -> Response:
         """The JS bridge to inject into a page: the user's sandbox wallet as a TON Connect
         wallet whose in-app browser shows the page."""
-        script = _BRIDGE_JS.replace("__USER_ID__", json.dumps(str(user_id))).replace(
-            "__BRIDGE_KEY__", BRIDGE_KEY
+        script = (
+            _BRIDGE_JS.replace("__USER_ID__", json.dumps(str(user_id)))
+            .replace("__NETWORK__", json.dumps(network))
+            .replace("__BRIDGE_KEY__", BRIDGE_KEY)
         )
         return Response(script, media_type="text/javascript")
 
     @router.post("/{user_id}/connect")
     async def connect(user_id: TgId, request: ConnectRequest) -> dict[str, Any]:
-        """Answer TON Connect's connect request: the account (`ton_addr`) and, when asked, a
-        ton_proof signed for the host of `appUrl` (the app's manifest `url`)."""
+        """Answer TON Connect's connect request: the account (`ton_addr`, on the chain
+        `network` names) and, when asked, a ton_proof signed for the host of `appUrl` (the
+        app's manifest `url`)."""
         _, keyring = ton()
         key = keyring.get_or_create(user_id)
         state_init: bytes = key.wallet.state_init.serialize().to_boc()
@@ -92,7 +112,7 @@ def wallet_bridge_router(services: SandboxServices) -> APIRouter:
             {
                 "name": "ton_addr",
                 "address": key.raw_address,
-                "network": MAINNET,
+                "network": request.network,
                 "publicKey": key.public_key.hex(),
                 "walletStateInit": base64.b64encode(state_init).decode(),
             }
@@ -131,6 +151,7 @@ def wallet_bridge_router(services: SandboxServices) -> APIRouter:
 
 _BRIDGE_JS = """(() => {
   const userId = __USER_ID__;
+  const network = __NETWORK__;
   const base = window.location.origin + '/v1/sandbox/wallet-app/' + userId;
   const storageKey = 'chainfluence.sandboxWallet.' + userId;
   const deviceInfo = {
@@ -165,7 +186,9 @@ _BRIDGE_JS = """(() => {
     async connect(protocolVersion, request) {
       try {
         const manifest = await (await fetch(request.manifestUrl)).json();
-        const answer = await call('/connect', { appUrl: manifest.url, items: request.items });
+        const answer = await call('/connect', {
+          appUrl: manifest.url, items: request.items, network,
+        });
         const account = answer.items.filter((item) => item.name === 'ton_addr');
         sessionStorage.setItem(storageKey, JSON.stringify(account));
         return connected(answer.items);
