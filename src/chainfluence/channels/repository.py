@@ -22,6 +22,7 @@ from chainfluence.models import (
     User,
 )
 from chainfluence.models.deals import FINAL_DEAL_STATUSES
+from chainfluence.ports import ProviderReport
 
 
 async def get(session: AsyncSession, channel_id: int) -> Channel | None:
@@ -252,6 +253,24 @@ async def save_post(session: AsyncSession, values: dict[str, Any], *, update: li
         update=update,
     )
     await session.execute(statement)
+
+
+def snapshot_rows(channel_id: int, report: ProviderReport) -> list[dict[str, Any]]:
+    """The report's view readings as rows of the series (posts it read no views of left out)."""
+    return [
+        {
+            "channel_id": channel_id,
+            "message_id": post.message_id,
+            "taken_at": report.fetched_at,
+            "age_seconds": max(0, int((report.fetched_at - post.posted_at).total_seconds())),
+            "views": post.views,
+            "forwards": post.forwards,
+            "reactions": post.reactions,
+            "source": report.source,
+        }
+        for post in report.posts
+        if post.views is not None
+    ]
 
 
 async def add_snapshots(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

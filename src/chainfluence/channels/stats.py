@@ -108,7 +108,7 @@ async def refresh(runtime: _Ports, channel_id: int) -> None:
             await _merge_posts(session, channel_id, report, languages)
             rows = [
                 row
-                for row in _snapshot_rows(channel_id, report)
+                for row in repository.snapshot_rows(channel_id, report)
                 if (row["message_id"], _bucket(row["age_seconds"])) not in taken
             ]
             taken.update((row["message_id"], _bucket(row["age_seconds"])) for row in rows)
@@ -179,23 +179,6 @@ async def _merge_posts(
 def _bucket(age_seconds: int) -> int:
     """The series keeps one reading per post and age bucket (the first one in it)."""
     return bisect.bisect_right(SERIES_AGES, age_seconds)
-
-
-def _snapshot_rows(channel_id: int, report: ProviderReport) -> list[dict[str, Any]]:
-    return [
-        {
-            "channel_id": channel_id,
-            "message_id": post.message_id,
-            "taken_at": report.fetched_at,
-            "age_seconds": max(0, int((report.fetched_at - post.posted_at).total_seconds())),
-            "views": post.views,
-            "forwards": post.forwards,
-            "reactions": post.reactions,
-            "source": report.source,
-        }
-        for post in report.posts
-        if post.views is not None
-    ]
 
 
 def _one_per_album(posts: list[ChannelPost]) -> list[ChannelPost]:

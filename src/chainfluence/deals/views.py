@@ -175,17 +175,7 @@ async def _ask(
             continue
         if report is None:
             continue
-        for post in report.posts:
-            if post.message_id != message_id or post.views is None:
-                continue
-            return {
-                "channel_id": channel_id,
-                "message_id": message_id,
-                "taken_at": report.fetched_at,
-                "age_seconds": max(0, int((report.fetched_at - post.posted_at).total_seconds())),
-                "views": post.views,
-                "forwards": post.forwards,
-                "reactions": post.reactions,
-                "source": report.source,
-            }
+        for row in channels.snapshot_rows(channel_id, report):
+            if row["message_id"] == message_id:
+                return row
     return None

@@ -143,27 +143,65 @@ class MTProtoViewsProvider:
     ) -> ProviderReport | None:
         if not known_ids:
             return None  # a bot cannot list history: nothing to ask for yet
-        if self.blocked_until is not None and utcnow() < self.blocked_until:
-            log.info(
-                "mtproto: FLOOD_WAIT until %s, channel %s not asked", self.blocked_until, channel_id
-            )
+        try:
+            found, _ = await self._messages(channel_id, _ids_to_ask(known_ids))
+        except ReadUnavailable as exc:
+            log.info("mtproto: channel %s not asked: %s", channel_id, exc)
             return None
-        ids = _ids_to_ask(known_ids)
+        if not found:
+            return None  # a FLOOD_WAIT stopped the first batch
+        fetched_at = utcnow()
+        posts = [
+            sample
+            for sample in (_sample(m) for m in found.values())
+            if sample is not None and sample.posted_at >= since
+        ]
+        return ProviderReport(
+            source=self.name, fetched_at=fetched_at, posts=posts, complete_history=False
+        )
+
+    async def read_posts(self, *, channel_id: int, message_ids: Sequence[int]) -> PostReadings:
+        """The given messages of the channel now (see the module's docstring)."""
+        ids = sorted(set(message_ids))
+        calls_before = self.calls
+        try:
+            found, complete = await self._messages(channel_id, ids)
+        except ReadUnavailable:
+            raise
+        except Exception as exc:  # not an answer: never read as a deletion
+            log.warning("mtproto: reading channel %s failed", channel_id, exc_info=True)
+            raise ReadUnavailable(f"MTProto: {type(exc).__name__}: {exc}") from exc
+        if not complete:
+            raise ReadUnavailable(f"Telegram asked to wait (FLOOD_WAIT) until {self.blocked_until}")
+        return PostReadings(
+            source=self.name,
+            fetched_at=utcnow(),
+            messages={i: _reading(found.get(i)) for i in ids},
+            calls=self.calls - calls_before,
+        )
+
+    async def _messages(self, channel_id: int, ids: list[int]) -> tuple[dict[int, Any], bool]:
+        """The channel's messages by id, read while this process holds the session, and whether
+        every batch was answered (a FLOOD_WAIT longer than we sleep through stops the reading).
+        ReadUnavailable when such a wait is still running or another process kept the session."""
+        if self.blocked_until is not None and utcnow() < self.blocked_until:
+            raise ReadUnavailable(
+                f"Telegram asked to wait (FLOOD_WAIT) until {self.blocked_until.isoformat()}"
+            )
         from chainfluence.ton.leader import exclusive
 
         deadline = asyncio.get_running_loop().time() + self._role_wait
         while True:
             async with exclusive(self._engine, ROLE) as mine:
                 if mine:
-                    return await self._fetch_connected(channel_id, ids, since)
+                    return await self._read_batches(channel_id, ids)
             if asyncio.get_running_loop().time() >= deadline:
                 log.warning("mtproto: another process held the session for %ss", self._role_wait)
-                return None
+                raise ReadUnavailable("another process held the MTProto session")
             await asyncio.sleep(0.2)
 
-    async def _fetch_connected(
-        self, channel_id: int, ids: list[int], since: dt.datetime
-    ) -> ProviderReport | None:
+    async def _read_batches(self, channel_id: int, ids: list[int]) -> tuple[dict[int, Any], bool]:
+        found: dict[int, Any] = {}
         client = self._client_factory()
         await client.connect()
         try:
@@ -172,7 +210,6 @@ class MTProtoViewsProvider:
             channel = await client.get_input_entity(
                 types.PeerChannel(mtproto_channel_id(channel_id))
             )
-            messages: list[Any] = []
             for start in range(0, len(ids), BATCH):
                 batch = ids[start : start + BATCH]
                 answer = await self._call(
@@ -182,21 +219,11 @@ class MTProtoViewsProvider:
                     ),
                 )
                 if answer is None:
-                    if not messages:
-                        return None
-                    break
-                messages.extend(answer.messages)
+                    return found, False
+                found.update((m.id, m) for m in answer.messages)
         finally:
             await client.disconnect()
-        fetched_at = utcnow()
-        posts = [
-            sample
-            for sample in (_sample(m) for m in messages)
-            if sample is not None and sample.posted_at >= since
-        ]
-        return ProviderReport(
-            source=self.name, fetched_at=fetched_at, posts=posts, complete_history=False
-        )
+        return found, True
 
     async def _call(self, client: MTProtoClient, request: Any) -> Any:
         while True:
@@ -214,63 +241,6 @@ class MTProtoViewsProvider:
                     return None
                 log.info("mtproto: FLOOD_WAIT of %ss, waiting", exc.seconds)
                 await self._sleep(exc.seconds)
-
-    async def read_posts(self, *, channel_id: int, message_ids: Sequence[int]) -> PostReadings:
-        """The given messages of the channel now (see the module's docstring)."""
-        ids = sorted(set(message_ids))
-        if self.blocked_until is not None and utcnow() < self.blocked_until:
-            raise ReadUnavailable(
-                f"Telegram asked to wait (FLOOD_WAIT) until {self.blocked_until.isoformat()}"
-            )
-        from chainfluence.ton.leader import exclusive
-
-        deadline = asyncio.get_running_loop().time() + self._role_wait
-        while True:
-            async with exclusive(self._engine, ROLE) as mine:
-                if mine:
-                    return await self._read_connected(channel_id, ids)
-            if asyncio.get_running_loop().time() >= deadline:
-                raise ReadUnavailable("another process held the MTProto session")
-            await asyncio.sleep(0.2)
-
-    async def _read_connected(self, channel_id: int, ids: list[int]) -> PostReadings:
-        calls_before = self.calls
-        found: dict[int, Any] = {}
-        try:
-            client = self._client_factory()
-            await client.connect()
-            try:
-                if not await client.is_user_authorized():
-                    await client.sign_in(bot_token=self._bot_token)
-                channel = await client.get_input_entity(
-                    types.PeerChannel(mtproto_channel_id(channel_id))
-                )
-                for start in range(0, len(ids), BATCH):
-                    batch = ids[start : start + BATCH]
-                    answer = await self._call(
-                        client,
-                        functions.channels.GetMessagesRequest(
-                            channel=channel, id=[types.InputMessageID(i) for i in batch]
-                        ),
-                    )
-                    if answer is None:
-                        raise ReadUnavailable(
-                            f"Telegram asked to wait (FLOOD_WAIT) until {self.blocked_until}"
-                        )
-                    found.update((m.id, m) for m in answer.messages)
-            finally:
-                await client.disconnect()
-        except ReadUnavailable:
-            raise
-        except Exception as exc:  # not an answer: never read as a deletion
-            log.warning("mtproto: reading channel %s failed", channel_id, exc_info=True)
-            raise ReadUnavailable(f"MTProto: {type(exc).__name__}: {exc}") from exc
-        return PostReadings(
-            source=self.name,
-            fetched_at=utcnow(),
-            messages={i: _reading(found.get(i)) for i in ids},
-            calls=self.calls - calls_before,
-        )
 
     async def close(self) -> None:
         return None
