@@ -12,9 +12,11 @@ import datetime as dt
 import functools
 from typing import Any
 
+import pytest
 from telethon import functions
 
 from chainfluence.channels import repository as channels
+from chainfluence.deals import verification
 from chainfluence.telegram.mtproto import MTProtoViewsProvider
 from chainfluence_sandbox.telegram.mtproto import EmulatedMTProto
 from tests.deals.world import ADVERTISER_ID, PUBLISHER_ID, World
@@ -249,6 +251,38 @@ async def test_one_call_checks_the_live_ads_of_a_channel_together(world: World) 
     assert [e["event"] for e in mine] == ["post_check_passed"]
     assert mine[0]["details"]["read_at"] == both[0]["details"]["read_at"]
     assert {mine[0]["details"]["method"], both[0]["details"]["method"]} == {"mtproto"}
+
+
+async def test_a_check_of_the_batch_made_meanwhile_does_not_read_the_channel_again(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checks of one channel's ads run as concurrent jobs: the second ad's own job looking
+    while the leader is judging the batch leaves the reading to the leader."""
+    server, _ = _mtproto(world)
+    first, second = await world.funded_deal(), await world.funded_deal()
+    for deal_id in (first, second):
+        await world.agree_creative(deal_id)
+    await world.pass_time(dt.timedelta(hours=1, seconds=5))
+    posts = [(await world.until(deal_id, "live"))["postId"] for deal_id in (first, second)]
+    server.requests.clear()
+    judge = verification._judge
+    looked: list[int] = []
+
+    async def judge_then_look(runtime: Any, check: Any, *args: Any, **kwargs: Any) -> None:
+        await judge(runtime, check, *args, **kwargs)
+        if not looked:  # between the leader's first judgement and its last
+            looked.append(check.deal_id)
+            await verification.check_live_deal(runtime, second)
+
+    monkeypatch.setattr(verification, "_judge", judge_then_look)
+    await world.pass_time(dt.timedelta(seconds=143))
+    await eventually(lambda: _checks(world, first), lambda checks: len(checks) >= 1, timeout=20)
+    await eventually(lambda: _checks(world, second), lambda checks: len(checks) >= 1, timeout=20)
+
+    assert looked
+    assert [sorted(i.id for i in r.id) for r in _reads_of(server, posts)] == [sorted(posts)]
+    assert [e["event"] for e in await _checks(world, first)] == ["post_check_passed"]
+    assert [e["event"] for e in await _checks(world, second)] == ["post_check_passed"]
 
 
 def _reads_of(server: EmulatedMTProto, posts: list[int]) -> list[Any]:

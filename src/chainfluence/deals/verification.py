@@ -8,7 +8,8 @@ ways, named as `method` in the check's evidence:
   `PostReader`): `channels.getMessages` answers for up to 100 posts in one call, so a check takes
   along every live ad of the same channel that is due, or whose next random probe (not the
   final check) falls within `deals.probe_batch_ahead_seconds`; when several are due at once, the
-  check of the lowest deal id reads them all and the others wait for it. A `messageEmpty` is a
+  check of the lowest deal id reads them all and the others wait for it (it judges its own last,
+  so none of them finds the batch due again and reads it twice). A `messageEmpty` is a
   deleted post. An edit needs both signs: an edit date (the bot never edits its own post; after
   an accepted edit, a date after that edit was seen) and a text fingerprint (text and entities,
   `posting.text_fingerprint`) other than the approved one. Neither sign: the check passes. One
@@ -117,7 +118,10 @@ async def check_live_deal(runtime: _Ports, deal_id: int) -> None:
         log.info("deal %s: MTProto probe unavailable (%s), forwarding", deal_id, exc)
         await _forward_check(runtime, check, mtproto={"unavailable": str(exc)})
         return
-    for each in batch:
+    # The leader's own check is judged last: until it is, the leader's check is still due, so a
+    # check of another ad in the batch that looks meanwhile leaves the reading to the leader (its
+    # own check due, or already judged) instead of reading the channel again.
+    for each in [*batch[1:], check]:
         probe, settled = _mtproto_probe(each, readings)
         if settled:
             await _judge(runtime, each, probe, readings)
