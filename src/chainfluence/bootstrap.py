@@ -20,6 +20,7 @@ from sqlalchemy import make_url
 
 from chainfluence import plugins
 from chainfluence.bot.dispatcher import build_dispatcher
+from chainfluence.campaigns import repository as campaign_lists
 from chainfluence.channels import catalogue
 from chainfluence.config import Settings
 from chainfluence.deals.lifecycle import DealEscrowSink
@@ -64,6 +65,7 @@ def build_runtime(settings: Settings) -> Runtime:
     register_handlers()
     outbox.install()
     catalogue.install()
+    campaign_lists.install()
     engine = create_engine(
         settings.database.url,
         pool_size=settings.database.pool_size,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import (
@@ -19,7 +19,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from chainfluence.campaigns.schemas import CampaignSort
 from chainfluence.deals.repository import PUBLISHED_STATUSES
@@ -29,6 +29,8 @@ from chainfluence.kit.dialect import (
     json_array_contains,
     json_array_is_empty,
 )
+from chainfluence.kit.pagination import count_query
+from chainfluence.kit.totals import Totals, bump_on_writes, kept_total
 from chainfluence.models import (
     Campaign,
     CampaignStatus,
@@ -138,6 +140,43 @@ def public_list(dialect: str, filters: ListFilters, *, today: dt.date) -> Select
         order = order.nulls_last()
     # The id breaks ties so that pages never overlap or skip rows.
     return statement.order_by(order, Campaign.id.desc() if descending else Campaign.id.asc())
+
+
+# --- X-Total-Count of the public list -----------------------------------------------------------
+# Counting every campaign a filter matches costs more than the page itself, whose rows come
+# from an index. Its total is exact without counting when the page is not full (kit/totals.py's
+# `total_on_page`); otherwise it is kept per filter until a commit writes a campaign, which bumps
+# the list's version. Only the campaigns table decides which rows the list holds (the offer and
+# deal counts are columns of a row, not filters), and the date is part of the key while the
+# list leaves out active campaigns past their deadline.
+
+TOTALS_SCOPE = "campaigns"
+
+
+async def public_total(
+    connection: AsyncSession | AsyncConnection,
+    totals: Totals | None,
+    dialect: str,
+    filters: ListFilters,
+    *,
+    today: dt.date,
+) -> int:
+    """How many campaigns the public list holds for `filters` (its sort aside)."""
+
+    async def count() -> int:
+        statement = public_list(dialect, filters, today=today)
+        return int((await connection.execute(count_query(statement))).scalar_one())
+
+    key = repr(replace(filters, sort=CampaignSort.created_at_desc))
+    if filters.status is CampaignStatus.active:
+        key += f" {today.isoformat()}"
+    return await kept_total(totals, TOTALS_SCOPE, key, count)
+
+
+def install() -> None:
+    """Bump the public list's totals on every commit that writes a campaign (idempotent; the
+    wiring calls it)."""
+    bump_on_writes(TOTALS_SCOPE, Campaign.__tablename__)
 
 
 def owned_by(user_id: int, *, status: CampaignStatus | None = None) -> Select[Campaign]:

@@ -14,13 +14,15 @@ from chainfluence.campaigns import repository, schemas, service
 from chainfluence.campaigns.exceptions import CampaignNotFound
 from chainfluence.categories import CategoryIn
 from chainfluence.channels.dependencies import ChannelManager
-from chainfluence.dependencies import DBSession, app_services
+from chainfluence.dependencies import DBSession, ServicesDep, app_services
 from chainfluence.formats import AdFormat
+from chainfluence.kit.db import read_connection
 from chainfluence.kit.dialect import dialect_name
 from chainfluence.kit.money import TonAmount
 from chainfluence.kit.pagination import Page, json_page, paginate, paginate_columns, set_total
 from chainfluence.kit.schemas import IntId, Message, QueryText, TgId
 from chainfluence.kit.time import utcnow
+from chainfluence.kit.totals import total_on_page
 from chainfluence.models import CampaignStatus
 from chainfluence.ports import CampaignEnd, CampaignEnds
 
@@ -38,7 +40,7 @@ CloseOffers = Annotated[CampaignEnd, Depends(_close_offers)]
 
 @router.get("/campaigns", response_model=list[schemas.Campaign])
 async def list_campaigns(
-    session: DBSession,
+    services: ServicesDep,
     page: Page,
     q: Annotated[
         QueryText | None, Query(max_length=100, description="Text in title or description")
@@ -64,8 +66,19 @@ async def list_campaigns(
         advertiser_id=advertiser_id,
         sort=sort,
     )
-    statement = repository.public_list(dialect_name(session), filters, today=utcnow().date())
-    rows, total = await paginate_columns(session, statement, repository.LIST_COLUMNS, page)
+    # X-Total-Count is exact without counting every page: see `repository.public_total`.
+    today = utcnow().date()
+    dialect = services.engine.dialect.name
+    statement = repository.public_list(dialect, filters, today=today)
+    query = statement.with_only_columns(*repository.LIST_COLUMNS)
+    # Reads only: a plain pooled connection, no ORM session or transaction around them.
+    async with read_connection(services.engine) as connection:
+        rows = (await connection.execute(query.limit(page.limit).offset(page.offset))).all()
+        total = total_on_page(len(rows), page)
+        if total is None:
+            total = await repository.public_total(
+                connection, services.totals, dialect, filters, today=today
+            )
     return json_page([service.list_item(row) for row in rows], total)
 
 

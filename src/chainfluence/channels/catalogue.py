@@ -12,24 +12,22 @@ stored trust score (`channels.trust`, null while unknown and sorted last), index
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 from fastapi import Query
-from sqlalchemy import Float, Select, and_, case, cast, event, or_, select
+from sqlalchemy import Float, Select, and_, case, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.orm import ORMExecuteState, Session, aliased
+from sqlalchemy.orm import aliased
 
 from chainfluence.categories import Category, CategoryIn
 from chainfluence.channels.schemas import CatalogueSort
 from chainfluence.formats import AdFormat
-from chainfluence.kit.db import after_commit, on_rollback
 from chainfluence.kit.dialect import contains_text
 from chainfluence.kit.money import TonAmount
-from chainfluence.kit.pagination import PageParams, count_query
+from chainfluence.kit.pagination import count_query
 from chainfluence.kit.schemas import Count, QueryText
-from chainfluence.kit.totals import TOTALS_INFO_KEY, Totals
+from chainfluence.kit.totals import Totals, bump_on_writes, kept_total
 from chainfluence.models import Channel, ChannelPrice
 
 
@@ -198,69 +196,19 @@ def _order(sort: CatalogueSort, *, price: Any, cpm: Any, tie: Any) -> list[Any]:
 # version.
 
 TOTALS_SCOPE = "catalogue"
-_COUNTED_TABLES = frozenset({Channel.__tablename__, ChannelPrice.__tablename__})
-_CHANGED_KEY = "chainfluence.catalogue.changed"
-
-
-def total_on_page(rows: int, page: PageParams) -> int | None:
-    """The total a page proves by itself: a short page that is not past the end."""
-    if rows < page.limit and (rows or page.offset == 0):
-        return page.offset + rows
-    return None
 
 
 async def total(session: AsyncSession | AsyncConnection, totals: Totals | None, f: Filters) -> int:
     """How many listed channels `f` matches (its sort aside): kept, or counted and kept."""
-    if totals is None:
-        return await _count(session, f)
-    key = hashlib.blake2b(
-        repr(replace(f, sort=CatalogueSort.subscribers_desc)).encode(), digest_size=16
-    ).hexdigest()
-    version, kept = await totals.get(TOTALS_SCOPE, key)
-    if kept is not None:
-        return kept
-    counted = await _count(session, f)
-    await totals.put(TOTALS_SCOPE, key, version, counted)
-    return counted
 
+    async def count() -> int:
+        return int((await session.execute(count_query(statement(f)))).scalar_one())
 
-async def _count(session: AsyncSession | AsyncConnection, f: Filters) -> int:
-    return int((await session.execute(count_query(statement(f)))).scalar_one())
-
-
-def _changed(session: Session) -> None:
-    totals: Totals | None = session.info.get(TOTALS_INFO_KEY)
-    if totals is None or session.info.get(_CHANGED_KEY):
-        return
-    session.info[_CHANGED_KEY] = True
-
-    async def bump() -> None:
-        session.info.pop(_CHANGED_KEY, None)
-        await totals.bump(TOTALS_SCOPE)
-
-    after_commit(session, bump)
-    on_rollback(session, lambda: session.info.pop(_CHANGED_KEY, None))
-
-
-def _after_flush(session: Session, _flush: Any) -> None:
-    for objects in (session.new, session.dirty, session.deleted):
-        if any(isinstance(obj, Channel | ChannelPrice) for obj in objects):
-            _changed(session)
-            return
-
-
-def _do_orm_execute(state: ORMExecuteState) -> None:
-    # Statements that write a counted table (ORM-enabled or on the Table, upserts included).
-    if not (state.is_insert or state.is_update or state.is_delete):
-        return
-    table = getattr(state.statement, "table", None)
-    if getattr(table, "name", None) in _COUNTED_TABLES:
-        _changed(state.session)
+    key = repr(replace(f, sort=CatalogueSort.subscribers_desc))
+    return await kept_total(totals, TOTALS_SCOPE, key, count)
 
 
 def install() -> None:
     """Bump the catalogue's totals on every commit that writes a channel or a price
     (idempotent; the wiring calls it)."""
-    for name, hook in (("after_flush", _after_flush), ("do_orm_execute", _do_orm_execute)):
-        if not event.contains(Session, name, hook):
-            event.listen(Session, name, hook)
+    bump_on_writes(TOTALS_SCOPE, Channel.__tablename__, ChannelPrice.__tablename__)

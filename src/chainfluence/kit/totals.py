@@ -13,6 +13,9 @@ is sent), so a stored total is used only while nothing it counts has changed sin
 - Writes that bypass the sessions (bulk SQL by hand) bump nothing: entries expire after `ttl`
   seconds, bounding how long such a total can be off.
 
+A list registers its scope and the tables it counts with `bump_on_writes`; `kept_total` answers
+its full pages and `total_on_page` the pages that prove their own total.
+
 With Redis (`CHAINFLUENCE_REDIS__URL`) the versions and totals are shared by every process.
 Without it everything runs in one process (the API refuses `--workers` then), and they live in
 its memory.
@@ -20,14 +23,26 @@ its memory.
 
 from __future__ import annotations
 
+import hashlib
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from chainfluence.kit.db import after_commit, on_rollback
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
+    from chainfluence.kit.pagination import PageParams
+
 TOTALS_INFO_KEY = "chainfluence.totals"
 DEFAULT_TTL = 300.0
+_CHANGED_KEY = "chainfluence.totals.changed"
+# Table name -> the scopes whose totals count its rows (`bump_on_writes`).
+_SCOPES_OF: dict[str, frozenset[str]] = {}
 
 
 class Totals:
@@ -80,3 +95,77 @@ class Totals:
         now = time.monotonic()
         for key in [key for key, entry in self._entries.items() if entry[2] < now]:
             del self._entries[key]
+
+
+def total_on_page(rows: int, page: PageParams) -> int | None:
+    """The total a page proves by itself: a short page that is not past the end."""
+    if rows < page.limit and (rows or page.offset == 0):
+        return page.offset + rows
+    return None
+
+
+async def kept_total(
+    totals: Totals | None, scope: str, key: str, count: Callable[[], Awaitable[int]]
+) -> int:
+    """The total of the list `key` names in `scope` (its filters, never its sort): kept, or
+    counted with `count` and kept under the version read before counting."""
+    if totals is None:
+        return await count()
+    digest = hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+    version, kept = await totals.get(scope, digest)
+    if kept is not None:
+        return kept
+    counted = await count()
+    await totals.put(scope, digest, version, counted)
+    return counted
+
+
+def bump_on_writes(scope: str, *tables: str) -> None:
+    """Bump `scope`'s version after every commit that writes one of `tables` (ORM objects
+    flushed, and INSERT/UPDATE/DELETE statements, upserts included). Idempotent; the wiring
+    calls it through each list's `install`."""
+    for table in tables:
+        _SCOPES_OF[table] = _SCOPES_OF.get(table, frozenset()) | {scope}
+    for name, hook in (("after_flush", _after_flush), ("do_orm_execute", _do_orm_execute)):
+        if not event.contains(Session, name, hook):
+            event.listen(Session, name, hook)
+
+
+def _changed(session: Session, scopes: frozenset[str]) -> None:
+    totals: Totals | None = session.info.get(TOTALS_INFO_KEY)
+    if totals is None:
+        return
+    pending: set[str] = session.info.setdefault(_CHANGED_KEY, set())
+    new = scopes - pending
+    if not new:
+        return
+    first = not pending
+    pending.update(new)
+    if not first:
+        return  # the bump registered for this transaction takes the new scopes too
+
+    async def bump() -> None:
+        for scope in sorted(session.info.pop(_CHANGED_KEY, set())):
+            await totals.bump(scope)
+
+    after_commit(session, bump)
+    on_rollback(session, lambda: session.info.pop(_CHANGED_KEY, None))
+
+
+def _after_flush(session: Session, _flush: Any) -> None:
+    scopes: frozenset[str] = frozenset()
+    for objects in (session.new, session.dirty, session.deleted):
+        for obj in objects:
+            scopes |= _SCOPES_OF.get(getattr(obj, "__tablename__", ""), frozenset())
+    if scopes:
+        _changed(session, scopes)
+
+
+def _do_orm_execute(state: ORMExecuteState) -> None:
+    # Statements that write a counted table (ORM-enabled or on the Table, upserts included).
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    scopes = _SCOPES_OF.get(getattr(table, "name", None) or "", frozenset())
+    if scopes:
+        _changed(state.session, scopes)
