@@ -67,6 +67,8 @@ class Case:
     p99_ms: float | None = None
     auth: bool = False
     login: bool = False
+    # The thinner rows-only baseline, whose ratio is printed for comparison (not a goal).
+    rows_only: str | None = None
 
 
 def _q(path: str, params: dict[str, str]) -> str:
@@ -75,34 +77,42 @@ def _q(path: str, params: dict[str, str]) -> str:
 
 CATALOGUE = "/v1/channels"
 CAMPAIGNS = "/v1/campaigns"
+CAT_ROWS, CAMP_ROWS = "base: catalogue rows only", "base: campaigns rows only"
 CASES = [
     Case("base: constant JSON", "/const", "baseline"),
     Case("base: one users row by id", "/users/1", "baseline"),
     Case("base: catalogue page",
          _q("/channels", {"category": "crypto", "min_subscribers": "20000"}), "baseline"),
     Case("base: campaigns page", "/campaigns", "baseline"),
+    # The thinner baseline of earlier runs (the pages' rows only: no prices, no counts), for
+    # comparison; the goals are ratios to the pages above, which run the API's own SQL.
+    Case(CAT_ROWS,
+         _q("/channels/rows", {"category": "crypto", "min_subscribers": "20000"}), "baseline"),
+    Case(CAMP_ROWS, "/campaigns/rows", "baseline"),
     Case("GET /healthz", "/healthz", "api", "base: constant JSON", 0.7),
     Case("GET /v1/users/me", "/v1/users/me", "api", "base: one users row by id", 0.5, auth=True),
     Case("POST /v1/auth/login", "/v1/auth/login", "api", "base: one users row by id", 0.3,
          login=True),
-    Case("catalogue default", CATALOGUE, "api", "base: catalogue page", 0.35, 100),
+    Case("catalogue default", CATALOGUE, "api", "base: catalogue page", 0.35, 100,
+         rows_only=CAT_ROWS),
     Case("catalogue category+minSubscribers",
          _q(CATALOGUE, {"category": "crypto", "minSubscribers": "20000", "sort": "-subscribers"}),
-         "api", "base: catalogue page", 0.35, 100),
+         "api", "base: catalogue page", 0.35, 100, rows_only=CAT_ROWS),
     Case("catalogue q=market", _q(CATALOGUE, {"q": "market"}), "api", "base: catalogue page",
-         0.35, 100),
+         0.35, 100, rows_only=CAT_ROWS),
     Case("catalogue format 1/24 price 5..50 sort cpm",
          _q(CATALOGUE, {"format": "1/24", "minPrice": "5", "maxPrice": "50", "sort": "cpm"}),
-         "api", "base: catalogue page", 0.25, 150),
-    Case("campaigns default (Mini App)", CAMPAIGNS, "api", "base: campaigns page", 0.35, 100),
+         "api", "base: catalogue page", 0.25, 150, rows_only=CAT_ROWS),
+    Case("campaigns default (Mini App)", CAMPAIGNS, "api", "base: campaigns page", 0.35, 100,
+         rows_only=CAMP_ROWS),
     Case("campaigns category=crypto sort=-budget",
          _q(CAMPAIGNS, {"category": "crypto", "sort": "-budget"}), "api", "base: campaigns page",
-         0.35, 100),
+         0.35, 100, rows_only=CAMP_ROWS),
     Case("campaigns format=2/48 minBudget=50",
          _q(CAMPAIGNS, {"format": "2/48", "minBudget": "50", "sort": "-budget"}), "api",
-         "base: campaigns page", 0.35, 100),
+         "base: campaigns page", 0.35, 100, rows_only=CAMP_ROWS),
     Case("campaigns q=airdrop", _q(CAMPAIGNS, {"q": "airdrop"}), "api", "base: campaigns page",
-         0.35, 100),
+         0.35, 100, rows_only=CAMP_ROWS),
 ]  # fmt: skip
 
 
@@ -380,11 +390,11 @@ def table(results: list[Result]) -> str:
     by_name = {result.case.name: result for result in results}
     lines = [
         f"{'endpoint':<44} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} "
-        f"{'ratio':>6} {'goal':>16} {'':>4}",
+        f"{'ratio':>6} {'goal':>16} {'':>4} {'rows-only ratio':>15}",
     ]
     for result in results:
         case = result.case
-        ratio_text, goal_text, verdict = "", "", ""
+        ratio_text, goal_text, verdict, thin_text = "", "", "", ""
         if case.baseline is not None and case.goal is not None:
             base = by_name.get(case.baseline)
             ratio = result.rps / base.rps if base else float("nan")
@@ -394,9 +404,11 @@ def table(results: list[Result]) -> str:
             if case.p99_ms is not None:
                 ok = ok and result.p99_ms <= case.p99_ms
             verdict = "pass" if ok else "FAIL"
+        if case.rows_only is not None and (thin := by_name.get(case.rows_only)):
+            thin_text = f"{result.rps / thin.rps:.2f}"
         lines.append(
             f"{case.name:<44} {result.rps:>7.0f} {result.p50_ms:>8.1f} {result.p99_ms:>8.1f} "
-            f"{result.errors:>6} {ratio_text:>6} {goal_text:>16} {verdict:>4}"
+            f"{result.errors:>6} {ratio_text:>6} {goal_text:>16} {verdict:>4} {thin_text:>15}"
         )
     return "\n".join(lines)
 
@@ -407,20 +419,22 @@ def cpu_table(results: list[Result]) -> str:
     by_name = {result.case.name: result for result in results}
     lines = [
         f"{'endpoint':<44} {'requests':>8} {'server us/req':>13} {'db us/req':>9} "
-        f"{'ratio':>6} {'goal':>6} {'':>4}",
+        f"{'ratio':>6} {'goal':>6} {'':>4} {'rows-only ratio':>15}",
     ]
     for result in results:
         case = result.case
-        ratio_text, goal_text, verdict = "", "", ""
+        ratio_text, goal_text, verdict, thin_text = "", "", "", ""
         if case.baseline is not None and case.goal is not None:
             base = by_name.get(case.baseline)
             ratio = base.server_cpu_us / result.server_cpu_us if base else float("nan")
             ratio_text = f"{ratio:.2f}"
             goal_text = f">={case.goal:.2f}"
             verdict = "pass" if ratio >= case.goal and result.errors == 0 else "FAIL"
+        if case.rows_only is not None and (thin := by_name.get(case.rows_only)):
+            thin_text = f"{thin.server_cpu_us / result.server_cpu_us:.2f}"
         lines.append(
             f"{case.name:<44} {result.requests:>8} {result.server_cpu_us:>13.0f} "
-            f"{result.db_cpu_us:>9.0f} {ratio_text:>6} {goal_text:>6} {verdict:>4}"
+            f"{result.db_cpu_us:>9.0f} {ratio_text:>6} {goal_text:>6} {verdict:>4} {thin_text:>15}"
         )
     return "\n".join(lines)
 
@@ -449,6 +463,7 @@ def main() -> None:
         wanted = [w.strip() for w in args.only.split(",") if w.strip()]
         names = {c.name for c in CASES if any(w in c.name for w in wanted)}
         names |= {c.baseline for c in CASES if c.name in names and c.baseline}
+        names |= {c.rows_only for c in CASES if c.name in names and c.rows_only}
         cases = [c for c in CASES if c.name in names]
     load = os.getloadavg()[0]
     print(
