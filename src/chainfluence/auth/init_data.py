@@ -5,17 +5,25 @@ comparison), or, for deployments that must not hold the token, the Ed25519 `sign
 with the bot id and Telegram's public key. Either way the data must be fresh (auth_date within
 the configured age, not in the future) and must carry a user. Every failure is an
 `InvalidInitData` (401), never an unhandled error.
+
+The checks and the parsing are Telegram's documented algorithms written out here rather than
+aiogram's helpers: importing aiogram costs an API process about 130 MB, and the API must not
+load it (the bot's dispatcher runs in the worker).
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
+import json
+from typing import Any
 from urllib.parse import parse_qsl
 
-from aiogram.utils.web_app import WebAppInitData, parse_webapp_init_data
-from aiogram.utils.web_app import check_webapp_signature as check_hmac
-from aiogram.utils.web_app_signature import PRODUCTION_PUBLIC_KEY, TEST_PUBLIC_KEY
-from aiogram.utils.web_app_signature import check_webapp_signature as check_ed25519
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import BaseModel
 
 from chainfluence.auth.exceptions import InvalidInitData
 from chainfluence.config import InitDataValidation, Settings
@@ -23,6 +31,100 @@ from chainfluence.kit.time import utcnow
 from chainfluence.users.identity import TelegramIdentity
 
 MAX_INIT_DATA_LENGTH = 8192
+
+# Telegram's Ed25519 keys for third-party validation (production and test environments).
+PRODUCTION_PUBLIC_KEY = bytes.fromhex(
+    "e7bf03a2fa4602af4580703d88dda5bb59f32ed8b02a56c187fe7d34caed242d"
+)
+TEST_PUBLIC_KEY = bytes.fromhex("40055058a4ee38156a06562e52eece92a771bcd8346a8c4615cb7376eddf72ec")
+
+
+class WebAppUser(BaseModel):
+    """Telegram's WebAppUser, the fields we read (the rest are ignored)."""
+
+    id: int
+    is_bot: bool | None = None
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = None
+    is_premium: bool | None = None
+    photo_url: str | None = None
+
+
+class WebAppChat(BaseModel):
+    id: int
+    type: str
+    title: str
+    username: str | None = None
+    photo_url: str | None = None
+
+
+class WebAppInitData(BaseModel):
+    """Telegram's WebAppInitData (https://core.telegram.org/bots/webapps#webappinitdata)."""
+
+    query_id: str | None = None
+    user: WebAppUser | None = None
+    receiver: WebAppUser | None = None
+    chat: WebAppChat | None = None
+    chat_type: str | None = None
+    chat_instance: str | None = None
+    start_param: str | None = None
+    can_send_after: int | None = None
+    auth_date: dt.datetime
+    hash: str
+
+
+def parse_webapp_init_data(raw: str) -> WebAppInitData:
+    """The fields of initData, JSON values (user, chat...) decoded; no check of any signature."""
+    fields: dict[str, Any] = {}
+    for key, value in parse_qsl(raw):
+        if (value.startswith("[") and value.endswith("]")) or (
+            value.startswith("{") and value.endswith("}")
+        ):
+            fields[key] = json.loads(value)
+        else:
+            fields[key] = value
+    return WebAppInitData.model_validate(fields)
+
+
+def _data_check_string(fields: dict[str, str]) -> str:
+    return "\n".join(f"{key}={value}" for key, value in sorted(fields.items()))
+
+
+def check_hmac(token: str, raw: str) -> bool:
+    """Telegram's HMAC-SHA256 of the data-check string, keyed with the bot token."""
+    try:
+        fields = dict(parse_qsl(raw, strict_parsing=True))
+    except ValueError:
+        return False
+    given = fields.pop("hash", None)
+    if given is None:
+        return False
+    secret = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
+    expected = hmac.new(secret, _data_check_string(fields).encode(), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, given)
+
+
+def check_ed25519(bot_id: int, raw: str, public_key: bytes) -> bool:
+    """Telegram's Ed25519 `signature` over "<bot id>:WebAppData" and the data-check string."""
+    try:
+        fields = dict(parse_qsl(raw, strict_parsing=True))
+    except ValueError:
+        return False
+    signature = fields.pop("signature", None)
+    if not signature:
+        return False
+    fields.pop("hash", None)
+    message = f"{bot_id}:WebAppData\n{_data_check_string(fields)}".encode()
+    padding = "=" * (-len(signature) % 4)
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(
+            base64.urlsafe_b64decode(signature + padding), message
+        )
+    except InvalidSignature:
+        return False
+    return True
 
 
 def telegram_public_key(setting: str) -> bytes:
