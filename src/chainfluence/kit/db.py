@@ -15,21 +15,24 @@ import contextlib
 import datetime as dt
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, event
+import orjson
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, Select, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.schema import CreateIndex
-from sqlalchemy.sql.compiler import DDLCompiler
+from sqlalchemy.sql.compiler import DDLCompiler, SQLCompiler
 from sqlalchemy.types import TypeDecorator
 
 from chainfluence.kit.time import UTC
@@ -89,7 +92,14 @@ def create_engine(
         engine = sa_create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
-    engine = sa_create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow)
+    engine = sa_create_async_engine(
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        # asyncpg decodes json/jsonb with the dialect's codec (stdlib json unless told).
+        json_deserializer=orjson.loads,
+    )
     _ping_idle_connections(engine)
     return engine
 
@@ -251,6 +261,126 @@ async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]
         if engine.dialect.name != "sqlite":
             await connection.execution_options(isolation_level="AUTOCOMMIT")
         yield connection
+
+
+# PostgreSQL's timestamptz: asyncpg already returns it aware, in UTC (`UTCDateTime` adds nothing).
+_TIMESTAMPTZ_OID = 1184
+
+
+class DirectRead:
+    """A read compiled once, whose rows go straight to the wire: for the hottest lists and
+    lookups (a catalogue page, the current user), where SQLAlchemy's per-execution work (cache
+    key, compiled-cache lookup, execution context, `Result` and `Row` objects) costs more than
+    the database does.
+
+    Build it once per statement *shape* (module level, or cached per combination of filters),
+    with `bindparam("name")` for every value that changes between executions, and run it with
+    `await read.all(connection, name=value, ...)` on a `read_connection`.
+
+    On PostgreSQL (asyncpg) the statement is compiled once per dialect and sent as it is on the
+    pooled connection's asyncpg connection (positional `$n` arguments, asyncpg's own prepared
+    statement cache). Rows are what SQLAlchemy would have returned, as plain tuples: bind values
+    go through their types' bind processors, and result columns through their types' result
+    processors where asyncpg's value differs (found once, from the statement's real column
+    types); json/jsonb are decoded by the connection's codec (orjson, `create_engine`), enums
+    come back as SQLAlchemy returns them, timestamptz as aware UTC datetimes. Elsewhere
+    (SQLite) it is a normal `connection.execute`, rows as tuples: the same values.
+
+    Not for: writes; statements with expanding IN lists or literal-rendered values (refused
+    when compiled); anything relying on SQLAlchemy's statement events or echo (the raw path
+    fires none) or on its wrapped errors (asyncpg's own exceptions come through; a connection
+    the server closed is invalidated). ORM entities are not loaded: select columns.
+    """
+
+    __slots__ = ("_compiled", "_statement")
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self._statement = statement
+        self._compiled: weakref.WeakKeyDictionary[Dialect, _Compiled] = weakref.WeakKeyDictionary()
+
+    async def all(self, connection: AsyncConnection, /, **params: Any) -> list[tuple[Any, ...]]:
+        """Every row, as tuples in the statement's column order."""
+        dialect = connection.dialect
+        if dialect.driver != "asyncpg":
+            result = await connection.execute(self._statement, params)
+            return [tuple(row) for row in result.all()]
+        compiled = self._compiled.get(dialect)
+        if compiled is None:
+            compiled = self._compiled[dialect] = _Compiled.of(self._statement, dialect)
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None
+        arguments = compiled.arguments(params)
+        try:
+            if compiled.processors is None:
+                compiled.processors = await compiled.find_processors(driver, arguments)
+            records = await driver.fetch(compiled.sql, *arguments)
+        except Exception as error:
+            if driver.is_closed():
+                await connection.invalidate(error)
+            raise
+        processors = compiled.processors
+        if not any(processors):
+            return [tuple(record) for record in records]
+        return [
+            tuple(value if process is None or value is None else process(value)
+                  for process, value in zip(processors, record, strict=True))
+            for record in records
+        ]  # fmt: skip
+
+    async def first(self, connection: AsyncConnection, /, **params: Any) -> tuple[Any, ...] | None:
+        """The first row, or None (the statement should limit itself to one row)."""
+        rows = await self.all(connection, **params)
+        return rows[0] if rows else None
+
+
+@dataclass(slots=True)
+class _Compiled:
+    """A statement as asyncpg takes it: SQL text, argument order, bind and result processing."""
+
+    compiled: SQLCompiler
+    sql: str
+    names: tuple[str, ...]
+    bind_processors: dict[str, Callable[[Any], Any]]
+    # One per result column (None: asyncpg's value is SQLAlchemy's); found on first execution.
+    processors: list[Callable[[Any], Any] | None] | None = None
+
+    @classmethod
+    def of(cls, statement: Select[Any], dialect: Dialect) -> _Compiled:
+        compiled = statement.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)
+        if compiled.literal_execute_params or compiled.post_compile_params:
+            raise ValueError("DirectRead takes no expanding or literal-rendered parameters")
+        return cls(
+            compiled=compiled,
+            sql=compiled.string,
+            names=tuple(compiled.positiontup or ()),
+            bind_processors=dict(compiled._bind_processors),  # type: ignore[arg-type]
+        )
+
+    def arguments(self, params: dict[str, Any]) -> list[Any]:
+        values = self.compiled.construct_params(params)
+        arguments = []
+        for name in self.names:
+            value = values[name]
+            process = self.bind_processors.get(name)
+            arguments.append(value if process is None else process(value))
+        return arguments
+
+    async def find_processors(
+        self, driver: Any, arguments: Sequence[Any]
+    ) -> list[Callable[[Any], Any] | None]:
+        # The result processors of some types depend on the column's real type (numeric vs
+        # float8), which only the server knows: ask it once, as SQLAlchemy reads each cursor's.
+        prepared = await driver.prepare(self.sql)
+        oids = [attribute.type.oid for attribute in prepared.get_attributes()]
+        dialect = self.compiled.dialect
+        processors: list[Callable[[Any], Any] | None] = []
+        for column, oid in zip(self.compiled._result_columns, oids, strict=True):
+            if isinstance(column.type, UTCDateTime) and oid == _TIMESTAMPTZ_OID:
+                processors.append(None)
+                continue
+            processors.append(column.type._cached_result_processor(dialect, oid))
+        return processors
 
 
 @compiles(CreateIndex, "sqlite")
