@@ -290,6 +290,28 @@ async def test_public_list_filters_and_sorts(client: httpx.AsyncClient) -> None:
     assert bad.status_code == 422
 
 
+async def test_search_takes_quotes_and_backslashes_literally(client: httpx.AsyncClient) -> None:
+    # The search pattern is written into the statement (kit/dialect.py `contains_text`), so
+    # quotes, backslashes and LIKE wildcards in `q` must reach the database as plain text.
+    owner = await login(client, ADVERTISER)
+    for title in ("Bob's shop", "Path C:\\temp\\x", "50% off_now", "Plain brief"):
+        created = await client.post(
+            "/v1/campaigns",
+            json={"title": title, "category": "other", "budget": "1"},
+            headers=owner,
+        )
+        assert created.status_code == 201, created.text
+
+    assert await _titles(client, q="b's") == ["Bob's shop"]
+    assert await _titles(client, q="'") == ["Bob's shop"]
+    assert await _titles(client, q="c:\\temp\\") == ["Path C:\\temp\\x"]
+    assert await _titles(client, q="\\") == ["Path C:\\temp\\x"]
+    assert await _titles(client, q="% off_") == ["50% off_now"]
+    assert await _titles(client, q="'' or ''1''=''1") == []
+    assert await _titles(client, q="x'); DELETE FROM campaigns; --") == []
+    assert len(await _titles(client)) == 4
+
+
 async def test_mine_lists_own_campaigns_in_every_status(client: httpx.AsyncClient) -> None:
     owner = await login(client, ADVERTISER)
     other = await login(client, 2002)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     SQLColumnExpression,
+    String,
     Table,
     bindparam,
     exists,
@@ -105,9 +106,17 @@ def json_array_is_empty(dialect: str, column: SQLColumnExpression[Any]) -> Colum
 
 
 def contains_text(column: SQLColumnExpression[Any], text: str) -> ColumnElement[bool]:
-    """Case-insensitive substring match, with LIKE wildcards in `text` taken literally."""
+    """Case-insensitive substring match, with LIKE wildcards in `text` taken literally.
+
+    The pattern is written into the SQL (quoted by SQLAlchemy's literal rendering), not bound:
+    how many rows it matches decides between the trigram indexes and walking the sort's index,
+    and a prepared statement's generic plan cannot know it. With a bound pattern PostgreSQL
+    switched to a generic plan after five runs that guessed 0.5 % of rows and read every match
+    (campaigns q=airdrop at 50,000 campaigns: 18 ms against 1.4 ms; benchmarks/results/).
+    """
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return column.ilike(f"%{escaped}%", escape="\\")
+    pattern = bindparam(None, f"%{escaped}%", type_=String(), literal_execute=True)
+    return column.ilike(pattern, escape="\\")
 
 
 # Extensions the schema relies on (trigram indexes for the catalogue's substring search).
