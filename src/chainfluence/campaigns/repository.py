@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     SQLColumnExpression,
+    String,
     and_,
+    bindparam,
     case,
     exists,
     false,
     func,
+    literal,
     or_,
     select,
 )
@@ -25,9 +30,11 @@ from chainfluence.campaigns.schemas import CampaignSort
 from chainfluence.deals.repository import PUBLISHED_STATUSES
 from chainfluence.formats import AdFormat
 from chainfluence.kit.dialect import (
+    contains_pattern,
     contains_text,
     json_array_contains,
     json_array_is_empty,
+    pattern_param,
 )
 from chainfluence.kit.pagination import count_query
 from chainfluence.kit.totals import Totals, bump_on_writes, kept_total
@@ -110,36 +117,106 @@ def accepts_format(dialect: str, fmt: AdFormat | SQLColumnExpression[str]) -> Co
 
 
 def public_list(dialect: str, filters: ListFilters, *, today: dt.date) -> Select[Campaign]:
-    statement = select(Campaign).where(
-        Campaign.deleted_at.is_(None), Campaign.status == filters.status
+    """The campaigns the public list holds for `filters`, in its order, values bound."""
+    return public_list_shape(dialect, list_shape(filters)).params(list_params(filters, today=today))
+
+
+# The public list is built once per *shape* (which filters are present, and the sort) with a
+# bind parameter for every value, so one statement (and its cache key, and its compilation)
+# serves every request of that shape: building and keying a fresh statement per request cost
+# the API more CPU than PostgreSQL spent running it. `list_params` gives the values.
+@dataclass(frozen=True, slots=True)
+class ListShape:
+    active: bool
+    q: bool
+    category: bool
+    format: bool
+    min_budget: bool
+    max_budget: bool
+    advertiser: bool
+    sort: CampaignSort
+
+
+def list_shape(filters: ListFilters) -> ListShape:
+    return ListShape(
+        active=filters.status is CampaignStatus.active,
+        q=filters.q is not None,
+        category=filters.category is not None,
+        format=filters.format is not None,
+        min_budget=filters.min_budget_nano is not None,
+        max_budget=filters.max_budget_nano is not None,
+        advertiser=filters.advertiser_id is not None,
+        sort=filters.sort,
     )
+
+
+def list_params(filters: ListFilters, *, today: dt.date) -> dict[str, Any]:
+    """The bind values of `public_list_shape(dialect, list_shape(filters))`."""
+    params: dict[str, Any] = {"status": filters.status}
     if filters.status is CampaignStatus.active:
+        params["today"] = today
+    if filters.q is not None:
+        params["q"] = contains_pattern(filters.q)
+    if filters.category is not None:
+        params["category"] = filters.category
+    if filters.format is not None:
+        params["format"] = filters.format.value
+    if filters.min_budget_nano is not None:
+        params["min_budget"] = filters.min_budget_nano
+    if filters.max_budget_nano is not None:
+        params["max_budget"] = filters.max_budget_nano
+    if filters.advertiser_id is not None:
+        params["advertiser_id"] = filters.advertiser_id
+    return params
+
+
+@functools.lru_cache(maxsize=512)
+def public_list_shape(dialect: str, shape: ListShape) -> Select[Campaign]:
+    """The public list of one shape, every value a bind parameter (see `list_params`)."""
+    statement = select(Campaign).where(
+        Campaign.deleted_at.is_(None), Campaign.status == bindparam("status")
+    )
+    if shape.active:
         # Past its last day an active campaign takes no offers, so it is not advertised.
-        statement = statement.where(or_(Campaign.deadline.is_(None), Campaign.deadline >= today))
-    if filters.q:
+        statement = statement.where(
+            or_(Campaign.deadline.is_(None), Campaign.deadline >= bindparam("today"))
+        )
+    if shape.q:
+        pattern = pattern_param("q")
         statement = statement.where(
             or_(
-                contains_text(Campaign.title, filters.q),
-                contains_text(Campaign.description, filters.q),
+                contains_text(Campaign.title, pattern),
+                contains_text(Campaign.description, pattern),
             )
         )
-    if filters.category:
-        statement = statement.where(Campaign.category == filters.category)
-    if filters.format:
-        statement = statement.where(accepts_format(dialect, filters.format))
-    if filters.min_budget_nano is not None:
-        statement = statement.where(Campaign.budget_nano >= filters.min_budget_nano)
-    if filters.max_budget_nano is not None:
-        statement = statement.where(Campaign.budget_nano <= filters.max_budget_nano)
-    if filters.advertiser_id is not None:
-        statement = statement.where(Campaign.advertiser_id == filters.advertiser_id)
-    descending = filters.sort.value.startswith("-")
-    column = _SORT_COLUMNS[filters.sort.value.lstrip("-")]
+    if shape.category:
+        statement = statement.where(Campaign.category == bindparam("category"))
+    if shape.format:
+        statement = statement.where(accepts_format(dialect, bindparam("format", type_=String())))
+    if shape.min_budget:
+        statement = statement.where(Campaign.budget_nano >= bindparam("min_budget"))
+    if shape.max_budget:
+        statement = statement.where(Campaign.budget_nano <= bindparam("max_budget"))
+    if shape.advertiser:
+        statement = statement.where(Campaign.advertiser_id == bindparam("advertiser_id"))
+    descending = shape.sort.value.startswith("-")
+    column = _SORT_COLUMNS[shape.sort.value.lstrip("-")]
     order = column.desc() if descending else column.asc()
     if column is Campaign.deadline:
         order = order.nulls_last()
     # The id breaks ties so that pages never overlap or skip rows.
     return statement.order_by(order, Campaign.id.desc() if descending else Campaign.id.asc())
+
+
+@functools.lru_cache(maxsize=512)
+def public_page(dialect: str, shape: ListShape) -> Select[Any]:
+    """A page of the public list (`LIST_COLUMNS`), `limit` and `offset` bound too."""
+    return (
+        public_list_shape(dialect, shape)
+        .with_only_columns(*LIST_COLUMNS)
+        .limit(bindparam("limit", type_=Integer()))
+        .offset(bindparam("offset", type_=Integer()))
+    )
 
 
 # --- X-Total-Count of the public list -----------------------------------------------------------
@@ -164,8 +241,9 @@ async def public_total(
     """How many campaigns the public list holds for `filters` (its sort aside)."""
 
     async def count() -> int:
-        statement = public_list(dialect, filters, today=today)
-        return int((await connection.execute(count_query(statement))).scalar_one())
+        statement = count_query(public_list_shape(dialect, list_shape(filters)))
+        params = list_params(filters, today=today)
+        return int((await connection.execute(statement, params)).scalar_one())
 
     key = repr(replace(filters, sort=CampaignSort.created_at_desc))
     if filters.status is CampaignStatus.active:
@@ -187,6 +265,10 @@ def owned_by(user_id: int, *, status: CampaignStatus | None = None) -> Select[Ca
         statement = statement.where(Campaign.status == status)
     return statement.order_by(Campaign.id.desc())
 
+
+# A fixed list of bound values rather than an expanding IN: the statement compiles once and
+# needs no per-execution rendering of the list.
+_PUBLISHED = [literal(status, Deal.status.type) for status in sorted(PUBLISHED_STATUSES)]
 
 # What a campaign list reads (and answers): the campaign's columns and its three counts, each a
 # subquery on the row, so a page and its total come back in one statement.
@@ -213,7 +295,7 @@ LIST_COLUMNS: tuple[Any, ...] = (
     .label("offer_count"),
     select(func.count()).where(Deal.campaign_id == Campaign.id).scalar_subquery().label("accepted"),
     select(func.count())
-    .where(Deal.campaign_id == Campaign.id, Deal.status.in_(list(PUBLISHED_STATUSES)))
+    .where(Deal.campaign_id == Campaign.id, Deal.status.in_(_PUBLISHED))
     .scalar_subquery()
     .label("live"),
     Campaign.created_at,

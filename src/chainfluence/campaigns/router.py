@@ -69,11 +69,13 @@ async def list_campaigns(
     # X-Total-Count is exact without counting every page: see `repository.public_total`.
     today = utcnow().date()
     dialect = services.engine.dialect.name
-    statement = repository.public_list(dialect, filters, today=today)
-    query = statement.with_only_columns(*repository.LIST_COLUMNS)
+    # One statement per shape of filters, its values bound (see `repository.ListShape`).
+    query = repository.public_page(dialect, repository.list_shape(filters))
+    params = repository.list_params(filters, today=today)
+    params["limit"], params["offset"] = page.limit, page.offset
     # Reads only: a plain pooled connection, no ORM session or transaction around them.
     async with read_connection(services.engine) as connection:
-        rows = (await connection.execute(query.limit(page.limit).offset(page.offset))).all()
+        rows = (await connection.execute(query, params)).all()
         total = total_on_page(len(rows), page)
         if total is None:
             total = await repository.public_total(
