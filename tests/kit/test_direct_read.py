@@ -7,7 +7,19 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from sqlalchemy import Float, Numeric, String, bindparam, cast, func, literal, or_, select, text
+from sqlalchemy import (
+    Float,
+    Integer,
+    Numeric,
+    String,
+    bindparam,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chainfluence.formats import AdFormat
@@ -219,6 +231,37 @@ async def test_statements_with_expanding_parameters_are_refused(channels: AsyncE
     async with read_connection(channels) as connection:
         with pytest.raises(ValueError, match="expanding"):
             await read.all(connection, ids=[-1001])
+
+
+async def test_literal_execute_values_are_written_into_each_execution(
+    channels: AsyncEngine,
+) -> None:
+    # One shape, a pattern and a LIMIT written into the SQL per execution (each its own
+    # prepared statement on PostgreSQL), next to an ordinary bound value.
+    read = DirectRead(
+        select(Channel.id)
+        .where(
+            Channel.title.ilike(bindparam("pattern", literal_execute=True)),
+            Channel.subscribers >= bindparam("min_subscribers"),
+        )
+        .order_by(Channel.id)
+        .limit(bindparam("limit", type_=Integer, literal_execute=True))
+    )
+
+    async with read_connection(channels) as connection:
+        crypto = await read.all(connection, pattern="%crypto%", min_subscribers=0, limit=10)
+        quiet = await read.all(connection, pattern="%QUIET%", min_subscribers=0, limit=10)
+        every = await read.all(connection, pattern="%", min_subscribers=0, limit=10)
+        one = await read.all(connection, pattern="%", min_subscribers=0, limit=1)
+        quote = await read.all(connection, pattern="%'; --%", min_subscribers=0, limit=10)
+        big = await read.all(connection, pattern="%crypto%", min_subscribers=10**6, limit=10)
+
+    assert [row[0] for row in crypto] == [-1001]
+    assert [row[0] for row in quiet] == [-1002]
+    assert [row[0] for row in every] == [-1002, -1001]
+    assert [row[0] for row in one] == [-1002]
+    assert quote == []
+    assert big == []
 
 
 async def test_a_connection_the_server_closed_is_invalidated(channels: AsyncEngine) -> None:

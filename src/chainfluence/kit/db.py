@@ -286,10 +286,17 @@ class DirectRead:
     come back as SQLAlchemy returns them, timestamptz as aware UTC datetimes. Elsewhere
     (SQLite) it is a normal `connection.execute`, rows as tuples: the same values.
 
-    Not for: writes; statements with expanding IN lists or literal-rendered values (refused
-    when compiled); anything relying on SQLAlchemy's statement events or echo (the raw path
-    fires none) or on its wrapped errors (asyncpg's own exceptions come through; a connection
-    the server closed is invalidated). ORM entities are not loaded: select columns.
+    A value the plan depends on (a search pattern, LIMIT and OFFSET) can be bound with
+    `bindparam(name, type_=..., literal_execute=True)`: it is written into the SQL at each
+    execution (its type renders it), so each value is its own prepared statement and PostgreSQL
+    plans knowing it. Bound, such a value leaves the plan cache a generic plan that guesses (a
+    LIKE pattern matches 0.5 % of rows) or, for LIMIT, one it never takes: every execution is
+    planned again.
+
+    Not for: writes; statements with expanding IN lists (refused when compiled); anything
+    relying on SQLAlchemy's statement events or echo (the raw path fires none) or on its
+    wrapped errors (asyncpg's own exceptions come through; a connection the server closed is
+    invalidated). ORM entities are not loaded: select columns.
     """
 
     __slots__ = ("_compiled", "_statement")
@@ -309,11 +316,11 @@ class DirectRead:
             compiled = self._compiled[dialect] = _Compiled.of(self._statement, dialect)
         driver = (await connection.get_raw_connection()).driver_connection
         assert driver is not None
-        arguments = compiled.arguments(params)
+        sql, arguments = compiled.sql_and_arguments(params)
         try:
             if compiled.processors is None:
-                compiled.processors = await compiled.find_processors(driver, arguments)
-            records = await driver.fetch(compiled.sql, *arguments)
+                compiled.processors = await compiled.find_processors(driver, sql, arguments)
+            records = await driver.fetch(sql, *arguments)
         except Exception as error:
             if driver.is_closed():
                 await connection.invalidate(error)
@@ -341,6 +348,8 @@ class _Compiled:
     sql: str
     names: tuple[str, ...]
     bind_processors: dict[str, Callable[[Any], Any]]
+    # Some values are written into the SQL at each execution (`literal_execute`).
+    rendered: bool = False
     # One per result column (None: asyncpg's value is SQLAlchemy's); found on first execution.
     processors: list[Callable[[Any], Any] | None] | None = None
 
@@ -348,14 +357,29 @@ class _Compiled:
     def of(cls, statement: Select[Any], dialect: Dialect) -> _Compiled:
         compiled = statement.compile(dialect=dialect)
         assert isinstance(compiled, SQLCompiler)
-        if compiled.literal_execute_params or compiled.post_compile_params:
-            raise ValueError("DirectRead takes no expanding or literal-rendered parameters")
+        if compiled.post_compile_params - compiled.literal_execute_params:
+            raise ValueError("DirectRead takes no expanding parameters")
         return cls(
             compiled=compiled,
             sql=compiled.string,
             names=tuple(compiled.positiontup or ()),
             bind_processors=dict(compiled._bind_processors),  # type: ignore[arg-type]
+            rendered=bool(compiled.literal_execute_params),
         )
+
+    def sql_and_arguments(self, params: dict[str, Any]) -> tuple[str, list[Any]]:
+        """The SQL to send and its positional arguments: the compiled SQL as it is, or, with
+        `literal_execute` values, the SQL with this execution's values written in."""
+        if not self.rendered:
+            return self.sql, self.arguments(params)
+        values = self.compiled.construct_params(params)
+        state = self.compiled.construct_expanded_state(values)
+        arguments = []
+        for name in state.positiontup or ():
+            value = values[name]
+            process = self.bind_processors.get(name)
+            arguments.append(value if process is None else process(value))
+        return state.statement, arguments
 
     def arguments(self, params: dict[str, Any]) -> list[Any]:
         values = self.compiled.construct_params(params)
@@ -367,11 +391,11 @@ class _Compiled:
         return arguments
 
     async def find_processors(
-        self, driver: Any, arguments: Sequence[Any]
+        self, driver: Any, sql: str, arguments: Sequence[Any]
     ) -> list[Callable[[Any], Any] | None]:
         # The result processors of some types depend on the column's real type (numeric vs
         # float8), which only the server knows: ask it once, as SQLAlchemy reads each cursor's.
-        prepared = await driver.prepare(self.sql)
+        prepared = await driver.prepare(sql)
         oids = [attribute.type.oid for attribute in prepared.get_attributes()]
         dialect = self.compiled.dialect
         processors: list[Callable[[Any], Any] | None] = []
