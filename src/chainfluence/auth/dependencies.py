@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence.auth.exceptions import InvalidAccessToken, NotAuthenticated, OperatorOnly
 from chainfluence.auth.init_data import validate_init_data
-from chainfluence.dependencies import DBSession, RequestServices, ServicesDep
+from chainfluence.dependencies import DBSession, RequestServices, ServicesDep, app_services
 from chainfluence.kit.db import read_connection
 from chainfluence.kit.security import InvalidToken, read_access_token
 from chainfluence.models import User, Wallet
@@ -97,9 +97,7 @@ async def get_current_user(
 
 
 async def get_current_profile(
-    request: Request,
-    runtime: ServicesDep,
-    authorization: Annotated[str | None, Depends(authorization_header)],
+    request: Request, authorization: Annotated[str | None, Depends(authorization_header)]
 ) -> users_schemas.User:
     """The caller's own profile (GET /v1/users/me), the hottest authenticated read.
 
@@ -108,7 +106,9 @@ async def get_current_profile(
     session, no transaction). Nothing else can make a valid token's user unwelcome: there is no
     blocking or revocation of users, only expiry (checked with the token) and deletion (the
     SELECT finds nothing: 401 as for any request). `tma` initData goes the usual way, since it
-    may register the user."""
+    may register the user. The process's services are read off the request, not solved as one
+    more dependency."""
+    runtime: RequestServices = app_services(request)
     if authorization:
         scheme, _, credentials = authorization.strip().partition(" ")
         credentials = credentials.strip()

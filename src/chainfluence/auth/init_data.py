@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -77,19 +78,30 @@ class WebAppInitData(BaseModel):
 
 def parse_webapp_init_data(raw: str) -> WebAppInitData:
     """The fields of initData, JSON values (user, chat...) decoded; no check of any signature."""
-    fields: dict[str, Any] = {}
-    for key, value in parse_qsl(raw):
+    return _init_data_of(dict(parse_qsl(raw)))
+
+
+def _init_data_of(fields: dict[str, str]) -> WebAppInitData:
+    decoded: dict[str, Any] = {}
+    for key, value in fields.items():
         if (value.startswith("[") and value.endswith("]")) or (
             value.startswith("{") and value.endswith("}")
         ):
-            fields[key] = json.loads(value)
+            decoded[key] = json.loads(value)
         else:
-            fields[key] = value
-    return WebAppInitData.model_validate(fields)
+            decoded[key] = value
+    return WebAppInitData.model_validate(decoded)
 
 
 def _data_check_string(fields: dict[str, str]) -> str:
     return "\n".join(f"{key}={value}" for key, value in sorted(fields.items()))
+
+
+@functools.lru_cache(maxsize=4)
+def _hmac_secret(token: str) -> bytes:
+    """The key Telegram signs a bot's initData with, derived from its token alone: computed
+    once per token (every initData's signature and date are still checked each time)."""
+    return hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
 
 
 def check_hmac(token: str, raw: str) -> bool:
@@ -98,12 +110,19 @@ def check_hmac(token: str, raw: str) -> bool:
         fields = dict(parse_qsl(raw, strict_parsing=True))
     except ValueError:
         return False
-    given = fields.pop("hash", None)
+    return _hmac_matches(token, fields)
+
+
+def _hmac_matches(token: str, fields: dict[str, str]) -> bool:
+    given = fields.get("hash")
     if given is None:
         return False
-    secret = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
-    expected = hmac.new(secret, _data_check_string(fields).encode(), hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, given)
+    signed = {key: value for key, value in fields.items() if key != "hash"}
+    expected = hmac.new(
+        _hmac_secret(token), _data_check_string(signed).encode(), hashlib.sha256
+    ).hexdigest()
+    # As bytes: a hash that is not ASCII is a mismatch, not a TypeError.
+    return hmac.compare_digest(expected.encode(), given.encode())
 
 
 def check_ed25519(bot_id: int, raw: str, public_key: bytes) -> bool:
@@ -156,22 +175,23 @@ def validate_init_data(raw: str, settings: Settings) -> TelegramIdentity:
     if settings.auth.init_data_validation is InitDataValidation.signature:
         _check_signature(raw, fields, settings)
     else:
-        _check_hmac(raw, fields, settings)
+        _check_hmac(fields, settings)
 
     try:
-        data = parse_webapp_init_data(raw)
+        # The fields parsed above (the lenient parse would find the same ones).
+        data = _init_data_of(fields)
     except Exception:
         raise InvalidInitData("initData is malformed.") from None
     return _identity(data, settings)
 
 
-def _check_hmac(raw: str, fields: dict[str, str], settings: Settings) -> None:
+def _check_hmac(fields: dict[str, str], settings: Settings) -> None:
     token = settings.bot_token
     if token is None:
         raise InvalidInitData("initData cannot be checked: no bot token is configured.")
     if not fields.get("hash"):
         raise InvalidInitData("initData has no hash.")
-    if not check_hmac(token, raw):
+    if not _hmac_matches(token, fields):
         raise InvalidInitData("initData signature is invalid.")
 
 

@@ -407,6 +407,19 @@ class _Compiled:
         return processors
 
 
+@contextlib.asynccontextmanager
+async def statement_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """`read_connection` for a block whose writes each stand on their own as one statement
+    (the login's user upsert): on PostgreSQL every statement commits by itself, no BEGIN and
+    COMMIT round trips; SQLite runs the block in one transaction, committed at the end."""
+    if engine.dialect.name == "sqlite":
+        async with engine.begin() as connection:
+            yield connection
+        return
+    async with read_connection(engine) as connection:
+        yield connection
+
+
 @compiles(CreateIndex, "sqlite")
 def _sqlite_index_without_nulls_order(create: CreateIndex, compiler: DDLCompiler, **kw: Any) -> str:
     """SQLite takes no NULLS FIRST/LAST in an index (its NULLs already sort first ascending and

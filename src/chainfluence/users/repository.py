@@ -26,7 +26,10 @@ _REFRESHED_ON_LOGIN = (
 
 
 async def _upsert_row(
-    session: AsyncSession, user_id: int, values: Mapping[str, object], update: tuple[str, ...]
+    executor: AsyncSession | AsyncConnection,
+    user_id: int,
+    values: Mapping[str, object],
+    update: tuple[str, ...],
 ) -> None:
     """Insert the user, or update `update` columns if they exist: one race-free statement, so
     concurrent first contacts of the same person yield one row. `member_since` and the roles
@@ -46,14 +49,17 @@ async def _upsert_row(
         "updated_at": now,
         **values,
     }
+    dialect = (
+        executor.dialect.name if isinstance(executor, AsyncConnection) else dialect_name(executor)
+    )
     statement = upsert_statement(
-        dialect_name(session),
+        dialect,
         User.__table__,
         tuple(row),
         index_elements=("id",),
         update=(*update, "updated_at"),
     )
-    await session.execute(statement, row)
+    await executor.execute(statement, row)
 
 
 async def _upsert(
@@ -83,9 +89,10 @@ async def upsert_from_identity(session: AsyncSession, identity: TelegramIdentity
     return await _upsert(session, identity.id, _login_values(identity), _REFRESHED_ON_LOGIN)
 
 
-async def record_login(session: AsyncSession, identity: TelegramIdentity) -> None:
-    """`upsert_from_identity` without reading the user back (the caller reads what it needs)."""
-    await _upsert_row(session, identity.id, _login_values(identity), _REFRESHED_ON_LOGIN)
+async def record_login(connection: AsyncConnection, identity: TelegramIdentity) -> None:
+    """`upsert_from_identity` without reading the user back (the caller reads what it needs),
+    on a plain connection (see `kit.db.statement_connection`): the upsert is one statement."""
+    await _upsert_row(connection, identity.id, _login_values(identity), _REFRESHED_ON_LOGIN)
 
 
 async def get(session: AsyncSession, user_id: int) -> User | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from chainfluence.config import Settings
 from chainfluence.kit.errors import NotFound
@@ -16,9 +16,9 @@ from chainfluence.users import repository, schemas
 from chainfluence.users.identity import TelegramIdentity
 
 
-async def login(session: AsyncSession, identity: TelegramIdentity) -> None:
+async def login(connection: AsyncConnection, identity: TelegramIdentity) -> None:
     """Register the user on first login, refresh their names on later ones."""
-    await repository.record_login(session, identity)
+    await repository.record_login(connection, identity)
 
 
 async def update_roles(session: AsyncSession, user: User, update: schemas.UserUpdate) -> User:
