@@ -28,6 +28,15 @@ from chainfluence.models.base import Base, TimestampMixin, enum_type
 LISTED_SQL = "is_active AND is_verified"
 
 
+# Sort keys of the catalogue with an index each way (name in the index -> column).
+_SORTED_COLUMNS = {
+    "avg_views": "avg_views",
+    "er": "engagement_rate",
+    "price": "min_price_nano",
+    "cpm": "min_price_cpm_nano",
+}
+
+
 class Channel(TimestampMixin, Base):
     __tablename__ = "channels"
     __table_args__ = (
@@ -74,6 +83,35 @@ class Channel(TimestampMixin, Base):
             sa_column("id").desc(),
             postgresql_where=text(LISTED_SQL),
             sqlite_where=text(LISTED_SQL),
+        ),
+        Index(
+            "ix_channels_listed_trust_asc",
+            "trust_score",
+            "id",
+            postgresql_where=text(LISTED_SQL),
+            sqlite_where=text(LISTED_SQL),
+        ),
+        # The other sorts, each way. Unknown figures go last in both directions, so a
+        # descending sort cannot walk the ascending index backwards: it has its own.
+        *(
+            index
+            for name, column in _SORTED_COLUMNS.items()
+            for index in (
+                Index(
+                    f"ix_channels_listed_{name}",
+                    column,
+                    "id",
+                    postgresql_where=text(LISTED_SQL),
+                    sqlite_where=text(LISTED_SQL),
+                ),
+                Index(
+                    f"ix_channels_listed_{name}_desc",
+                    sa_column(column).desc().nulls_last(),
+                    sa_column("id").desc(),
+                    postgresql_where=text(LISTED_SQL),
+                    sqlite_where=text(LISTED_SQL),
+                ),
+            )
         ),
         # Substring search (ILIKE '%q%') on PostgreSQL: trigram GIN indexes. `pg_trgm` is
         # created by the migration environment (kit/dialect.py). On SQLite the same declaration
@@ -161,6 +199,25 @@ class ChannelPrice(TimestampMixin, Base):
             "format",
             "cpm_nano",
             "channel_id",
+            postgresql_where=text("enabled"),
+            sqlite_where=text("enabled"),
+            postgresql_include=["price_nano"],
+        ),
+        # A format's prices by price or CPM, highest first (unknown CPM last).
+        Index(
+            "ix_channel_prices_format_price_desc",
+            "format",
+            sa_column("price_nano").desc().nulls_last(),
+            sa_column("channel_id").desc(),
+            postgresql_where=text("enabled"),
+            sqlite_where=text("enabled"),
+            postgresql_include=["cpm_nano"],
+        ),
+        Index(
+            "ix_channel_prices_format_cpm_desc",
+            "format",
+            sa_column("cpm_nano").desc().nulls_last(),
+            sa_column("channel_id").desc(),
             postgresql_where=text("enabled"),
             sqlite_where=text("enabled"),
             postgresql_include=["price_nano"],
