@@ -15,7 +15,7 @@ from chainfluence.dependencies import DBSession, ServicesDep
 from chainfluence.kit.db import read_connection
 from chainfluence.kit.dialect import dialect_name
 from chainfluence.kit.errors import TooManyRequests
-from chainfluence.kit.pagination import Page, json_page, paginate_columns
+from chainfluence.kit.pagination import Page, json_page, limit_page, paginate_columns
 from chainfluence.kit.schemas import Message, TgId
 from chainfluence.kit.totals import total_on_page
 
@@ -34,7 +34,7 @@ async def list_channels(
     query = catalogue.statement(filters).with_only_columns(*columns)
     # Reads only: a plain pooled connection, no ORM session or transaction around them.
     async with read_connection(services.engine) as connection:
-        rows = (await connection.execute(query.limit(page.limit).offset(page.offset))).all()
+        rows = (await connection.execute(limit_page(query, page))).all()
         total = total_on_page(len(rows), page)
         if total is None:
             total = await catalogue.total(connection, services.totals, filters)
