@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     bindparam,
     cast,
+    event,
     func,
     literal,
     or_,
@@ -160,6 +161,26 @@ async def test_one_shape_serves_different_values(channels: AsyncEngine) -> None:
     assert other == []
     assert [row[0] for row in one] == [-1001]
     assert first is None
+
+
+async def test_listeners_for_statements_still_see_each_read(channels: AsyncEngine) -> None:
+    read = DirectRead(_listing())
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(channels.sync_engine, "before_cursor_execute", record)
+    try:
+        async with read_connection(channels) as connection:
+            rows = await read.all(connection, min_subscribers=0, category="crypto", limit=10)
+    finally:
+        event.remove(channels.sync_engine, "before_cursor_execute", record)
+
+    assert [row[0] for row in rows] == [-1001]
+    reads = [sql for sql in seen if sql.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 1, seen
+    assert "channels" in reads[0]
 
 
 async def test_enums_json_aggregates_and_bound_datetimes_match_sqlalchemy(

@@ -294,8 +294,9 @@ class DirectRead:
     planned again.
 
     Not for: writes; statements with expanding IN lists (refused when compiled); anything
-    relying on SQLAlchemy's statement events or echo (the raw path fires none) or on its
-    wrapped errors (asyncpg's own exceptions come through; a connection the server closed is
+    relying on SQLAlchemy's other statement events or echo (the raw path fires only
+    `before_cursor_execute`, without a cursor or an execution context) or on its wrapped
+    errors (asyncpg's own exceptions come through; a connection the server closed is
     invalidated). ORM entities are not loaded: select columns.
     """
 
@@ -317,6 +318,12 @@ class DirectRead:
         driver = (await connection.get_raw_connection()).driver_connection
         assert driver is not None
         sql, arguments = compiled.sql_and_arguments(params)
+        events = connection.sync_connection.dispatch if connection.sync_connection else None
+        if events is not None and events.before_cursor_execute:
+            # Whoever listens for the statements a connection sends (tests that check how a
+            # read is sent, tracing) still sees this one; it has no cursor or context.
+            for listener in events.before_cursor_execute:
+                listener(connection.sync_connection, None, sql, arguments, None, False)
         try:
             if compiled.processors is None:
                 compiled.processors = await compiled.find_processors(driver, sql, arguments)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import RowMapping, and_, bindparam, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from chainfluence.kit.db import DirectRead
 from chainfluence.kit.dialect import dialect_name, upsert_statement
 from chainfluence.kit.text import clean_text
 from chainfluence.kit.time import utcnow
@@ -129,11 +131,16 @@ _PROFILE = (
 )
 
 
-async def profile_row(connection: AsyncConnection, user_id: int) -> RowMapping | None:
+_PROFILE_READ = DirectRead(_PROFILE)
+_PROFILE_COLUMNS = tuple(_PROFILE.selected_columns.keys())
+
+
+async def profile_row(connection: AsyncConnection, user_id: int) -> Mapping[str, Any] | None:
     """The columns of the caller's profile, their linked wallet's address and network (none if
-    unlinked), in one SELECT on a plain connection (see `kit.db.read_connection`)."""
-    result = await connection.execute(_PROFILE, {"user_id": user_id})
-    return result.mappings().one_or_none()
+    unlinked), in one SELECT on a plain connection (see `kit.db.read_connection`), sent as
+    `kit.db.DirectRead` sends it."""
+    row = await _PROFILE_READ.first(connection, user_id=user_id)
+    return None if row is None else dict(zip(_PROFILE_COLUMNS, row, strict=True))
 
 
 async def current_wallet(session: AsyncSession, user_id: int) -> Wallet | None:
