@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     text,
 )
+from sqlalchemy import column as sa_column
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chainfluence.kit.db import BigIntPK, JSONType, UTCDateTime
@@ -82,6 +83,15 @@ class Campaign(TimestampMixin, Base):
             "status",
             "deadline",
             "id",
+            postgresql_where=text(LISTED_SQL),
+            sqlite_where=text(LISTED_SQL),
+        ),
+        # "-deadline": latest first, no deadline still last, so not the index above backwards.
+        Index(
+            "ix_campaigns_listed_deadline_desc",
+            "status",
+            sa_column("deadline").desc().nulls_last(),
+            sa_column("id").desc(),
             postgresql_where=text(LISTED_SQL),
             sqlite_where=text(LISTED_SQL),
         ),
