@@ -54,8 +54,9 @@ LIMIT 50 OFFSET 0
 # first): the SQL the API runs for it, with each campaign's offer and deal counts.
 _CAMPAIGNS = """
 SELECT campaigns.id, campaigns.advertiser_id, campaigns.title, campaigns.description,
-       campaigns.category, campaigns.status, campaigns.budget_nano, campaigns.total_budget_nano,
-       campaigns.creative_text, campaigns.content_guidelines, campaigns.creative_images,
+       campaigns.category, campaigns.status AS status, campaigns.budget_nano,
+       campaigns.total_budget_nano, campaigns.creative_text, campaigns.content_guidelines,
+       campaigns.creative_images,
        campaigns.preferred_formats, campaigns.min_subscribers, campaigns.min_engagement,
        campaigns.preferred_categories, campaigns.deadline,
        (SELECT count(*) FROM offers

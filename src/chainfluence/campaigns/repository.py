@@ -23,12 +23,14 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    type_coerce,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from chainfluence.campaigns.schemas import CampaignSort
 from chainfluence.deals.repository import PUBLISHED_STATUSES
 from chainfluence.formats import AdFormat
+from chainfluence.kit.db import DirectRead
 from chainfluence.kit.dialect import (
     contains_pattern,
     contains_text,
@@ -209,13 +211,15 @@ def public_list_shape(dialect: str, shape: ListShape) -> Select[Campaign]:
 
 
 @functools.lru_cache(maxsize=512)
-def public_page(dialect: str, shape: ListShape) -> Select[Any]:
-    """A page of the public list (`LIST_COLUMNS`), `limit` and `offset` bound too."""
-    return (
+def public_page(dialect: str, shape: ListShape) -> DirectRead:
+    """A page of the public list (`LIST_COLUMNS`), run with `list_params` and `limit` and
+    `offset`. The limit and offset are written into the SQL, as the pattern of a search is:
+    PostgreSQL then keeps one plan per page size and position (bound, it planned every run)."""
+    return DirectRead(
         public_list_shape(dialect, shape)
         .with_only_columns(*LIST_COLUMNS)
-        .limit(bindparam("limit", type_=Integer()))
-        .offset(bindparam("offset", type_=Integer()))
+        .limit(bindparam("limit", type_=Integer(), literal_execute=True))
+        .offset(bindparam("offset", type_=Integer(), literal_execute=True))
     )
 
 
@@ -278,7 +282,8 @@ LIST_COLUMNS: tuple[Any, ...] = (
     Campaign.title,
     Campaign.description,
     Campaign.category,
-    Campaign.status,
+    # The status as its text: no enum conversion per row (the wire wants the text anyway).
+    type_coerce(Campaign.status, String()).label("status"),
     Campaign.budget_nano,
     Campaign.total_budget_nano,
     Campaign.creative_text,

@@ -69,13 +69,16 @@ async def list_campaigns(
     # X-Total-Count is exact without counting every page: see `repository.public_total`.
     today = utcnow().date()
     dialect = services.engine.dialect.name
-    # One statement per shape of filters, its values bound (see `repository.ListShape`).
-    query = repository.public_page(dialect, repository.list_shape(filters))
-    params = repository.list_params(filters, today=today)
-    params["limit"], params["offset"] = page.limit, page.offset
-    # Reads only: a plain pooled connection, no ORM session or transaction around them.
+    # Reads only: a plain pooled connection, no ORM session or transaction around them, and
+    # one statement per shape of filters, its values bound (`repository.ListShape`).
     async with read_connection(services.engine) as connection:
-        rows = (await connection.execute(query, params)).all()
+        page_read = repository.public_page(dialect, repository.list_shape(filters))
+        rows = await page_read.all(
+            connection,
+            **repository.list_params(filters, today=today),
+            limit=page.limit,
+            offset=page.offset,
+        )
         total = total_on_page(len(rows), page)
         if total is None:
             total = await repository.public_total(

@@ -26,7 +26,6 @@ from chainfluence.channels import service as channel_service
 from chainfluence.deals import report as deal_report
 from chainfluence.deals import repository as deals
 from chainfluence.kit.money import format_ton
-from chainfluence.kit.schemas import iso_utc
 from chainfluence.kit.time import utcnow
 from chainfluence.models import Campaign, CampaignStatus, Channel, ChannelPrice, User
 from chainfluence.ports import CampaignEnd
@@ -153,7 +152,11 @@ async def render(session: AsyncSession, campaigns: Sequence[Campaign]) -> list[s
 
 def list_item(row: tuple[Any, ...]) -> dict[str, Any]:
     """A campaign as `schemas.Campaign` puts it on the wire, from a row of
-    `repository.LIST_COLUMNS` (lists build these directly; tested equal to the model's dump)."""
+    `repository.LIST_COLUMNS` (lists build these directly; tested equal to the model's dump).
+
+    For `kit.pagination.json_page`: the status (a string), the deadline (a date) and the times
+    (aware UTC datetimes, as the database types return them) are written by orjson, in C, as
+    the model writes them (`"2026-12-07T04:59:26.898767Z"`); the JSON lists are each row's own."""
     (id_, advertiser_id, title, description, category, status, budget_nano, total_nano,
      creative_text, guidelines, images, formats, min_subscribers, min_engagement, categories,
      deadline, offer_count, accepted, live, created_at, updated_at) = row  # fmt: skip
@@ -163,24 +166,24 @@ def list_item(row: tuple[Any, ...]) -> dict[str, Any]:
         "title": title,
         "description": description,
         "category": category or None,
-        "status": status.value,
+        "status": status,
         "budget": format_ton(budget_nano),
         "budgetNano": str(budget_nano),
         "totalBudget": format_ton(total_nano) if total_nano is not None else None,
         "totalBudgetNano": str(total_nano) if total_nano is not None else None,
         "creativeText": creative_text,
         "contentGuidelines": guidelines,
-        "creativeImages": list(images),
-        "preferredFormats": list(formats),
+        "creativeImages": images,
+        "preferredFormats": formats,
         "minSubscribers": min_subscribers,
         "minEngagement": min_engagement,
-        "preferredCategories": list(categories),
-        "deadline": deadline.isoformat() if deadline is not None else None,
+        "preferredCategories": categories,
+        "deadline": deadline,
         "offerCount": offer_count,
         "acceptedCount": accepted,
         "liveCount": live,
-        "createdAt": iso_utc(created_at),
-        "updatedAt": iso_utc(updated_at),
+        "createdAt": created_at,
+        "updatedAt": updated_at,
     }
 
 

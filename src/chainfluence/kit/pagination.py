@@ -101,9 +101,11 @@ def json_page(items: list[dict[str, Any]], total: int) -> Response:
 
     For hot read paths: the route keeps declaring its response model (the OpenAPI document), and
     the handler builds the wire dicts itself instead of models that are validated and dumped.
+    Dates and aware UTC datetimes may stay objects: orjson writes them as the models do
+    (`kit.schemas.iso_utc`: ISO 8601, "Z" for UTC).
     """
     return Response(
-        orjson.dumps(items),
+        orjson.dumps(items, option=orjson.OPT_UTC_Z),
         media_type="application/json",
         headers={TOTAL_COUNT_HEADER: str(total)},
     )
