@@ -163,6 +163,35 @@ async def test_pages_carry_the_total_count(
     assert no_match.headers["X-Total-Count"] == "0"
 
 
+async def test_search_takes_quotes_and_backslashes_literally(
+    client: httpx.AsyncClient, control: TelegramEmulatorControl
+) -> None:
+    # The statement is built once per filter shape and the pattern written into its SQL at
+    # execution (kit/dialect.py `pattern_param`): quotes, backslashes and LIKE wildcards in
+    # `q` must reach the database as plain text, on every execution of the same shape.
+    owner = await publisher(client, control)
+    titles = {"quote": "Bob's shop", "path": "Path C:\\temp\\x", "sale": "50% off_now"}
+    for name, title in titles.items():
+        chat = await channel_with_bot(control, owner.user, title=title, username=f"{name}_chan")
+        await list_channel(client, owner, chat)
+
+    async def found(q: str) -> list[str]:
+        response = await client.get("/v1/channels", params={"q": q})
+        assert response.status_code == 200, response.text
+        assert response.headers["X-Total-Count"] == str(len(response.json()))
+        return sorted(channel["title"] for channel in response.json())
+
+    assert await found("b's") == ["Bob's shop"]
+    assert await found("'") == ["Bob's shop"]
+    assert await found("c:\\temp\\") == ["Path C:\\temp\\x"]
+    assert await found("\\") == ["Path C:\\temp\\x"]
+    assert await found("% off_") == ["50% off_now"]
+    assert await found("'' or ''1''=''1") == []
+    assert await found("x'); DELETE FROM channels; --") == []
+    assert await found("@quote_") == ["Bob's shop"]
+    assert len(await found("_")) == 3
+
+
 @pytest.mark.parametrize(
     "params",
     [

@@ -12,20 +12,23 @@ stored trust score (`channels.trust`, null while unknown and sorted last), index
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 from fastapi import Query
-from sqlalchemy import Float, Select, and_, case, cast, or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy import Float, Integer, Select, and_, bindparam, case, cast, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
 from chainfluence.categories import Category, CategoryIn
+from chainfluence.channels import repository
 from chainfluence.channels.schemas import CatalogueSort
 from chainfluence.formats import AdFormat
-from chainfluence.kit.dialect import contains_text
+from chainfluence.kit.db import DirectRead
+from chainfluence.kit.dialect import contains_pattern, contains_text, pattern_param
 from chainfluence.kit.money import TonAmount
-from chainfluence.kit.pagination import count_query
+from chainfluence.kit.pagination import PageParams, count_query
 from chainfluence.kit.schemas import Count, QueryText
 from chainfluence.kit.totals import Totals, bump_on_writes, kept_total
 from chainfluence.models import Channel, ChannelPrice
@@ -109,15 +112,67 @@ async def filters(
     )
 
 
-def statement(f: Filters) -> Select[Channel]:
+def statement(f: Filters) -> Select[Any]:
+    """The catalogue's channels for `f`, in its order (its shape's statement, `f`'s values)."""
+    values = _values(f)
+    return _shaped(frozenset(values), f.sort).params(values)
+
+
+def _values(f: Filters) -> dict[str, Any]:
+    """The bind parameters of the filters `f` sets. Their names and the sort are the statement's
+    shape: one statement per shape (`_shaped`) serves every request of that shape."""
+    values: dict[str, Any] = {
+        "q": contains_pattern(f.q) if f.q else None,
+        "q_username": contains_pattern(f.q.removeprefix("@")) if f.q else None,
+        "category": f.category.value if f.category is not None else None,
+        "language": f.language or None,
+        "min_subscribers": f.min_subscribers,
+        "max_subscribers": f.max_subscribers,
+        "min_avg_views": f.min_avg_views,
+        "min_er": f.min_er,
+        "format": f.format,
+        "min_price_nano": f.min_price_nano,
+        "max_price_nano": f.max_price_nano,
+        "min_rating": f.min_rating,
+        "min_trust": f.min_trust,
+    }
+    return {name: value for name, value in values.items() if value is not None}
+
+
+async def page(connection: AsyncConnection, f: Filters, page: PageParams) -> list[tuple[Any, ...]]:
+    """One page of the catalogue for `f`: rows of `repository.LIST_COLUMNS` followed by
+    `repository.prices_json`, for `service.list_item`."""
+    values = _values(f)
+    read = _page_read(frozenset(values), f.sort, connection.dialect.name)
+    return await read.all(connection, **values, limit=page.limit, offset=page.offset)
+
+
+@functools.lru_cache(maxsize=512)
+def _page_read(names: frozenset[str], sort: CatalogueSort, dialect: str) -> DirectRead:
+    columns = (*repository.LIST_COLUMNS, repository.prices_json(dialect))
+    statement = _shaped(names, sort).with_only_columns(*columns)
+    # LIMIT and OFFSET written into the SQL, as kit.pagination.limit_page explains.
+    limit = bindparam("limit", type_=Integer(), literal_execute=True)
+    offset = bindparam("offset", type_=Integer(), literal_execute=True)
+    return DirectRead(statement.limit(limit).offset(offset))
+
+
+@functools.lru_cache(maxsize=512)
+def _count_read(names: frozenset[str]) -> DirectRead:
+    return DirectRead(count_query(_shaped(names, CatalogueSort.subscribers_desc)))
+
+
+@functools.lru_cache(maxsize=512)
+def _shaped(names: frozenset[str], sort: CatalogueSort) -> Select[Any]:
+    """The statement of a shape: the filters named, each with its bind parameter."""
     query = select(Channel).where(Channel.is_active, Channel.is_verified)
-    if f.format is not None:
+    if "format" in names:
         price_row = aliased(ChannelPrice)
         query = query.join(
             price_row,
             and_(
                 price_row.channel_id == Channel.id,
-                price_row.format == f.format,
+                price_row.format == bindparam("format"),
                 # Plain `enabled`, the partial indexes' predicate: PostgreSQL does not match
                 # `enabled IS true` to them.
                 price_row.enabled,
@@ -128,37 +183,38 @@ def statement(f: Filters) -> Select[Channel]:
         tie: Any = price_row.channel_id
     else:
         price, cpm, tie = Channel.min_price_nano, Channel.min_price_cpm_nano, Channel.id
-    if f.q:
+    if "q" in names:
         query = query.where(
             or_(
-                contains_text(Channel.title, f.q),
-                contains_text(Channel.username, f.q.removeprefix("@")),
-                contains_text(Channel.description, f.q),
+                contains_text(Channel.title, pattern_param("q")),
+                contains_text(Channel.username, pattern_param("q_username")),
+                contains_text(Channel.description, pattern_param("q")),
             )
         )
-    if f.category is not None:
-        query = query.where(Channel.category == f.category.value)
-    if f.language:
-        query = query.where(Channel.language == f.language)
-    if f.min_subscribers is not None:
-        query = query.where(Channel.subscribers >= f.min_subscribers)
-    if f.max_subscribers is not None:
-        query = query.where(Channel.subscribers <= f.max_subscribers)
-    if f.min_avg_views is not None:
-        query = query.where(Channel.avg_views >= f.min_avg_views)
-    if f.min_er is not None:
-        query = query.where(Channel.engagement_rate >= f.min_er)
-    if f.min_price_nano is not None:
-        query = query.where(price >= f.min_price_nano)
-    if f.max_price_nano is not None:
-        query = query.where(price <= f.max_price_nano)
-    if f.min_rating is not None:
+    if "category" in names:
+        query = query.where(Channel.category == bindparam("category"))
+    if "language" in names:
+        query = query.where(Channel.language == bindparam("language"))
+    if "min_subscribers" in names:
+        query = query.where(Channel.subscribers >= bindparam("min_subscribers"))
+    if "max_subscribers" in names:
+        query = query.where(Channel.subscribers <= bindparam("max_subscribers"))
+    if "min_avg_views" in names:
+        query = query.where(Channel.avg_views >= bindparam("min_avg_views"))
+    if "min_er" in names:
+        query = query.where(Channel.engagement_rate >= bindparam("min_er"))
+    if "min_price_nano" in names:
+        query = query.where(price >= bindparam("min_price_nano"))
+    if "max_price_nano" in names:
+        query = query.where(price <= bindparam("max_price_nano"))
+    if "min_rating" in names:
         query = query.where(
-            Channel.rating_count > 0, Channel.rating_sum >= f.min_rating * Channel.rating_count
+            Channel.rating_count > 0,
+            Channel.rating_sum >= bindparam("min_rating", type_=Float) * Channel.rating_count,
         )
-    if f.min_trust is not None:
-        query = query.where(Channel.trust_score >= f.min_trust)
-    return query.order_by(*_order(f.sort, price=price, cpm=cpm, tie=tie))
+    if "min_trust" in names:
+        query = query.where(Channel.trust_score >= bindparam("min_trust"))
+    return query.order_by(*_order(sort, price=price, cpm=cpm, tie=tie))
 
 
 def _order(sort: CatalogueSort, *, price: Any, cpm: Any, tie: Any) -> list[Any]:
@@ -198,11 +254,14 @@ def _order(sort: CatalogueSort, *, price: Any, cpm: Any, tie: Any) -> list[Any]:
 TOTALS_SCOPE = "catalogue"
 
 
-async def total(session: AsyncSession | AsyncConnection, totals: Totals | None, f: Filters) -> int:
+async def total(connection: AsyncConnection, totals: Totals | None, f: Filters) -> int:
     """How many listed channels `f` matches (its sort aside): kept, or counted and kept."""
 
     async def count() -> int:
-        return int((await session.execute(count_query(statement(f)))).scalar_one())
+        values = _values(f)
+        row = await _count_read(frozenset(values)).first(connection, **values)
+        assert row is not None
+        return int(row[0])
 
     key = repr(replace(f, sort=CatalogueSort.subscribers_desc))
     return await kept_total(totals, TOTALS_SCOPE, key, count)

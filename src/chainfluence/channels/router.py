@@ -15,7 +15,7 @@ from chainfluence.dependencies import DBSession, ServicesDep
 from chainfluence.kit.db import read_connection
 from chainfluence.kit.dialect import dialect_name
 from chainfluence.kit.errors import TooManyRequests
-from chainfluence.kit.pagination import Page, json_page, limit_page, paginate_columns
+from chainfluence.kit.pagination import Page, json_page, paginate_columns
 from chainfluence.kit.schemas import Message, TgId
 from chainfluence.kit.totals import total_on_page
 
@@ -30,11 +30,9 @@ async def list_channels(
 ) -> Response:
     """The public catalogue: active, verified channels. See `catalogue` for price and CPM."""
     # X-Total-Count is exact without counting every page: see `catalogue.total`.
-    columns = _columns(services.engine.dialect.name)
-    query = catalogue.statement(filters).with_only_columns(*columns)
     # Reads only: a plain pooled connection, no ORM session or transaction around them.
     async with read_connection(services.engine) as connection:
-        rows = (await connection.execute(limit_page(query, page))).all()
+        rows = await catalogue.page(connection, filters, page)
         total = total_on_page(len(rows), page)
         if total is None:
             total = await catalogue.total(connection, services.totals, filters)
