@@ -1,7 +1,8 @@
 """The wiring: the one place that builds a process and plugs the domains into it.
 
 Entry points (the API's lifespan, the worker, `chainfluence serve`, the CLI's commands) call
-`build_runtime`. It builds the engine, the job queue, the Telegram bot and its dispatcher, the
+`build_runtime`. It builds the engine, the job queue, the Telegram bot (the plain Bot API client;
+aiogram's bot and dispatcher are only described, and built on first use), the
 stats providers, the TON client, watcher and platform wallet, and registers every domain's job
 handlers (`register_handlers`); the job registry itself knows no domain. Domains receive narrow
 ports (`chainfluence.ports`) and never import this module.
@@ -19,7 +20,6 @@ from redis.asyncio import Redis
 from sqlalchemy import make_url
 
 from chainfluence import plugins
-from chainfluence.bot.dispatcher import build_dispatcher
 from chainfluence.campaigns import repository as campaign_lists
 from chainfluence.channels import catalogue
 from chainfluence.config import Settings
@@ -35,9 +35,8 @@ from chainfluence.kit.db import create_engine, create_sessionmaker
 from chainfluence.kit.ratelimit import RateLimiter
 from chainfluence.kit.totals import Totals
 from chainfluence.offers.service import close_for_campaign
-from chainfluence.runtime import Runtime
-from chainfluence.telegram.bot import build_bot
-from chainfluence.telegram.push import BotPushSender
+from chainfluence.runtime import BotParts, Runtime
+from chainfluence.telegram.botapi import BotApi, SendLimits
 from chainfluence.ton.services import build_chain_services
 
 __all__ = ["JOB_MODULES", "build_runtime", "register_handlers"]
@@ -52,6 +51,7 @@ JOB_MODULES = (
     "chainfluence.offers.jobs",
     "chainfluence.ton.jobs",
     "chainfluence.wallets.jobs",
+    "chainfluence.bot.jobs",
 )
 
 
@@ -59,6 +59,19 @@ def register_handlers() -> None:
     """Import every domain's job module, registering its handlers (once per process)."""
     for name in JOB_MODULES:
         importlib.import_module(name)
+
+
+def _bot_parts(runtime: Runtime) -> BotParts:
+    """aiogram's bot, its dispatcher and the push sender: imported here, when first needed."""
+    from chainfluence.bot.dispatcher import build_dispatcher
+    from chainfluence.telegram.bot import build_bot
+    from chainfluence.telegram.push import BotPushSender
+
+    settings = runtime.settings
+    bot = build_bot(settings, runtime.rate_limiter)
+    if bot is None:
+        raise RuntimeError("the bot's parts are built only when a token is configured")
+    return BotParts(bot, build_dispatcher(runtime), BotPushSender(bot, settings.telegram))
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -106,10 +119,18 @@ def build_runtime(settings: Settings) -> Runtime:
         runtime.queue = InProcessQueue(
             executor, sweep_interval=settings.jobs.sweep_interval_seconds
         )
-    runtime.bot = build_bot(settings, runtime.rate_limiter)
-    if runtime.bot is not None:
-        runtime.dispatcher = build_dispatcher(runtime)
-        runtime.push_sender = BotPushSender(runtime.bot, settings.telegram)
+    token = settings.telegram.bot_token
+    if token is not None:
+        runtime.bot = BotApi(
+            token.get_secret_value(),
+            base_url=settings.telegram.api_base_url,
+            send_limits=SendLimits(
+                runtime.rate_limiter,
+                per_chat=settings.telegram.send_limit_per_chat,
+                overall=settings.telegram.send_limit_global,
+            ),
+        )
+        runtime.bot_parts = lambda: _bot_parts(runtime)
     # The domains' hooks into each other that would otherwise import each other.
     runtime.close_campaign_offers = close_for_campaign
     # A finished deal's news carries its evidence pack.

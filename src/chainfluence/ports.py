@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 if TYPE_CHECKING:
-    from aiogram import Bot
+    from aiogram import Bot, Dispatcher
 
     from chainfluence.config import Settings
     from chainfluence.models import Campaign, Notification
 
 __all__ = [
     "Attachments",
+    "BotApiCaller",
     "CampaignEnd",
     "CampaignEnds",
     "Configured",
@@ -48,6 +49,7 @@ __all__ = [
     "Sessions",
     "StatsProvider",
     "TransientPushError",
+    "UpdateHandling",
     "ViewsSources",
 ]
 
@@ -65,11 +67,35 @@ class Configured(Protocol):
     def settings(self) -> Settings: ...
 
 
-class Messenger(Protocol):
-    """The Telegram bot (None when none is configured)."""
+class BotApiCaller(Protocol):
+    """Plain Bot API calls (`telegram.botapi.BotApi`): `call` returns the answer's result;
+    `files` are uploaded as multipart parts (name -> (file name, bytes))."""
 
     @property
-    def bot(self) -> Bot | None: ...
+    def id(self) -> int: ...
+
+    async def call(
+        self, method: str, /, *, files: dict[str, tuple[str, bytes]] | None = None, **params: Any
+    ) -> Any: ...
+
+
+class Messenger(Protocol):
+    """The Telegram Bot API client (None when no bot is configured). Plain JSON calls, no
+    aiogram: the API process asks Telegram through it and must not load aiogram."""
+
+    @property
+    def bot(self) -> BotApiCaller | None: ...
+
+
+class UpdateHandling(Protocol):
+    """aiogram's update dispatcher and the bot it answers through (None without a bot), built on
+    first use: only a process that handles updates loads aiogram."""
+
+    @property
+    def dispatcher(self) -> Dispatcher | None: ...
+
+    @property
+    def dispatcher_bot(self) -> Bot | None: ...
 
 
 class JobSender(Protocol):
@@ -272,6 +298,7 @@ class Services(
     Sessions,
     Configured,
     Messenger,
+    UpdateHandling,
     Enqueuer,
     Pusher,
     Attachments,

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -31,10 +31,19 @@ if TYPE_CHECKING:
     from chainfluence.events.broker import ConnectionSlots, EventBroker
     from chainfluence.notifications.push import PushSender
     from chainfluence.ports import CampaignEnd, PushAttachment, StatsProvider
+    from chainfluence.telegram.botapi import BotApi
     from chainfluence.ton.services import ChainServices
     from chainfluence.ton.wallet import PlatformWallet
 
 log = logging.getLogger(__name__)
+
+
+class BotParts(NamedTuple):
+    """aiogram's bot, the update dispatcher and the push sender over that bot."""
+
+    bot: Bot
+    dispatcher: Dispatcher
+    push_sender: PushSender
 
 
 @dataclass
@@ -45,15 +54,17 @@ class Runtime:
     rate_limiter: RateLimiter
     redis: Redis | None
     queue: JobQueue = field(init=False)
-    # Set when a bot is configured (or the sandbox emulator runs); None keeps notifications in-app.
-    push_sender: PushSender | None = None
     # What a campaign's end does to its pending offers, set by the wiring.
     close_campaign_offers: CampaignEnd = field(init=False)
     # What a push carries besides its text (a finished deal's evidence pack), set by the wiring.
     push_attachment: PushAttachment | None = None
-    # The Telegram bot (None without a token) and its update dispatcher (polling or webhook).
-    bot: Bot | None = None
-    dispatcher: Dispatcher | None = None
+    # The Bot API client (None without a token): plain calls, no aiogram.
+    bot: BotApi | None = None
+    # Builds aiogram's bot, dispatcher and push sender (set by the wiring when a token is
+    # configured). They are built on first use, so only a process that handles updates, publishes,
+    # probes or pushes loads aiogram (about 130 MB); a plain API process never does.
+    bot_parts: Callable[[], BotParts] | None = None
+    _bot_parts: BotParts | None = field(default=None, init=False, repr=False)
     # Where post views come from besides what the bot observes (DESIGN §5); may be empty.
     stats_providers: list[StatsProvider] = field(default_factory=list)
     # TON client, chain watcher and platform wallet; None when no TON endpoint is configured.
@@ -66,6 +77,29 @@ class Runtime:
     # Live events (GET /v1/events): who waits for what, and the open streams per user.
     events: EventBroker = field(init=False)
     event_streams: ConnectionSlots = field(init=False)
+
+    def _built_bot(self) -> BotParts | None:
+        if self._bot_parts is None and self.bot_parts is not None:
+            self._bot_parts = self.bot_parts()
+        return self._bot_parts
+
+    @property
+    def dispatcher_bot(self) -> Bot | None:
+        """aiogram's bot, which the dispatcher's handlers answer through, built on first use."""
+        parts = self._built_bot()
+        return parts.bot if parts is not None else None
+
+    @property
+    def dispatcher(self) -> Dispatcher | None:
+        """The bot's update dispatcher (polling, or the updates the webhook took)."""
+        parts = self._built_bot()
+        return parts.dispatcher if parts is not None else None
+
+    @property
+    def push_sender(self) -> PushSender | None:
+        """Pushes through the bot; None keeps notifications in-app."""
+        parts = self._built_bot()
+        return parts.push_sender if parts is not None else None
 
     @property
     def payout_sender(self) -> PlatformWallet | None:
@@ -115,8 +149,10 @@ class Runtime:
             await self.queue.close(grace)
         if self.clock_follower is not None:
             await self.clock_follower.close()
+        if self._bot_parts is not None:
+            await self._bot_parts.bot.session.close()
         if self.bot is not None:
-            await self.bot.session.close()
+            await self.bot.close()
         for provider in self.stats_providers:
             await provider.close()
         await self.events.close()

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from aiogram import Bot
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence import jobs
@@ -34,6 +33,7 @@ from chainfluence.kit.schemas import iso_utc
 from chainfluence.kit.text import clean_text
 from chainfluence.kit.time import utcnow
 from chainfluence.models import Channel, ChannelPrice, User
+from chainfluence.ports import BotApiCaller
 from chainfluence.telegram.chats import Administrator
 
 _FORMAT_ORDER = {fmt: index for index, fmt in enumerate(AdFormat)}
@@ -67,7 +67,7 @@ def admin_rows(admins: Sequence[Administrator]) -> list[dict[str, Any]]:
 
 
 async def add_channel(
-    session: AsyncSession, bot: Bot | None, *, user: User, body: schemas.ChannelCreate
+    session: AsyncSession, bot: BotApiCaller | None, *, user: User, body: schemas.ChannelCreate
 ) -> tuple[Channel, bool]:
     """List a channel (or re-list your deleted or deactivated one); returns it and whether it
     was newly listed or reactivated (False: it already was listed and active by you)."""
@@ -138,7 +138,7 @@ async def add_channel(
 
 async def update_channel(
     session: AsyncSession,
-    bot: Bot | None,
+    bot: BotApiCaller | None,
     *,
     user: User,
     channel_id: int,

@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from aiogram import Bot
-from aiogram.types import ChatFullInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence.channels import repository
@@ -32,9 +30,15 @@ from chainfluence.channels.exceptions import (
 )
 from chainfluence.kit.time import utcnow
 from chainfluence.models import Channel, ChannelAdmin
-from chainfluence.ports import Messenger, Sessions
+from chainfluence.ports import BotApiCaller, Messenger, Sessions
 from chainfluence.telegram import chats
-from chainfluence.telegram.chats import Administrator, ChatUnreachable, MemberRights, TelegramDown
+from chainfluence.telegram.chats import (
+    Administrator,
+    ChatInfo,
+    ChatUnreachable,
+    MemberRights,
+    TelegramDown,
+)
 
 
 class _Ports(Sessions, Messenger, Protocol):
@@ -43,28 +47,24 @@ class _Ports(Sessions, Messenger, Protocol):
 
 @dataclass(frozen=True, slots=True)
 class VerifiedChannel:
-    chat: ChatFullInfo
+    chat: ChatInfo
     bot: MemberRights
     caller: MemberRights
     subscribers: int
     admins: list[Administrator]
 
 
-def _need_bot(bot: Bot | None) -> Bot:
+def _need_bot(bot: BotApiCaller | None) -> BotApiCaller:
     if bot is None:
         raise TelegramBotNotConfigured()
     return bot
 
 
-async def _bot_username(bot: Bot) -> str | None:
-    try:
-        return (await bot.me()).username
-    except Exception:
-        return None
+_bot_username = chats.bot_username
 
 
 async def verify_for_listing(
-    bot: Bot | None, *, reference: int | str, user_id: int
+    bot: BotApiCaller | None, *, reference: int | str, user_id: int
 ) -> VerifiedChannel:
     """Everything Telegram must confirm before `user_id` lists the chat `reference`."""
     bot = _need_bot(bot)
@@ -107,7 +107,7 @@ async def verify_for_listing(
     return VerifiedChannel(chat, rights, caller, subscribers, admins)
 
 
-async def check_bot_rights(bot: Bot | None, channel: Channel) -> MemberRights:
+async def check_bot_rights(bot: BotApiCaller | None, channel: Channel) -> MemberRights:
     """The bot's rights in the channel now; `ChannelGone` / `BotLostRights` when insufficient."""
     bot = _need_bot(bot)
     try:
@@ -129,7 +129,7 @@ def is_manager_row(channel: Channel, user_id: int, admin: ChannelAdmin | None) -
 
 async def require_channel_manager(
     session: AsyncSession,
-    bot: Bot | None,
+    bot: BotApiCaller | None,
     *,
     user_id: int,
     channel: Channel | int,
@@ -174,7 +174,9 @@ async def confirm_channel_manager(runtime: _Ports, *, user_id: int, channel_id: 
         await _record_manager(session, channel_id, user_id, person)
 
 
-async def ask_telegram_for_manager(bot: Bot | None, channel: Channel, user_id: int) -> MemberRights:
+async def ask_telegram_for_manager(
+    bot: BotApiCaller | None, channel: Channel, user_id: int
+) -> MemberRights:
     """Telegram's answer now: the bot still holds its rights and `user_id` administers `channel`."""
     bot = _need_bot(bot)
     await check_bot_rights(bot, channel)

@@ -20,7 +20,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from aiogram import Bot
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,7 +47,7 @@ from chainfluence.models import (
     RelatedType,
 )
 from chainfluence.notifications.service import notify
-from chainfluence.ports import Configured, Messenger, Sessions
+from chainfluence.ports import BotApiCaller, Configured, Messenger, Sessions
 from chainfluence.telegram import posting
 
 
@@ -103,7 +102,7 @@ class BotNotConfigured(ServiceUnavailable):
         )
 
 
-def _bot(runtime: _Ports) -> Bot:
+def _bot(runtime: _Ports) -> BotApiCaller:
     if runtime.bot is None:
         raise BotNotConfigured()
     return runtime.bot

@@ -11,12 +11,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from chainfluence.ports import Configured, Messenger
-
-if TYPE_CHECKING:
-    from aiogram import Dispatcher
+from chainfluence.ports import Configured, Messenger, UpdateHandling
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +28,9 @@ ALLOWED_UPDATES = [
 ]
 
 
-class BotRuntime(Configured, Messenger, Protocol):
-    """What starting the bot's intake needs: the settings, the bot and its dispatcher."""
-
-    @property
-    def dispatcher(self) -> Dispatcher | None: ...
+class BotRuntime(Configured, Messenger, UpdateHandling, Protocol):
+    """What starting the bot's intake needs: the settings, the Bot API client (setting the
+    webhook loads no aiogram) and, for polling, aiogram's dispatcher and its bot."""
 
 
 async def configure_webhook(runtime: BotRuntime) -> bool:
@@ -44,8 +39,11 @@ async def configure_webhook(runtime: BotRuntime) -> bool:
     if runtime.bot is None or not settings.webhook_url:
         return False
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-    await runtime.bot.set_webhook(
-        settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
+    await runtime.bot.call(
+        "setWebhook",
+        url=settings.webhook_url,
+        secret_token=secret,
+        allowed_updates=ALLOWED_UPDATES,
     )
     log.info("Telegram webhook set to %s", settings.webhook_url)
     return True
@@ -54,13 +52,16 @@ async def configure_webhook(runtime: BotRuntime) -> bool:
 @contextlib.asynccontextmanager
 async def polling(runtime: BotRuntime, *, timeout: int = 30) -> AsyncIterator[None]:
     """Long-poll getUpdates for the duration of the block (no-op without a bot)."""
-    bot, dispatcher = runtime.bot, runtime.dispatcher
-    if bot is None or dispatcher is None:
+    if runtime.bot is None:
         yield
         return
     if runtime.settings.telegram.webhook_url:
         # Deliveries go to POST /telegram/webhook instead.
         await configure_webhook(runtime)
+        yield
+        return
+    bot, dispatcher = runtime.dispatcher_bot, runtime.dispatcher
+    if bot is None or dispatcher is None:
         yield
         return
     # A webhook left over from an `api` deployment would make getUpdates fail with 409.

@@ -5,16 +5,21 @@ Two kinds of button, because Telegram allows `web_app` buttons in private chats 
   the context as `tgWebAppStartParam` — the query parameter Telegram itself adds when a direct
   link with `startapp` opens the app; without a configured web_app_url, a `url` button instead;
 * channels (ad posts): a `url` button on the direct link `<mini_app_url>?startapp=<param>`.
+
+The buttons are aiogram's types, imported where they are built: the bot and the pushes (the
+worker) build them; the API only reads the links, and must not load aiogram.
 """
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
-
 from chainfluence.config import TelegramSettings
+
+if TYPE_CHECKING:
+    from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 # Telegram's rule for start parameters: up to 64 of A-Z, a-z, 0-9, _ and -.
 START_PARAM = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -49,6 +54,8 @@ def open_app_button(
     settings: TelegramSettings, text: str, start_param: str | None
 ) -> InlineKeyboardButton:
     """A button for a private chat that opens the Mini App in context."""
+    from aiogram.types import InlineKeyboardButton, WebAppInfo
+
     if settings.web_app_url:
         url = settings.web_app_url
         if start_param:
@@ -66,6 +73,8 @@ def page_button(text: str, url: str) -> InlineKeyboardButton:
     """A button opening one of the API's pages: inside Telegram (a `web_app` button, which gives
     the page initData to log in with) when the page is on https, as Telegram requires; else a
     link that opens the browser, where the page offers the bot's link to log in."""
+    from aiogram.types import InlineKeyboardButton, WebAppInfo
+
     if url.startswith("https://"):
         return InlineKeyboardButton(text=text, web_app=WebAppInfo(url=url))
     return InlineKeyboardButton(text=text, url=url)
@@ -74,6 +83,8 @@ def page_button(text: str, url: str) -> InlineKeyboardButton:
 def open_app_keyboard(
     settings: TelegramSettings, text: str, start_param: str | None, *, pay_url: str | None = None
 ) -> InlineKeyboardMarkup:
+    from aiogram.types import InlineKeyboardMarkup
+
     rows = [[open_app_button(settings, text, start_param)]]
     if pay_url is not None:
         rows.append([page_button("Pay", pay_url)])

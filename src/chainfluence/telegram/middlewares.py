@@ -23,18 +23,13 @@ from aiogram.methods import (
     TelegramMethod,
 )
 from aiogram.methods.base import Response, TelegramType
-from prometheus_client import Counter
 
 from chainfluence.kit.ratelimit import RateLimiter
+from chainfluence.telegram.botapi import BOT_API_FLOOD
 
 log = logging.getLogger(__name__)
 
 SEND_METHODS = (SendMessage, SendPhoto, SendMediaGroup, CopyMessage, ForwardMessage)
-
-
-BOT_API_FLOOD = Counter(
-    "chainfluence_bot_api_429_total", "Bot API calls answered 429 (flood limit)", ["method"]
-)
 
 
 class RetryAfterMiddleware(BaseRequestMiddleware):

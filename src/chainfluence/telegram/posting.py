@@ -27,6 +27,11 @@ have reached Telegram. Don't publish again blindly: call `find_published(...)` w
 message id known in the channel before publishing (the bot's own last post, or
 `channel_posts`): channel message ids grow by one per post, so it forwards the next few ids to
 the service chat and returns the post whose text matches the creative, if it exists.
+
+The calls go through the plain Bot API client (`telegram.botapi`) and read Telegram's JSON
+answers as they come: the publisher's "post now" runs in an API request, and the API process
+does not load aiogram. Fingerprints are computed from that JSON with its nulls left out, which
+is what aiogram's `model_dump(exclude_none=True)` gave before.
 """
 
 from __future__ import annotations
@@ -39,29 +44,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiogram import Bot
-from aiogram.exceptions import (
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
-)
-from aiogram.types import (
-    FSInputFile,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputMediaPhoto,
-    Message,
-    MessageEntity,
-)
-
 from chainfluence.config import UploadSettings
 from chainfluence.kit import faults
 from chainfluence.kit.faults import FaultPoint
 from chainfluence.kit.time import as_utc
+from chainfluence.ports import BotApiCaller
+from chainfluence.telegram import botapi
 from chainfluence.telegram.chats import MemberRights
 from chainfluence.telegram.chats import bot_rights as _bot_rights
+
+# A message as the Bot API answers it (JSON).
+Message = dict[str, Any]
 
 log = logging.getLogger(__name__)
 
@@ -190,73 +183,91 @@ def check_publishable(creative: Creative) -> None:
                 raise CreativeNotPublishable("Each button needs a label and an https:// link.")
 
 
-def _keyboard(creative: Creative) -> InlineKeyboardMarkup | None:
+def _without_none(value: Any) -> Any:
+    """JSON with its nulls left out, at every level (as Telegram itself answers)."""
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_none(item) for item in value]
+    return value
+
+
+def _keyboard(creative: Creative) -> dict[str, Any] | None:
     if not creative.buttons:
         return None
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text=b.text, url=b.url) for b in row] for row in creative.buttons
+    return {
+        "inline_keyboard": [
+            [{"text": b.text, "url": b.url} for b in row] for row in creative.buttons
         ]
-    )
+    }
 
 
-def _entities(creative: Creative) -> list[MessageEntity] | None:
-    return [MessageEntity.model_validate(e) for e in creative.entities] or None
+def _entities(creative: Creative) -> list[dict[str, Any]] | None:
+    return [_without_none(dict(e)) for e in creative.entities] or None
+
+
+def _date(message: dict[str, Any]) -> dt.datetime:
+    return as_utc(dt.datetime.fromtimestamp(int(message["date"]), dt.UTC))
 
 
 async def publish(
-    bot: Bot, uploads: UploadSettings, channel_id: int, creative: Creative
+    bot: BotApiCaller, uploads: UploadSettings, channel_id: int, creative: Creative
 ) -> Published:
     """Post `creative` in the channel; returns the message ids, date and fingerprint."""
     check_publishable(creative)
     text = creative.text.strip() or None
-    files = [FSInputFile(uploads.path_of(file_id)) for file_id in creative.images]
-    for upload in files:
-        if not upload.path.exists():  # type: ignore[union-attr]
-            raise CreativeNotPublishable("An image of the creative is missing from storage.")
+    paths = [uploads.path_of(file_id) for file_id in creative.images]
+    if any(not path.exists() for path in paths):
+        raise CreativeNotPublishable("An image of the creative is missing from storage.")
+    files = {f"photo{index}": (path.name, path.read_bytes()) for index, path in enumerate(paths)}
     try:
         if not files:
             sent = [
-                await bot.send_message(
-                    channel_id,
-                    text or "",
+                await bot.call(
+                    "sendMessage",
+                    chat_id=channel_id,
+                    text=text or "",
                     entities=_entities(creative),
-                    parse_mode=None,
                     reply_markup=_keyboard(creative),
                 )
             ]
         elif len(files) == 1:
             sent = [
-                await bot.send_photo(
-                    channel_id,
-                    files[0],
+                await bot.call(
+                    "sendPhoto",
+                    files=files,
+                    chat_id=channel_id,
+                    photo="attach://photo0",
                     caption=text,
                     caption_entities=_entities(creative),
-                    parse_mode=None,
                     reply_markup=_keyboard(creative),
                 )
             ]
         else:
             media = [
-                InputMediaPhoto(
-                    media=upload,
-                    caption=text if index == 0 else None,
-                    caption_entities=_entities(creative) if index == 0 else None,
-                    parse_mode=None,
+                _without_none(
+                    {
+                        "type": "photo",
+                        "media": f"attach://{name}",
+                        "caption": text if index == 0 else None,
+                        "caption_entities": _entities(creative) if index == 0 else None,
+                    }
                 )
-                for index, upload in enumerate(files)
+                for index, name in enumerate(files)
             ]
-            sent = list(await bot.send_media_group(channel_id, media=media))  # type: ignore[arg-type]
-    except (TelegramBadRequest, TelegramForbiddenError) as exc:
+            sent = list(
+                await bot.call("sendMediaGroup", files=files, chat_id=channel_id, media=media)
+            )
+    except (botapi.BadRequest, botapi.Forbidden) as exc:
         raise PublishRefused(exc.message) from exc
-    except TelegramRetryAfter as exc:
+    except botapi.RetryAfter as exc:
         raise PublishRefused(f"Telegram's flood limit: retry in {exc.retry_after} s") from exc
-    except (TelegramNetworkError, TelegramServerError) as exc:
+    except (botapi.NetworkError, botapi.ServerError) as exc:
         raise PublishOutcomeUnknown(str(exc)) from exc
     return Published(
         chat_id=channel_id,
-        message_ids=[m.message_id for m in sent],
-        date=as_utc(sent[0].date),
+        message_ids=[int(m["message_id"]) for m in sent],
+        date=_date(sent[0]),
         fingerprint=fingerprint(sent),
         content_fingerprint=fingerprint(sent, with_markup=False),
         text_fingerprint=text_fingerprint(sent),
@@ -265,19 +276,19 @@ async def publish(
 
 def _canonical(message: Message, *, with_markup: bool) -> dict[str, Any]:
     def dump(items: Sequence[Any] | None) -> list[Any]:
-        return [item.model_dump(mode="json", exclude_none=True) for item in items or []]
+        return [_without_none(item) for item in items or []]
 
     content: dict[str, Any] = {}
-    if message.text is not None:
-        content["text"] = message.text
-        content["entities"] = dump(message.entities)
-    if message.caption is not None:
-        content["caption"] = message.caption
-        content["caption_entities"] = dump(message.caption_entities)
-    if message.photo:
-        content["photo"] = message.photo[-1].file_unique_id
-    if with_markup and message.reply_markup is not None:
-        content["reply_markup"] = message.reply_markup.model_dump(mode="json", exclude_none=True)
+    if message.get("text") is not None:
+        content["text"] = message["text"]
+        content["entities"] = dump(message.get("entities"))
+    if message.get("caption") is not None:
+        content["caption"] = message["caption"]
+        content["caption_entities"] = dump(message.get("caption_entities"))
+    if message.get("photo"):
+        content["photo"] = message["photo"][-1]["file_unique_id"]
+    if with_markup and message.get("reply_markup") is not None:
+        content["reply_markup"] = _without_none(message["reply_markup"])
     return content
 
 
@@ -322,48 +333,54 @@ def text_fingerprint(messages: Sequence[Message]) -> str:
     """The fingerprint of the messages' texts (or captions) and their entities alone."""
     parts = []
     for message in messages:
-        if message.text is not None:
-            text, entities = message.text, message.entities
+        if message.get("text") is not None:
+            text, entities = message["text"], message.get("entities")
         else:
-            text, entities = message.caption or "", message.caption_entities
-        dumped = [e.model_dump(mode="json", exclude_none=True) for e in entities or []]
-        parts.append((text, dumped))
+            text, entities = message.get("caption") or "", message.get("caption_entities")
+        parts.append((text, [_without_none(e) for e in entities or []]))
     return text_fingerprint_of(parts)
 
 
 def post_text(messages: Sequence[Message]) -> str:
     """What a post says: its messages' texts or captions, joined by blank lines."""
-    parts = (m.text if m.text is not None else m.caption for m in messages)
+    parts = (m["text"] if m.get("text") is not None else m.get("caption") for m in messages)
     return "\n\n".join(part for part in parts if part)
 
 
 async def _forward(
-    bot: Bot, service_chat_id: int, channel_id: int, message_id: int
+    bot: BotApiCaller, service_chat_id: int, channel_id: int, message_id: int
 ) -> Message | None:
     """The post's current content as a forwarded copy (deleted right away); None if gone."""
     try:
-        copy = await bot.forward_message(
-            service_chat_id, channel_id, message_id, disable_notification=True
+        copy: Message = await bot.call(
+            "forwardMessage",
+            chat_id=service_chat_id,
+            from_chat_id=channel_id,
+            message_id=message_id,
+            disable_notification=True,
         )
-    except TelegramBadRequest as exc:
+    except botapi.BadRequest as exc:
         text = exc.message.lower()
         if "message to forward not found" in text:
             return None
         raise ProbeUnavailable(exc.message) from exc
-    except TelegramForbiddenError as exc:
+    except (
+        botapi.Forbidden,
+        botapi.RetryAfter,
+        botapi.NetworkError,
+        botapi.ServerError,
+    ) as exc:
         raise ProbeUnavailable(exc.message) from exc
-    except (TelegramRetryAfter, TelegramNetworkError, TelegramServerError) as exc:
-        raise ProbeUnavailable(str(exc)) from exc
     try:
-        await bot.delete_message(service_chat_id, copy.message_id)
+        await bot.call("deleteMessage", chat_id=service_chat_id, message_id=copy["message_id"])
     except Exception:
         # A leftover copy in our own service chat is untidy, not harmful.
-        log.warning("could not delete probe copy %s in the service chat", copy.message_id)
+        log.warning("could not delete probe copy %s in the service chat", copy["message_id"])
     return copy
 
 
 async def probe_post(
-    bot: Bot, service_chat_id: int | None, channel_id: int, message_ids: Sequence[int]
+    bot: BotApiCaller, service_chat_id: int | None, channel_id: int, message_ids: Sequence[int]
 ) -> Probe:
     """Is the post still there, and what does it look like now?"""
     if service_chat_id is None:
@@ -379,7 +396,7 @@ async def probe_post(
         deleted=False,
         fingerprint=fingerprint(copies),
         content_fingerprint=fingerprint(copies, with_markup=False),
-        has_markup=any(c.reply_markup is not None for c in copies),
+        has_markup=any(c.get("reply_markup") is not None for c in copies),
         message_ids=list(message_ids),
         text=post_text(copies),
         text_fingerprint=text_fingerprint(copies),
@@ -387,7 +404,7 @@ async def probe_post(
 
 
 async def find_published(
-    bot: Bot,
+    bot: BotApiCaller,
     service_chat_id: int | None,
     channel_id: int,
     creative: Creative,
@@ -404,8 +421,8 @@ async def find_published(
         copy = await _forward(bot, service_chat_id, channel_id, first)
         if copy is None:
             continue
-        shown = (copy.text if copy.text is not None else copy.caption) or ""
-        if shown.strip() != expected or bool(copy.photo) != bool(creative.images):
+        shown = (copy["text"] if copy.get("text") is not None else copy.get("caption")) or ""
+        if shown.strip() != expected or bool(copy.get("photo")) != bool(creative.images):
             continue
         copies = [copy]
         for following in range(first + 1, first + count):
@@ -417,7 +434,7 @@ async def find_published(
             chat_id=channel_id,
             message_ids=list(range(first, first + len(copies))),
             # The original post's date, as the forward reports it.
-            date=as_utc(copy.forward_origin.date if copy.forward_origin else copy.date),
+            date=_date(copy.get("forward_origin") or copy),
             fingerprint=fingerprint(copies),
             content_fingerprint=fingerprint(copies, with_markup=False),
             text_fingerprint=text_fingerprint(copies),
@@ -425,7 +442,7 @@ async def find_published(
     return None
 
 
-async def bot_rights(bot: Bot, channel_id: int) -> MemberRights:
+async def bot_rights(bot: BotApiCaller, channel_id: int) -> MemberRights:
     """The bot's status and rights in the channel now (`MemberRights.missing` lists what it
     lacks of post/edit/delete); raises `chats.ChatUnreachable` if it cannot see the channel."""
     return await _bot_rights(bot, channel_id)

@@ -20,7 +20,7 @@ async def bot_status_changed(update: ChatMemberUpdated, session: AsyncSession) -
         title=update.chat.title,
         username=update.chat.username,
         actor_id=update.from_user.id if update.from_user else None,
-        rights=MemberRights.of(update.new_chat_member),
+        rights=MemberRights.of(update.new_chat_member.model_dump(mode="json")),
     )
 
 
@@ -34,7 +34,7 @@ async def member_status_changed(update: ChatMemberUpdated, session: AsyncSession
         user_id=member.user.id,
         username=member.user.username,
         first_name=member.user.first_name,
-        rights=MemberRights.of(member),
+        rights=MemberRights.of(member.model_dump(mode="json")),
     )
 
 
