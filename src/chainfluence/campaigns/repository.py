@@ -238,8 +238,13 @@ def public_page(dialect: str, shape: ListShape) -> DirectRead:
 TOTALS_SCOPE = "campaigns"
 
 
+@functools.lru_cache(maxsize=512)
+def _public_count(dialect: str, shape: ListShape) -> DirectRead:
+    return DirectRead(count_query(public_list_shape(dialect, shape)))
+
+
 async def public_total(
-    connection: AsyncSession | AsyncConnection,
+    connection: AsyncConnection,
     totals: Totals | None,
     dialect: str,
     filters: ListFilters,
@@ -249,9 +254,12 @@ async def public_total(
     """How many campaigns the public list holds for `filters` (its sort aside)."""
 
     async def count() -> int:
-        statement = count_query(public_list_shape(dialect, list_shape(filters)))
-        params = list_params(filters, today=today)
-        return int((await connection.execute(statement, params)).scalar_one())
+        shape = replace(list_shape(filters), sort=CampaignSort.created_at_desc)
+        row = await _public_count(dialect, shape).first(
+            connection, **list_params(filters, today=today)
+        )
+        assert row is not None
+        return int(row[0])
 
     key = repr(replace(filters, sort=CampaignSort.created_at_desc))
     if filters.status is CampaignStatus.active:
