@@ -12,8 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chainfluence.kit import time as clock
+from chainfluence.models import Channel
 from chainfluence_sandbox.telegram import TelegramEmulatorControl
 from tests.channels.world import channel_with_bot, list_channel, publisher
 from tests.conftest import runtime_of
@@ -205,3 +208,24 @@ async def test_search_takes_quotes_and_backslashes_literally(
 )
 async def test_bad_parameters_are_422(client: httpx.AsyncClient, params: dict[str, Any]) -> None:
     assert (await client.get("/v1/channels", params=params)).status_code == 422
+
+
+async def test_rating_sorts_put_unrated_channels_last_both_ways(
+    client: httpx.AsyncClient, catalogue: dict[str, str], db: AsyncEngine
+) -> None:
+    # Average ratings alpha 4.5, bravo 4.0, charlie 5.0; delta has none.
+    ratings = {"alpha": (9, 2), "bravo": (4, 1), "charlie": (10, 2)}
+    async with db.begin() as connection:
+        for name, (total, count) in ratings.items():
+            await connection.execute(
+                update(Channel)
+                .where(Channel.id == int(catalogue[name]))
+                .values(rating_sum=total, rating_count=count)
+            )
+
+    assert await _names(client, catalogue, sort="rating") == ["bravo", "alpha", "charlie", "delta"]
+    assert await _names(client, catalogue, sort="-rating") == [
+        "charlie", "alpha", "bravo", "delta",
+    ]  # fmt: skip
+    assert await _names(client, catalogue, format="1/24", sort="-rating") == ["alpha", "bravo"]
+    assert await _names(client, catalogue, minRating=4.5, sort="rating") == ["alpha", "charlie"]

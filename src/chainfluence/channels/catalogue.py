@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 from fastapi import Query
-from sqlalchemy import Float, Integer, Select, and_, bindparam, case, cast, or_, select
+from sqlalchemy import Float, Integer, Select, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
@@ -32,6 +32,7 @@ from chainfluence.kit.pagination import PageParams, count_query
 from chainfluence.kit.schemas import Count, QueryText
 from chainfluence.kit.totals import Totals, bump_on_writes, kept_total
 from chainfluence.models import Channel, ChannelPrice
+from chainfluence.models.channels import RATING
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,17 +221,13 @@ def _shaped(names: frozenset[str], sort: CatalogueSort) -> Select[Any]:
 def _order(sort: CatalogueSort, *, price: Any, cpm: Any, tie: Any) -> list[Any]:
     descending = sort.value.startswith("-")
     key = sort.value.removeprefix("-")
-    rating = case(
-        (Channel.rating_count > 0, cast(Channel.rating_sum, Float) / Channel.rating_count),
-        else_=None,
-    )
     columns: dict[str, Any] = {
         "subscribers": Channel.subscribers,
         "avgViews": Channel.avg_views,
         "er": Channel.engagement_rate,
         "price": price,
         "cpm": cpm,
-        "rating": rating,
+        "rating": RATING,
         "trust": Channel.trust_score,
         "createdAt": Channel.created_at,
     }
