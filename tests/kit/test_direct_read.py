@@ -24,7 +24,13 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chainfluence.formats import AdFormat
-from chainfluence.kit.db import DirectRead, create_sessionmaker, read_connection
+from chainfluence.kit.db import (
+    DirectRead,
+    create_sessionmaker,
+    read_connection,
+    statement_connection,
+)
+from chainfluence.kit.dialect import upsert_statement
 from chainfluence.kit.time import UTC
 from chainfluence.models import Channel, ChannelPrice, User
 
@@ -181,6 +187,46 @@ async def test_listeners_for_statements_still_see_each_read(channels: AsyncEngin
     reads = [sql for sql in seen if sql.lstrip().upper().startswith("SELECT")]
     assert len(reads) == 1, seen
     assert "channels" in reads[0]
+
+
+async def test_a_one_statement_write_runs_and_commits_on_its_own(channels: AsyncEngine) -> None:
+    table = User.__table__
+    defaults = {"is_premium": False, "is_publisher": False, "is_advertiser": False,
+                "rating_sum": 0, "rating_count": 0}  # fmt: skip
+    columns = ("id", "first_name", "member_since", "created_at", "updated_at", *defaults)
+
+    def upsert(columns: tuple[str, ...]) -> DirectRead:
+        return DirectRead(
+            upsert_statement(
+                channels.dialect.name,
+                table,
+                columns,
+                index_elements=("id",),
+                update=("first_name", "updated_at"),
+            )
+        )
+
+    later = CREATED + dt.timedelta(days=1)
+    first = {"member_since": CREATED, "created_at": CREATED, "updated_at": CREATED}
+    again = {"member_since": later, "created_at": later, "updated_at": later}
+    async with statement_connection(channels) as connection:
+        await upsert(columns).execute(connection, id=8, first_name="New", **first, **defaults)
+    async with statement_connection(channels) as connection:
+        await upsert(columns).execute(connection, id=8, first_name="Renamed", **again, **defaults)
+        if channels.dialect.driver == "asyncpg":
+            # Without a value for each column with a Python default: refused, never NULLs sent.
+            with pytest.raises(ValueError, match="column defaults"):
+                await upsert(columns[:5]).execute(connection, id=9, first_name="No", **again)
+
+    async with channels.connect() as connection:
+        stored = (
+            await connection.execute(
+                select(table.c.first_name, table.c.member_since, table.c.updated_at).where(
+                    table.c.id == 8
+                )
+            )
+        ).one()
+    assert tuple(stored) == ("Renamed", CREATED, later)
 
 
 async def test_enums_json_aggregates_and_bound_datetimes_match_sqlalchemy(

@@ -33,6 +33,7 @@ from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.schema import CreateIndex
 from sqlalchemy.sql.compiler import DDLCompiler, SQLCompiler
+from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeDecorator
 
 from chainfluence.kit.time import UTC
@@ -303,16 +304,19 @@ class DirectRead:
     LIKE pattern matches 0.5 % of rows) or, for LIMIT, one it never takes: every execution is
     planned again.
 
-    Not for: writes; statements with expanding IN lists (refused when compiled); anything
-    relying on SQLAlchemy's other statement events or echo (the raw path fires only
-    `before_cursor_execute`, without a cursor or an execution context) or on its wrapped
-    errors (asyncpg's own exceptions come through; a connection the server closed is
+    One kind of write too, with `execute`: a statement that returns no rows and stands on its
+    own (the login's user upsert), on a `statement_connection`, with a value for every column
+    that has a Python-side default (refused otherwise). Not for: other writes (in a
+    transaction, or reading back rows); statements with expanding IN lists (refused when
+    compiled); anything relying on SQLAlchemy's other statement events or echo (the raw path
+    fires only `before_cursor_execute`, without a cursor or an execution context) or on its
+    wrapped errors (asyncpg's own exceptions come through; a connection the server closed is
     invalidated). ORM entities are not loaded: select columns.
     """
 
     __slots__ = ("_compiled", "_statement")
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Select[Any] | Insert) -> None:
         self._statement = statement
         self._compiled: weakref.WeakKeyDictionary[Dialect, _Compiled] = weakref.WeakKeyDictionary()
 
@@ -322,18 +326,7 @@ class DirectRead:
         if dialect.driver != "asyncpg":
             result = await connection.execute(self._statement, params)
             return [tuple(row) for row in result.all()]
-        compiled = self._compiled.get(dialect)
-        if compiled is None:
-            compiled = self._compiled[dialect] = _Compiled.of(self._statement, dialect)
-        driver = (await connection.get_raw_connection()).driver_connection
-        assert driver is not None
-        sql, arguments = compiled.sql_and_arguments(params)
-        events = connection.sync_connection.dispatch if connection.sync_connection else None
-        if events is not None and events.before_cursor_execute:
-            # Whoever listens for the statements a connection sends (tests that check how a
-            # read is sent, tracing) still sees this one; it has no cursor or context.
-            for listener in events.before_cursor_execute:
-                listener(connection.sync_connection, None, sql, arguments, None, False)
+        compiled, driver, sql, arguments = await self._prepare(connection, params)
         try:
             if compiled.processors is None:
                 compiled.processors = await compiled.find_processors(driver, sql, arguments)
@@ -356,6 +349,39 @@ class DirectRead:
         rows = await self.all(connection, **params)
         return rows[0] if rows else None
 
+    async def execute(self, connection: AsyncConnection, /, **params: Any) -> None:
+        """Run a write that returns no rows and stands on its own as one statement (an
+        upsert), on a connection whose statements each commit (`statement_connection`)."""
+        if connection.dialect.driver != "asyncpg":
+            await connection.execute(self._statement, params)
+            return
+        _compiled, driver, sql, arguments = await self._prepare(connection, params)
+        try:
+            await driver.execute(sql, *arguments)
+        except Exception as error:
+            if driver.is_closed():
+                await connection.invalidate(error)
+            raise
+
+    async def _prepare(
+        self, connection: AsyncConnection, params: dict[str, Any]
+    ) -> tuple[_Compiled, Any, str, list[Any]]:
+        """The compiled statement, the asyncpg connection, the SQL and its arguments."""
+        dialect = connection.dialect
+        compiled = self._compiled.get(dialect)
+        if compiled is None:
+            compiled = self._compiled[dialect] = _Compiled.of(self._statement, dialect)
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None
+        sql, arguments = compiled.sql_and_arguments(params)
+        events = connection.sync_connection.dispatch if connection.sync_connection else None
+        if events is not None and events.before_cursor_execute:
+            # Whoever listens for the statements a connection sends (tests that check how a
+            # read is sent, tracing) still sees this one; it has no cursor or context.
+            for listener in events.before_cursor_execute:
+                listener(connection.sync_connection, None, sql, arguments, None, False)
+        return compiled, driver, sql, arguments
+
 
 @dataclass(slots=True)
 class _Compiled:
@@ -371,11 +397,14 @@ class _Compiled:
     processors: list[Callable[[Any], Any] | None] | None = None
 
     @classmethod
-    def of(cls, statement: Select[Any], dialect: Dialect) -> _Compiled:
+    def of(cls, statement: Select[Any] | Insert, dialect: Dialect) -> _Compiled:
         compiled = statement.compile(dialect=dialect)
         assert isinstance(compiled, SQLCompiler)
         if compiled.post_compile_params - compiled.literal_execute_params:
             raise ValueError("DirectRead takes no expanding parameters")
+        if compiled.insert_prefetch or compiled.update_prefetch:
+            # SQLAlchemy's execution computes these; the raw path would send NULL instead.
+            raise ValueError("DirectRead computes no column defaults: give every column a value")
         return cls(
             compiled=compiled,
             sql=compiled.string,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.dml import Insert
 
 from chainfluence.kit.db import DirectRead
 from chainfluence.kit.dialect import dialect_name, upsert_statement
@@ -51,17 +53,24 @@ async def _upsert_row(
         "updated_at": now,
         **values,
     }
-    dialect = (
-        executor.dialect.name if isinstance(executor, AsyncConnection) else dialect_name(executor)
-    )
     statement = upsert_statement(
-        dialect,
+        executor.dialect.name if isinstance(executor, AsyncConnection) else dialect_name(executor),
         User.__table__,
         tuple(row),
         index_elements=("id",),
         update=(*update, "updated_at"),
     )
-    await executor.execute(statement, row)
+    if isinstance(executor, AsyncConnection):
+        # A plain connection (the login's): sent as kit.db.DirectRead sends it.
+        await _direct(statement).execute(executor, **row)
+    else:
+        await executor.execute(statement, row)
+
+
+@functools.lru_cache(maxsize=16)
+def _direct(statement: Insert) -> DirectRead:
+    """One `DirectRead` per upsert shape (`upsert_statement` builds each shape once)."""
+    return DirectRead(statement)
 
 
 async def _upsert(
