@@ -29,7 +29,6 @@ from chainfluence.channels.verification import (
 from chainfluence.formats import AdFormat
 from chainfluence.kit.dialect import upsert
 from chainfluence.kit.money import ton_number
-from chainfluence.kit.schemas import iso_utc
 from chainfluence.kit.text import clean_text
 from chainfluence.kit.time import utcnow
 from chainfluence.models import Channel, ChannelPrice, User
@@ -260,36 +259,42 @@ def to_schema(channel: Channel, prices: Sequence[ChannelPrice]) -> schemas.Chann
 def list_item(row: Sequence[Any]) -> dict[str, Any]:
     """A channel as `schemas.Channel` puts it on the wire, from a row of
     `repository.LIST_COLUMNS` and `repository.prices_json` (lists build these directly; tested
-    equal to the model's rendering)."""
+    equal to the model's rendering).
+
+    Its times stay datetimes: they are aware UTC (kit.db), which `json_page` writes exactly as
+    the model's `iso_utc` does, without a string built per value here."""
     (id_, owner_id, username, title, description, category, language, subscribers, avg_views,
      engagement_rate, posts_per_week, trust_score, min_price, cpm, rating_sum, rating_count,
      is_verified, is_active, deactivated_reason, stats_updated_at, created_at, updated_at,
      pricing) = row  # fmt: skip
+    # A JSON array of [format, price_nano, enabled, description, cpm_nano]: decoded by the
+    # driver on PostgreSQL, text on SQLite.
     prices = orjson.loads(pricing) if isinstance(pricing, str | bytes) else pricing or ()
+    if len(prices) > 1:
+        prices = sorted(prices, key=_format_rank)
+    # Response models strip their strings (kit.schemas.Schema); so does the wire shape.
     return {
         "id": str(id_),
         "ownerId": str(owner_id),
-        "username": _text(username),
+        "username": username.strip() if username is not None else None,
         "title": title.strip(),
-        "description": _text(description),
+        "description": description.strip() if description is not None else None,
         "category": category or None,
-        "language": _text(language),
+        "language": language.strip() if language is not None else None,
         "subscribers": subscribers,
         "avgViews": avg_views,
-        "engagementRate": _float(engagement_rate),
-        "postsPerWeek": _float(posts_per_week),
+        "engagementRate": float(engagement_rate) if engagement_rate is not None else None,
+        "postsPerWeek": float(posts_per_week) if posts_per_week is not None else None,
         "trustScore": trust_score,
         "pricing": [
             {
                 "format": fmt,
                 "price": ton_number(price),
                 "enabled": bool(enabled),
-                "description": _text(text),
+                "description": text.strip() if text is not None else None,
                 "cpm": ton_number(price_cpm) if price_cpm is not None else None,
             }
-            for fmt, price, enabled, text, price_cpm in sorted(
-                prices, key=lambda p: _FORMAT_ORDER[AdFormat(p[0])]
-            )
+            for fmt, price, enabled, text, price_cpm in prices
         ],
         "minPrice": ton_number(min_price) if min_price is not None else None,
         "cpm": ton_number(cpm) if cpm is not None else None,
@@ -297,20 +302,21 @@ def list_item(row: Sequence[Any]) -> dict[str, Any]:
         "reviewCount": rating_count,
         "isVerified": bool(is_verified),
         "isActive": bool(is_active),
-        "inactiveReason": None if is_active else _text(deactivated_reason),
-        "statsUpdatedAt": iso_utc(stats_updated_at) if stats_updated_at is not None else None,
-        "createdAt": iso_utc(created_at),
-        "updatedAt": iso_utc(updated_at),
+        "inactiveReason": (
+            None if is_active or deactivated_reason is None else deactivated_reason.strip()
+        ),
+        "statsUpdatedAt": stats_updated_at,
+        "createdAt": created_at,
+        "updatedAt": updated_at,
     }
 
 
-def _text(value: str | None) -> str | None:
-    # Response models strip their strings (kit.schemas.Schema); so does the wire shape.
-    return value.strip() if value is not None else None
+# The model's order of a channel's prices, by the format's wire value (`AdFormat` order).
+_FORMAT_RANK = {fmt.value: index for index, fmt in enumerate(AdFormat)}
 
 
-def _float(value: float | None) -> float | None:
-    return float(value) if value is not None else None
+def _format_rank(price: Sequence[Any]) -> int:
+    return _FORMAT_RANK[price[0]]
 
 
 async def to_schemas(session: AsyncSession, channels: Sequence[Channel]) -> list[schemas.Channel]:
