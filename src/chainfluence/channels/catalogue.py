@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 from fastapi import Query
-from sqlalchemy import Float, Integer, Select, and_, bindparam, or_, select
+from sqlalchemy import Float, Integer, Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
@@ -116,7 +116,7 @@ async def filters(
 def statement(f: Filters) -> Select[Any]:
     """The catalogue's channels for `f`, in its order (its shape's statement, `f`'s values)."""
     values = _values(f)
-    return _shaped(frozenset(values), f.sort).params(values)
+    return _shaped(frozenset(values), f.sort, _searched(f)).params(values)
 
 
 def _values(f: Filters) -> dict[str, Any]:
@@ -144,14 +144,16 @@ async def page(connection: AsyncConnection, f: Filters, page: PageParams) -> lis
     """One page of the catalogue for `f`: rows of `repository.LIST_COLUMNS` followed by
     `repository.prices_json`, for `service.list_item`."""
     values = _values(f)
-    read = _page_read(frozenset(values), f.sort, connection.dialect.name)
+    read = _page_read(frozenset(values), f.sort, connection.dialect.name, _searched(f))
     return await read.all(connection, **values, limit=page.limit, offset=page.offset)
 
 
 @functools.lru_cache(maxsize=512)
-def _page_read(names: frozenset[str], sort: CatalogueSort, dialect: str) -> DirectRead:
+def _page_read(
+    names: frozenset[str], sort: CatalogueSort, dialect: str, searched: bool
+) -> DirectRead:
     columns = (*repository.LIST_COLUMNS, repository.prices_json(dialect))
-    statement = _shaped(names, sort).with_only_columns(*columns)
+    statement = _shaped(names, sort, searched).with_only_columns(*columns)
     # LIMIT and OFFSET written into the SQL, as kit.pagination.limit_page explains.
     limit = bindparam("limit", type_=Integer(), literal_execute=True)
     offset = bindparam("offset", type_=Integer(), literal_execute=True)
@@ -164,7 +166,7 @@ def _count_read(names: frozenset[str]) -> DirectRead:
 
 
 @functools.lru_cache(maxsize=512)
-def _shaped(names: frozenset[str], sort: CatalogueSort) -> Select[Any]:
+def _shaped(names: frozenset[str], sort: CatalogueSort, searched: bool = False) -> Select[Any]:
     """The statement of a shape: the filters named, each with its bind parameter."""
     query = select(Channel).where(Channel.is_active, Channel.is_verified)
     if "format" in names:
@@ -215,10 +217,15 @@ def _shaped(names: frozenset[str], sort: CatalogueSort) -> Select[Any]:
         )
     if "min_trust" in names:
         query = query.where(Channel.trust_score >= bindparam("min_trust"))
-    return query.order_by(*_order(sort, price=price, cpm=cpm, tie=tie))
+    return query.order_by(*_order(sort, price=price, cpm=cpm, tie=tie, searched=searched))
 
 
-def _order(sort: CatalogueSort, *, price: Any, cpm: Any, tie: Any) -> list[Any]:
+def _searched(f: Filters) -> bool:
+    """`f` searches for text the trigram indexes can find (three characters or more)."""
+    return f.q is not None and len(f.q) >= 3
+
+
+def _order(sort: CatalogueSort, *, price: Any, cpm: Any, tie: Any, searched: bool) -> list[Any]:
     descending = sort.value.startswith("-")
     key = sort.value.removeprefix("-")
     columns: dict[str, Any] = {
@@ -232,6 +239,12 @@ def _order(sort: CatalogueSort, *, price: Any, cpm: Any, tie: Any) -> list[Any]:
         "createdAt": Channel.created_at,
     }
     column = columns[key]
+    if searched:
+        # Ordered by an expression no index has (coalesce(x, x) is x): a search reads its
+        # matches through the trigram indexes and sorts them. Otherwise PostgreSQL may walk the
+        # sort's index filtering the text, on an estimate of the matches taken from a sample of
+        # 100 titles (0 or 1 %): q=market, 153 matches, 247 ms that way against 0.8 ms.
+        column = func.coalesce(column, column)
     if key in ("subscribers", "createdAt"):
         # Never null for a listed channel: plain ASC/DESC, which the (value, id) indexes serve
         # in either direction.
