@@ -371,7 +371,13 @@ class DirectRead:
         compiled = self._compiled.get(dialect)
         if compiled is None:
             compiled = self._compiled[dialect] = _Compiled.of(self._statement, dialect)
-        driver = (await connection.get_raw_connection()).driver_connection
+        sync = connection.sync_connection
+        if sync is not None and not (sync.invalidated or sync.closed):
+            # Checked out already: read it off the connection, without the greenlet that
+            # `get_raw_connection` spawns for the same attribute (its path may reconnect).
+            driver = sync.connection.driver_connection
+        else:
+            driver = (await connection.get_raw_connection()).driver_connection
         assert driver is not None
         sql, arguments = compiled.sql_and_arguments(params)
         events = connection.sync_connection.dispatch if connection.sync_connection else None
