@@ -228,6 +228,11 @@ async def check(
                     if book.payouts or book.deposited:
                         problems.append(f"deal #{run.deal_id}: unfunded but {book}")
                 continue
+            if escrow is None:
+                # The run failed before the deal had an escrow (its error is a problem already):
+                # nothing on chain to weigh.
+                problems.append(f"deal #{run.deal_id} ({run.kind}): {deal['status']}, no escrow")
+                continue
             book = await ledger(ton, run, raw_address(escrow), platform)
             ledgers[run.number] = book
             if book.payouts != 1:
