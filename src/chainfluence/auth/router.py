@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from chainfluence.auth.init_data import validate_init_data
 from chainfluence.auth.schemas import LoginRequest, LoginResponse
-from chainfluence.dependencies import ServicesDep
+from chainfluence.dependencies import RequestServices, app_services
 from chainfluence.kit.db import statement_connection
 from chainfluence.kit.security import issue_access_token
 from chainfluence.users import repository as users_repository
@@ -20,7 +20,9 @@ router = APIRouter(prefix="/auth", tags=["auth"])
     response_model=LoginResponse,
     responses={401: {"description": "The initData is invalid, expired or not signed for us."}},
 )
-async def login(body: LoginRequest, runtime: ServicesDep, request: Request) -> Response:
+async def login(body: LoginRequest, request: Request) -> Response:
+    # The process's services read off the request, not solved as one more dependency.
+    runtime: RequestServices = app_services(request)
     settings = runtime.settings
     identity = validate_init_data(body.init_data, settings)
     # Two statements on a plain connection, no ORM session and no transaction around them
