@@ -14,6 +14,7 @@ from aiogram.client.telegram import TelegramAPIServer
 
 from chainfluence.config import Settings
 from chainfluence.kit.ratelimit import RateLimiter
+from chainfluence.telegram.botapi import SendLimits
 from chainfluence.telegram.middlewares import RetryAfterMiddleware, SendLimitMiddleware
 
 # Seconds for one Bot API call (long polls add their own timeout on top).
@@ -30,9 +31,11 @@ def build_bot(settings: Settings, limiter: RateLimiter) -> Bot | None:
     # Outermost first: the send limit is taken once per call, retries happen inside it.
     session.middleware(
         SendLimitMiddleware(
-            limiter,
-            per_chat=settings.telegram.send_limit_per_chat,
-            overall=settings.telegram.send_limit_global,
+            SendLimits(
+                limiter,
+                per_chat=settings.telegram.send_limit_per_chat,
+                overall=settings.telegram.send_limit_global,
+            )
         )
     )
     session.middleware(RetryAfterMiddleware())

@@ -24,8 +24,7 @@ from aiogram.methods import (
 )
 from aiogram.methods.base import Response, TelegramType
 
-from chainfluence.kit.ratelimit import RateLimiter
-from chainfluence.telegram.botapi import BOT_API_FLOOD
+from chainfluence.telegram.botapi import BOT_API_FLOOD, SendLimits
 
 log = logging.getLogger(__name__)
 
@@ -69,19 +68,11 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
 
 
 class SendLimitMiddleware(BaseRequestMiddleware):
-    """Keep sends within Telegram's limits: ~1 message per second per chat, ~30 overall.
+    """Keep aiogram's sends within Telegram's limits, in the same shared windows as the plain
+    Bot API client's (`botapi.SendLimits`, which counts them)."""
 
-    The windows live in the runtime's limiter (Redis when configured), so every API replica and
-    worker queues behind the same counters. An album counts as one message per photo.
-    """
-
-    def __init__(
-        self, limiter: RateLimiter, *, per_chat: str, overall: str, max_wait: float = 30.0
-    ) -> None:
-        self.limiter = limiter
-        self.per_chat = per_chat
-        self.overall = overall
-        self.max_wait = max_wait
+    def __init__(self, limits: SendLimits) -> None:
+        self.limits = limits
 
     async def __call__(
         self,
@@ -90,19 +81,6 @@ class SendLimitMiddleware(BaseRequestMiddleware):
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
         if isinstance(method, SEND_METHODS):
-            chat = str(method.chat_id)
             count = len(method.media) if isinstance(method, SendMediaGroup) else 1
-            for _ in range(count):
-                # The margin absorbs network jitter: Telegram counts from when calls arrive.
-                await self.limiter.wait(
-                    self.per_chat,
-                    "tg-send-chat",
-                    str(bot.id),
-                    chat,
-                    max_wait=self.max_wait,
-                    margin=0.1,
-                )
-                await self.limiter.wait(
-                    self.overall, "tg-send-all", str(bot.id), max_wait=self.max_wait, margin=0.05
-                )
+            await self.limits.wait(bot.id, method.chat_id, count)
         return await make_request(bot, method)
