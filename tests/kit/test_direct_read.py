@@ -290,9 +290,8 @@ async def test_a_missing_parameter_is_refused(channels: AsyncEngine) -> None:
             await read.all(connection, category=None, limit=1)
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # compiled for asyncpg
 async def test_statements_with_expanding_parameters_are_refused(channels: AsyncEngine) -> None:
-    if channels.dialect.name != "postgresql":
-        pytest.skip("compiled for asyncpg only")
     read = DirectRead(select(Channel.id).where(Channel.id.in_(bindparam("ids", expanding=True))))
 
     async with read_connection(channels) as connection:
@@ -331,9 +330,8 @@ async def test_literal_execute_values_are_written_into_each_execution(
     assert big == []
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_a_connection_the_server_closed_is_invalidated(channels: AsyncEngine) -> None:
-    if channels.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL only")
     read = DirectRead(select(text("1")))
 
     async with read_connection(channels) as connection:
