@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Integer,
     Select,
     SQLColumnExpression,
     String,
@@ -38,7 +37,7 @@ from chainfluence.kit.dialect import (
     json_array_is_empty,
     pattern_param,
 )
-from chainfluence.kit.pagination import count_query
+from chainfluence.kit.pagination import count_query, written_page
 from chainfluence.kit.totals import Totals, bump_on_writes, kept_total
 from chainfluence.models import (
     Campaign,
@@ -219,12 +218,8 @@ def public_page(dialect: str, shape: ListShape) -> DirectRead:
     """A page of the public list (`LIST_COLUMNS`), run with `list_params` and `limit` and
     `offset`. The limit and offset are written into the SQL, as the pattern of a search is:
     PostgreSQL then keeps one plan per page size and position (bound, it planned every run)."""
-    return DirectRead(
-        public_list_shape(dialect, shape)
-        .with_only_columns(*LIST_COLUMNS)
-        .limit(bindparam("limit", type_=Integer(), literal_execute=True))
-        .offset(bindparam("offset", type_=Integer(), literal_execute=True))
-    )
+    statement = public_list_shape(dialect, shape).with_only_columns(*LIST_COLUMNS)
+    return DirectRead(written_page(statement))
 
 
 # --- X-Total-Count of the public list -----------------------------------------------------------

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 from fastapi import Query
-from sqlalchemy import Float, Integer, Select, and_, bindparam, func, or_, select
+from sqlalchemy import Float, Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
@@ -28,7 +28,7 @@ from chainfluence.formats import AdFormat
 from chainfluence.kit.db import DirectRead
 from chainfluence.kit.dialect import contains_pattern, contains_text, pattern_param
 from chainfluence.kit.money import TonAmount
-from chainfluence.kit.pagination import PageParams, count_query
+from chainfluence.kit.pagination import PageParams, count_query, written_page
 from chainfluence.kit.schemas import Count, QueryText
 from chainfluence.kit.totals import Totals, bump_on_writes, kept_total
 from chainfluence.models import Channel, ChannelPrice
@@ -153,11 +153,7 @@ def _page_read(
     names: frozenset[str], sort: CatalogueSort, dialect: str, searched: bool
 ) -> DirectRead:
     columns = (*repository.LIST_COLUMNS, repository.prices_json(dialect))
-    statement = _shaped(names, sort, searched).with_only_columns(*columns)
-    # LIMIT and OFFSET written into the SQL, as kit.pagination.limit_page explains.
-    limit = bindparam("limit", type_=Integer(), literal_execute=True)
-    offset = bindparam("offset", type_=Integer(), literal_execute=True)
-    return DirectRead(statement.limit(limit).offset(offset))
+    return DirectRead(written_page(_shaped(names, sort, searched).with_only_columns(*columns)))
 
 
 @functools.lru_cache(maxsize=512)
