@@ -66,6 +66,7 @@ class Case:
     goal: float | None = None
     p99_ms: float | None = None
     auth: bool = False
+    user: int = 1  # whose token an `auth` case sends
     login: bool = False
     # The thinner rows-only baseline, whose ratio is printed for comparison (not a goal).
     rows_only: str | None = None
@@ -113,6 +114,24 @@ CASES = [
          "base: campaigns page", 0.35, 100, rows_only=CAMP_ROWS),
     Case("campaigns q=airdrop", _q(CAMPAIGNS, {"q": "airdrop"}), "api", "base: campaigns page",
          0.35, 100, rows_only=CAMP_ROWS),
+]  # fmt: skip
+
+# A caller's own lists, as the Mini App opens them: not in the default table, run by naming
+# them with --only (e.g. --only mine:). Their callers are seeded users: an advertiser of
+# `bench_campaigns` with 27 campaigns, the owner of one of its channels, and the bench user (1),
+# who owns every catalogue channel, for a channel's matching campaigns (its first, two prices).
+MY_CAMPAIGNS_USER = 5_000_001
+MY_CHANNEL_USER = 5_000_000 + bench_campaigns.ADVERTISERS
+MATCHED_CHANNEL = -1_001_000_000_000
+EXTRA_CASES = [
+    Case("mine: GET /v1/campaigns/mine (27)", "/v1/campaigns/mine", "api", auth=True,
+         user=MY_CAMPAIGNS_USER),
+    Case("mine: GET /v1/campaigns/mine limit=20 (counted)",
+         _q("/v1/campaigns/mine", {"limit": "20"}), "api", auth=True, user=MY_CAMPAIGNS_USER),
+    Case("mine: GET /v1/channels/mine (1)", "/v1/channels/mine", "api", auth=True,
+         user=MY_CHANNEL_USER),
+    Case("mine: GET /v1/channels/{id}/matching-campaigns",
+         f"/v1/channels/{MATCHED_CHANNEL}/matching-campaigns", "api", auth=True),
 ]  # fmt: skip
 
 
@@ -241,8 +260,8 @@ def login_script(directory: Path) -> Path:
     return script
 
 
-def header_script(directory: Path, headers: dict[str, str]) -> Path:
-    script = directory / "headers.lua"
+def header_script(directory: Path, headers: dict[str, str], user: int) -> Path:
+    script = directory / f"headers_{user}.lua"
     script.write_text(_lua_headers(headers))
     return script
 
@@ -353,15 +372,17 @@ def measure(
                 continue
             with server(command, env, port) as process:
                 base = f"http://127.0.0.1:{port}"
-                token_script = None
-                if any(case.auth for case in mine):
-                    login = _post_json(f"{base}/v1/auth/login", {"initData": _init_data(1)})
-                    token_script = header_script(
-                        directory, {"Authorization": f"Bearer {login['access_token']}"}
+                token_scripts = {}
+                for user in sorted({case.user for case in mine if case.auth}):
+                    login = _post_json(f"{base}/v1/auth/login", {"initData": _init_data(user)})
+                    token_scripts[user] = header_script(
+                        directory, {"Authorization": f"Bearer {login['access_token']}"}, user
                     )
                 login_lua = login_script(directory) if any(c.login for c in mine) else None
                 for case in mine:
-                    script = login_lua if case.login else token_script if case.auth else None
+                    script = (
+                        login_lua if case.login else token_scripts[case.user] if case.auth else None
+                    )
                     url = base + case.path
                     run_wrk(wrk, url, seconds=warmup, connections=connections, script=script)
                     before = cpu_snapshot(process.pid, database)
@@ -451,7 +472,11 @@ def main() -> None:
     parser.add_argument(
         "--seed-only", metavar="NAME", help="create, migrate and seed database NAME, keep it, exit"
     )
-    parser.add_argument("--only", default="", help="comma-separated substrings of case names")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated substrings of case names (also of the extra cases, e.g. mine:)",
+    )
     parser.add_argument(
         "--cpu",
         action="store_true",
@@ -461,10 +486,11 @@ def main() -> None:
     cases = CASES
     if args.only:
         wanted = [w.strip() for w in args.only.split(",") if w.strip()]
-        names = {c.name for c in CASES if any(w in c.name for w in wanted)}
-        names |= {c.baseline for c in CASES if c.name in names and c.baseline}
-        names |= {c.rows_only for c in CASES if c.name in names and c.rows_only}
-        cases = [c for c in CASES if c.name in names]
+        every = CASES + EXTRA_CASES
+        names = {c.name for c in every if any(w in c.name for w in wanted)}
+        names |= {c.baseline for c in every if c.name in names and c.baseline}
+        names |= {c.rows_only for c in every if c.name in names and c.rows_only}
+        cases = [c for c in every if c.name in names]
     load = os.getloadavg()[0]
     print(
         f"machine: {os.cpu_count()} cores, load average {load:.2f} at start; wrk -t2 "

@@ -1,14 +1,15 @@
-"""Auth dependencies: `CurrentUser` (Bearer JWT or `tma` initData), `CurrentProfile` and
-`Operator`."""
+"""Auth dependencies: `CurrentUser` (Bearer JWT or `tma` initData), `CurrentReader`,
+`CurrentProfile` and `Operator`."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from chainfluence.auth.exceptions import InvalidAccessToken, NotAuthenticated, OperatorOnly
 from chainfluence.auth.init_data import validate_init_data
@@ -51,7 +52,7 @@ async def _authenticate(
     if scheme.lower() == "bearer" and credentials:
         user = await users.get(session, _bearer_user_id(credentials, runtime))
         if user is None:
-            raise InvalidAccessToken("the access token's user no longer exists; log in again")
+            raise _user_gone()
     elif scheme.lower() == "tma" and credentials:
         identity = validate_init_data(credentials, settings)
         user = await users.get(session, identity.id) or await users.upsert_from_identity(
@@ -63,6 +64,19 @@ async def _authenticate(
         wallet = await users.current_wallet(session, user.id)
     await _admit(request, runtime, user.id)
     return UserAndWallet(user, wallet)
+
+
+def _user_gone() -> InvalidAccessToken:
+    return InvalidAccessToken("the access token's user no longer exists; log in again")
+
+
+def _bearer_token(authorization: str | None) -> str | None:
+    """The token of a `Bearer` Authorization header (None for `tma` or none at all)."""
+    if not authorization:
+        return None
+    scheme, _, credentials = authorization.strip().partition(" ")
+    credentials = credentials.strip()
+    return credentials if scheme.lower() == "bearer" and credentials else None
 
 
 def _bearer_user_id(token: str, runtime: RequestServices) -> int:
@@ -109,23 +123,56 @@ async def get_current_profile(
     may register the user. The process's services are read off the request, not solved as one
     more dependency."""
     runtime: RequestServices = app_services(request)
-    if authorization:
-        scheme, _, credentials = authorization.strip().partition(" ")
-        credentials = credentials.strip()
-        if scheme.lower() == "bearer" and credentials:
-            user_id = _bearer_user_id(credentials, runtime)
-            async with read_connection(runtime.engine) as connection:
-                row = await users.profile_row(connection, user_id)
-            if row is None:
-                raise InvalidAccessToken("the access token's user no longer exists; log in again")
-            await _admit(request, runtime, user_id)
-            return users_service.profile_from_row(row, runtime.settings)
+    token = _bearer_token(authorization)
+    if token is not None:
+        user_id = _bearer_user_id(token, runtime)
+        async with read_connection(runtime.engine) as connection:
+            row = await users.profile_row(connection, user_id)
+        if row is None:
+            raise _user_gone()
+        await _admit(request, runtime, user_id)
+        return users_service.profile_from_row(row, runtime.settings)
     async with runtime.session(write=False, autocommit=True) as session:
         found = await _authenticate(request, session, runtime, authorization, with_wallet=True)
     return users_service.profile(found.user, found.wallet, runtime.settings)
 
 
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """The caller, by id, and a pooled connection for the request's reads (`read_connection`:
+    no ORM session, no transaction on PostgreSQL), for lists read as `kit.db.DirectRead` reads."""
+
+    user_id: int
+    connection: AsyncConnection
+
+
+async def get_current_reader(
+    request: Request, authorization: Annotated[str | None, Depends(authorization_header)]
+) -> AsyncIterator[Reader]:
+    """`CurrentUser`'s check for a handler that only reads, with the connection it reads on.
+
+    With a Bearer token the token names the user and one SELECT on that connection proves they
+    still exist (401 otherwise, as `CurrentUser`); no ORM session is opened and no User loaded.
+    `tma` initData goes the usual way first (it may register the user), in a unit of work of
+    its own. The process's services are read off the request, not solved as a dependency."""
+    runtime: RequestServices = app_services(request)
+    token = _bearer_token(authorization)
+    if token is None:
+        async with runtime.session(write=False, autocommit=True) as session:
+            found = await _authenticate(request, session, runtime, authorization, with_wallet=False)
+        user_id = found.user.id
+    else:
+        user_id = _bearer_user_id(token, runtime)
+    async with read_connection(runtime.engine) as connection:
+        if token is not None:
+            if not await users.exists(connection, user_id):
+                raise _user_gone()
+            await _admit(request, runtime, user_id)
+        yield Reader(user_id, connection)
+
+
 CurrentUser = Annotated[User, Depends(get_current_user)]
+CurrentReader = Annotated[Reader, Depends(get_current_reader, scope="function")]
 CurrentProfile = Annotated[users_schemas.User, Depends(get_current_profile)]
 
 

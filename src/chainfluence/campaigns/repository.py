@@ -37,7 +37,7 @@ from chainfluence.kit.dialect import (
     json_array_is_empty,
     pattern_param,
 )
-from chainfluence.kit.pagination import count_query, written_page
+from chainfluence.kit.pagination import PagedRead, PageParams, count_query, written_page
 from chainfluence.kit.totals import Totals, bump_on_writes, kept_total
 from chainfluence.models import (
     Campaign,
@@ -268,13 +268,23 @@ def install() -> None:
     bump_on_writes(TOTALS_SCOPE, Campaign.__tablename__)
 
 
-def owned_by(user_id: int, *, status: CampaignStatus | None = None) -> Select[Campaign]:
+async def owned_page(
+    connection: AsyncConnection, user_id: int, status: CampaignStatus | None, page: PageParams
+) -> tuple[list[tuple[Any, ...]], int]:
+    """A page of the advertiser's own campaigns (`LIST_COLUMNS`), newest first, and their total."""
+    if status is None:
+        return await _owned(False).read(connection, page, user_id=user_id)
+    return await _owned(True).read(connection, page, user_id=user_id, status=status)
+
+
+@functools.cache
+def _owned(with_status: bool) -> PagedRead:
     statement = select(Campaign).where(
-        Campaign.advertiser_id == user_id, Campaign.deleted_at.is_(None)
+        Campaign.advertiser_id == bindparam("user_id"), Campaign.deleted_at.is_(None)
     )
-    if status is not None:
-        statement = statement.where(Campaign.status == status)
-    return statement.order_by(Campaign.id.desc())
+    if with_status:
+        statement = statement.where(Campaign.status == bindparam("status"))
+    return PagedRead(statement.order_by(Campaign.id.desc()), LIST_COLUMNS)
 
 
 # A fixed list of bound values rather than an expanding IN: the statement compiles once and

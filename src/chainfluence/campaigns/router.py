@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from chainfluence.auth.dependencies import CurrentUser
+from chainfluence.auth.dependencies import CurrentReader, CurrentUser
 from chainfluence.campaigns import repository, schemas, service
 from chainfluence.campaigns.exceptions import CampaignNotFound
 from chainfluence.categories import CategoryIn
@@ -19,10 +19,16 @@ from chainfluence.formats import AdFormat
 from chainfluence.kit.db import read_connection
 from chainfluence.kit.dialect import dialect_name
 from chainfluence.kit.money import TonAmount
-from chainfluence.kit.pagination import Page, json_page, paginate, paginate_columns, set_total
+from chainfluence.kit.pagination import (
+    Page,
+    json_page,
+    paginate,
+    paginate_columns,
+    read_page,
+    set_total,
+)
 from chainfluence.kit.schemas import IntId, Message, QueryText, TgId
 from chainfluence.kit.time import utcnow
-from chainfluence.kit.totals import total_on_page
 from chainfluence.models import CampaignStatus
 from chainfluence.ports import CampaignEnd, CampaignEnds
 
@@ -74,30 +80,25 @@ async def list_campaigns(
     # Reads only: a plain pooled connection, no ORM session or transaction around them, and
     # one statement per shape of filters, its values bound (`repository.ListShape`).
     async with read_connection(services.engine) as connection:
-        page_read = repository.public_page(dialect, repository.list_shape(filters))
-        rows = await page_read.all(
+        rows, total = await read_page(
             connection,
-            **repository.list_params(filters, today=today),
-            limit=page.limit,
-            offset=page.offset,
-        )
-        total = total_on_page(len(rows), page)
-        if total is None:
-            total = await repository.public_total(
+            repository.public_page(dialect, repository.list_shape(filters)),
+            page,
+            repository.list_params(filters, today=today),
+            lambda: repository.public_total(
                 connection, services.totals, dialect, filters, today=today
-            )
+            ),
+        )
     return json_page([service.list_item(row) for row in rows], total)
 
 
 @router.get("/campaigns/mine", response_model=list[schemas.Campaign])
 async def list_my_campaigns(
-    user: CurrentUser,
-    session: DBSession,
+    reader: CurrentReader,
     page: Page,
     status: Annotated[CampaignStatus | None, Query()] = None,
 ) -> Response:
-    statement = repository.owned_by(user.id, status=status)
-    rows, total = await paginate_columns(session, statement, repository.LIST_COLUMNS, page)
+    rows, total = await repository.owned_page(reader.connection, reader.user_id, status, page)
     return json_page([service.list_item(row) for row in rows], total)
 
 

@@ -28,7 +28,7 @@ from chainfluence.formats import AdFormat
 from chainfluence.kit.db import DirectRead
 from chainfluence.kit.dialect import contains_pattern, contains_text, pattern_param
 from chainfluence.kit.money import TonAmount
-from chainfluence.kit.pagination import PageParams, count_query, written_page
+from chainfluence.kit.pagination import PageParams, count_query, read_page, written_page
 from chainfluence.kit.schemas import Count, QueryText
 from chainfluence.kit.totals import Totals, bump_on_writes, kept_total
 from chainfluence.models import Channel, ChannelPrice
@@ -140,12 +140,25 @@ def _values(f: Filters) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value is not None}
 
 
+async def listing(
+    connection: AsyncConnection, totals: Totals | None, f: Filters, page: PageParams
+) -> tuple[list[tuple[Any, ...]], int]:
+    """One page of the catalogue for `f` (rows of `repository.LIST_COLUMNS` followed by
+    `repository.prices_json`, for `service.list_item`) and its total (see `total`)."""
+    read, values = page_read(f, connection.dialect.name)
+    return await read_page(connection, read, page, values, lambda: total(connection, totals, f))
+
+
 async def page(connection: AsyncConnection, f: Filters, page: PageParams) -> list[tuple[Any, ...]]:
-    """One page of the catalogue for `f`: rows of `repository.LIST_COLUMNS` followed by
-    `repository.prices_json`, for `service.list_item`."""
-    values = _values(f)
-    read = _page_read(frozenset(values), f.sort, connection.dialect.name, _searched(f))
+    """The rows of `listing`'s page, without its total."""
+    read, values = page_read(f, connection.dialect.name)
     return await read.all(connection, **values, limit=page.limit, offset=page.offset)
+
+
+def page_read(f: Filters, dialect: str) -> tuple[DirectRead, dict[str, Any]]:
+    """The read of a page of `f`'s shape (run with `limit` and `offset`) and `f`'s values."""
+    values = _values(f)
+    return _page_read(frozenset(values), f.sort, dialect, _searched(f)), values
 
 
 @functools.lru_cache(maxsize=512)

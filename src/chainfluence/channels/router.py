@@ -17,7 +17,6 @@ from chainfluence.kit.dialect import dialect_name
 from chainfluence.kit.errors import TooManyRequests
 from chainfluence.kit.pagination import Page, json_page, paginate_columns
 from chainfluence.kit.schemas import Message, TgId
-from chainfluence.kit.totals import total_on_page
 
 router = APIRouter(prefix="/channels", tags=["channels"])
 
@@ -32,10 +31,7 @@ async def list_channels(
     # X-Total-Count is exact without counting every page: see `catalogue.total`.
     # Reads only: a plain pooled connection, no ORM session or transaction around them.
     async with read_connection(services.engine) as connection:
-        rows = await catalogue.page(connection, filters, page)
-        total = total_on_page(len(rows), page)
-        if total is None:
-            total = await catalogue.total(connection, services.totals, filters)
+        rows, total = await catalogue.listing(connection, services.totals, filters, page)
     return json_page([service.list_item(row) for row in rows], total)
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 import orjson
 from fastapi import Depends, Query, Response
 from sqlalchemy import Integer, Select, bindparam, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from chainfluence.kit.db import DirectRead
+from chainfluence.kit.totals import total_on_page
 
 TOTAL_COUNT_HEADER = "X-Total-Count"
 T = TypeVar("T")
@@ -48,6 +51,48 @@ def written_page(statement: Select[Any]) -> Select[Any]:
     limit = bindparam("limit", type_=Integer(), literal_execute=True)
     offset = bindparam("offset", type_=Integer(), literal_execute=True)
     return statement.limit(limit).offset(offset)
+
+
+async def read_page(
+    connection: AsyncConnection,
+    read: DirectRead,
+    page: PageParams,
+    params: Mapping[str, Any],
+    count: Callable[[], Awaitable[int]],
+) -> tuple[list[tuple[Any, ...]], int]:
+    """One page of a `written_page` read run with `params`, and the list's total: the page's own
+    when it proves it (`total_on_page`: a short page not past the end), else what `count` says
+    (a count, or a total kept between writes)."""
+    rows = await read.all(connection, **params, limit=page.limit, offset=page.offset)
+    total = total_on_page(len(rows), page)
+    return rows, await count() if total is None else total
+
+
+class PagedRead:
+    """A list of one shape read as `DirectRead` reads: a page of `columns` in `statement`'s
+    order, its total counted only when the page does not prove it. For the lists whose totals
+    are not kept between writes (a caller's own: few rows, each counted on its index).
+
+    Build it once per shape, `statement` filtered with `bindparam`s, and run it with their
+    values on a `kit.db.read_connection`."""
+
+    __slots__ = ("_count", "_page")
+
+    def __init__(self, statement: Select[Any], columns: Sequence[Any]) -> None:
+        self._page = DirectRead(written_page(statement.with_only_columns(*columns)))
+        self._count = DirectRead(count_query(statement))
+
+    async def read(
+        self, connection: AsyncConnection, page: PageParams, **params: Any
+    ) -> tuple[list[tuple[Any, ...]], int]:
+        """The page's rows (tuples of the columns) and the list's total."""
+
+        async def count() -> int:
+            row = await self._count.first(connection, **params)
+            assert row is not None
+            return int(row[0])
+
+        return await read_page(connection, self._page, page, params, count)
 
 
 def page_query(statement: Select[Any], page: PageParams) -> Select[Any]:

@@ -141,6 +141,7 @@ _PROFILE = (
 
 
 _PROFILE_READ = DirectRead(_PROFILE)
+_EXISTS_READ = DirectRead(select(_users.c.id).where(_users.c.id == bindparam("user_id")))
 _PROFILE_COLUMNS = tuple(_PROFILE.selected_columns.keys())
 
 
@@ -150,6 +151,11 @@ async def profile_row(connection: AsyncConnection, user_id: int) -> Mapping[str,
     `kit.db.DirectRead` sends it."""
     row = await _PROFILE_READ.first(connection, user_id=user_id)
     return None if row is None else dict(zip(_PROFILE_COLUMNS, row, strict=True))
+
+
+async def exists(connection: AsyncConnection, user_id: int) -> bool:
+    """The user is registered (one SELECT on a plain connection, as `profile_row`)."""
+    return await _EXISTS_READ.first(connection, user_id=user_id) is not None
 
 
 async def current_wallet(session: AsyncSession, user_id: int) -> Wallet | None:
