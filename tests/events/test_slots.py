@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import pytest
 from redis.asyncio import Redis
@@ -13,21 +15,38 @@ from redis.asyncio import Redis
 from chainfluence.events.broker import ConnectionSlots
 
 LIMIT = 5
-USER = 424_242
-OTHER = 424_243
-KEY = f"chainfluence:events:streams:{USER}"
+
+
+def _key(user: int) -> str:
+    return f"chainfluence:events:streams:{user}"
+
+
+@dataclass
+class Replicas:
+    one: ConnectionSlots
+    two: ConnectionSlots
+    admin: Redis
+    # Users of this test alone: the suite's xdist workers share the Redis database, and a user
+    # id fixed in the module had two of these tests, on two workers, count each other's streams.
+    user: int
+    other: int
+
+    @property
+    def key(self) -> str:
+        return _key(self.user)
 
 
 @pytest.fixture
-async def replicas(redis_url: str) -> AsyncIterator[tuple[ConnectionSlots, ConnectionSlots, Redis]]:
+async def replicas(redis_url: str) -> AsyncIterator[Replicas]:
     clients = [Redis.from_url(redis_url) for _ in range(3)]
     admin = clients[2]
-    await admin.delete(KEY, f"chainfluence:events:streams:{OTHER}")
+    user = uuid.uuid4().int % 10**15
+    keys = (_key(user), _key(user + 1))
     one, two = (ConnectionSlots(c, limit=LIMIT, stale_seconds=60) for c in clients[:2])
     try:
-        yield one, two, admin
+        yield Replicas(one, two, admin, user, user + 1)
     finally:
-        await admin.delete(KEY, f"chainfluence:events:streams:{OTHER}")
+        await admin.delete(*keys)
         for client in clients:
             await client.aclose()
 
@@ -38,44 +57,44 @@ async def _race(one: ConnectionSlots, two: ConnectionSlots, user: int, count: in
     return [token for token in await asyncio.gather(*asked) if token is not None]
 
 
-async def test_replicas_asking_at_once_get_exactly_the_free_places(
-    replicas: tuple[ConnectionSlots, ConnectionSlots, Redis],
-) -> None:
-    one, two, admin = replicas
+async def test_replicas_asking_at_once_get_exactly_the_free_places(replicas: Replicas) -> None:
+    one, two, admin = replicas.one, replicas.two, replicas.admin
+    user, other, key = replicas.user, replicas.other, replicas.key
 
-    given = await _race(one, two, USER, 40)
+    given = await _race(one, two, user, 40)
     assert len(given) == LIMIT
     # Refused streams hold nothing: the set is exactly the streams given a place.
-    assert sorted(m.decode() for m in await admin.zrange(KEY, 0, -1)) == sorted(given)
-    assert 0 < await admin.ttl(KEY) <= 61
+    assert sorted(m.decode() for m in await admin.zrange(key, 0, -1)) == sorted(given)
+    assert 0 < await admin.ttl(key) <= 61
     # Another user's streams are counted apart.
-    assert len(await _race(one, two, OTHER, 8)) == LIMIT
+    assert len(await _race(one, two, other, 8)) == LIMIT
 
     # Two streams close (one on each replica): exactly two of many new ones get in.
-    await one.release(USER, given[0])
-    await two.release(USER, given[1])
-    again = await _race(one, two, USER, 20)
+    await one.release(user, given[0])
+    await two.release(user, given[1])
+    again = await _race(one, two, user, 20)
     assert len(again) == 2
-    assert await admin.zcard(KEY) == LIMIT
+    assert await admin.zcard(key) == LIMIT
 
 
 async def test_a_stream_left_by_a_killed_replica_stops_counting_once_stale(
-    replicas: tuple[ConnectionSlots, ConnectionSlots, Redis],
+    replicas: Replicas,
 ) -> None:
-    one, two, admin = replicas
-    given = await _race(one, two, USER, LIMIT)
+    one, two, admin = replicas.one, replicas.two, replicas.admin
+    user, key = replicas.user, replicas.key
+    given = await _race(one, two, user, LIMIT)
     assert len(given) == LIMIT
-    assert await one.acquire(USER) is None
+    assert await one.acquire(user) is None
     # The replica holding given[0] died: its member was last refreshed 2 minutes ago.
-    await admin.zadd(KEY, {given[0]: time.time() - 120})
+    await admin.zadd(key, {given[0]: time.time() - 120})
     # A live stream's heartbeat keeps its place fresh.
-    await two.refresh(USER, given[1])
+    await two.refresh(user, given[1])
 
-    taken = await two.acquire(USER)
+    taken = await two.acquire(user)
     assert taken is not None
-    members = {m.decode() for m in await admin.zrange(KEY, 0, -1)}
+    members = {m.decode() for m in await admin.zrange(key, 0, -1)}
     assert members == {taken, *given[1:]}
-    assert await one.acquire(USER) is None
+    assert await one.acquire(user) is None
 
 
 class _SlowRemovals(Redis):
@@ -91,26 +110,27 @@ class _SlowRemovals(Redis):
 
 
 async def test_a_refused_stream_never_holds_a_place_even_on_a_slow_replica(
-    replicas: tuple[ConnectionSlots, ConnectionSlots, Redis], redis_url: str
+    replicas: Replicas, redis_url: str
 ) -> None:
-    _, two, admin = replicas
+    two, admin = replicas.two, replicas.admin
+    user, key = replicas.user, replicas.key
     slow_client = _SlowRemovals.from_url(redis_url)
     slow_client.gate, slow_client.entered = asyncio.Event(), asyncio.Event()
     slow = ConnectionSlots(slow_client, limit=LIMIT, stale_seconds=60)
     removing = asyncio.create_task(slow_client.entered.wait())
     try:
-        given = await _race(two, two, USER, LIMIT)
-        refused = asyncio.create_task(slow.acquire(USER))
+        given = await _race(two, two, user, LIMIT)
+        refused = asyncio.create_task(slow.acquire(user))
         # The slow replica's stream is refused, or is stuck taking back a place it was given.
         await asyncio.wait({refused, removing}, return_when=asyncio.FIRST_COMPLETED)
-        await two.release(USER, given[0])
+        await two.release(user, given[0])
 
-        taken = await two.acquire(USER)
+        taken = await two.acquire(user)
 
         slow_client.gate.set()
         assert await refused is None
         assert taken is not None, "a free place was refused while a refused stream held it"
-        assert await admin.zcard(KEY) == LIMIT
+        assert await admin.zcard(key) == LIMIT
     finally:
         removing.cancel()
         slow_client.gate.set()
