@@ -73,23 +73,33 @@ async def test_unexpected_exception_is_answered_at_once_and_logged_without_secre
         response = await client.get(path, headers=headers)
         return response, time.perf_counter() - started
 
-    # (The first request after routes are added rebuilds the router's tables: not measured.)
+    # (The first request after routes are added rebuilds the router's tables, and the first
+    # crash a process logs loads what formats tracebacks, a few tenths of a second: not measured.)
     warm, _ = await timed("/v1/test-slow", {})
     assert warm.status_code == 200
+    first_crash, _ = await timed("/v1/test-crash", headers)
+    assert first_crash.status_code == 500
     in_flight = asyncio.create_task(timed("/v1/test-slow", {}))
     await asyncio.sleep(0.01)
+    # The stall this guards against was rendering the locals: ~40 s of this process's CPU, with
+    # the event loop (and so every other request) held the whole time. CPU time is what such a
+    # rendering costs whatever else the machine runs; the wall-clock bounds, an eighth of the
+    # stall, leave a loaded CI machine's scheduling delays (tenths of a second) far behind.
+    cpu_before = time.process_time()
     (crashed, crash_took), (slow, slow_took) = await asyncio.gather(
         timed("/v1/test-crash", headers), in_flight
     )
+    cpu_took = time.process_time() - cpu_before
 
     assert crashed.status_code == 500
     body = crashed.json()
     assert body["code"] == "internal_error"
     assert body["requestId"] == crashed.headers["X-Request-ID"]
     assert body["requestId"] in body["message"]
-    assert crash_took < 0.2, crash_took
+    assert cpu_took < 0.25, cpu_took
+    assert crash_took < 5, crash_took
     assert slow.status_code == 200
-    assert slow_took < 0.05 + 0.2, slow_took
+    assert slow_took < 5, slow_took
     logged = service_log.getvalue()
     assert "RuntimeError" in logged
     assert body["requestId"] in logged
