@@ -64,12 +64,14 @@ async def test_closing_lets_the_running_job_finish_within_the_grace(consumer: Ru
     await asyncio.wait_for(STARTED[key].wait(), 15)
 
     started = time.monotonic()
-    await consumer.close(grace=10)
+    await consumer.close(grace=60)
     closed = time.monotonic()
 
     assert key in FINISHED, "the running job was cut off"
     assert FINISHED[key] <= closed
-    assert closed - started < 5
+    # Closing ends with the job (~1.5 s), not with the grace: half the grace apart, however
+    # slowly a loaded machine schedules it.
+    assert closed - started < 30
 
 
 async def test_a_job_outlasting_the_grace_is_cut_off_with_one_warning(
@@ -85,7 +87,7 @@ async def test_a_job_outlasting_the_grace_is_cut_off_with_one_warning(
     took = time.monotonic() - started
 
     assert key not in FINISHED
-    assert took < 5
+    assert took < 20  # the grace (0.5 s, ~0.51 s measured), not the job's 30 s
     assert [r.getMessage() for r in caplog.records if r.name == "chainfluence.jobs.redis"] == [
         "stopping with 1 job(s) still running after 0.5 s: they will be retried"
     ]
