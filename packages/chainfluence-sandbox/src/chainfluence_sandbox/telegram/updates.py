@@ -64,6 +64,11 @@ class UpdateQueue:
         self._active_poll: object | None = None
         self._abort_reason = "other"
 
+    @property
+    def polling(self) -> bool:
+        """Whether a getUpdates long poll is waiting here now (tests wait for it to arrive)."""
+        return self._active_poll is not None
+
     # --- producing ------------------------------------------------------------------------------
 
     def push(self, kind: str, payload: dict[str, Any]) -> int | None:
