@@ -146,11 +146,14 @@ async def test_each_hop_lands_in_a_later_shard_block_and_blocks_link_up(
 
 async def test_chain_time_is_the_project_clock(chain: TonChain, alice: SandboxWallet) -> None:
     advance(dt.timedelta(days=3))
+    before = int(utcnow().timestamp())
 
     await alice.transfer(nowhere("c"), TON)
 
     latest = chain.transactions(alice.address)[-1]
-    assert abs(latest.tx.utime - int(utcnow().timestamp())) <= 1
+    # Between the project clock's readings around the transfer (however long a loaded machine
+    # takes over it), three days from real time.
+    assert before <= latest.tx.utime <= int(utcnow().timestamp())
 
 
 async def test_chain_state_survives_a_restart(tvm: Emulator, tmp_path: Path) -> None:
