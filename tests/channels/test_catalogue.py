@@ -229,3 +229,37 @@ async def test_rating_sorts_put_unrated_channels_last_both_ways(
     ]  # fmt: skip
     assert await _names(client, catalogue, format="1/24", sort="-rating") == ["alpha", "bravo"]
     assert await _names(client, catalogue, minRating=4.5, sort="rating") == ["alpha", "charlie"]
+
+
+async def test_min_rating_takes_an_average_equal_to_it(
+    client: httpx.AsyncClient, catalogue: dict[str, str], db: AsyncEngine
+) -> None:
+    # Averages as shown: alpha 110/25 = 4.4, bravo 111/25 = 4.44, charlie 4/1; delta unrated.
+    # 4.4 as a double is a hair above 4.4, and 4.4 × 25 rounds to 110.00000000000001: compared
+    # as sum >= minRating × count, alpha's 4.4 would fall short of minRating=4.4.
+    ratings = {"alpha": (110, 25), "bravo": (111, 25), "charlie": (4, 1)}
+    async with db.begin() as connection:
+        for name, (total, count) in ratings.items():
+            await connection.execute(
+                update(Channel)
+                .where(Channel.id == int(catalogue[name]))
+                .values(rating_sum=total, rating_count=count)
+            )
+    assert (await client.get(f"/v1/channels/{catalogue['alpha']}")).json()["rating"] == 4.4
+
+    assert await _names(client, catalogue, minRating=4.4, sort="rating") == ["alpha", "bravo"]
+    assert await _names(client, catalogue, minRating=4.41, sort="rating") == ["bravo"]
+    assert await _names(client, catalogue, minRating=0, sort="-rating") == [
+        "bravo", "alpha", "charlie",
+    ]  # fmt: skip
+    assert await _names(client, catalogue, minRating=4.4, format="1/24") == ["bravo", "alpha"]
+    for params, total in (
+        ({"minRating": 4.4}, 2),
+        ({"minRating": 4.44}, 1),
+        ({"minRating": 0}, 3),
+        ({"minRating": 4.4, "format": "1/24"}, 2),
+    ):
+        # A full page of one: the total is counted, not read off the page.
+        response = await client.get("/v1/channels", params={**params, "limit": 1})
+        assert response.status_code == 200, response.text
+        assert response.headers["X-Total-Count"] == str(total), params

@@ -220,10 +220,9 @@ def _shaped(names: frozenset[str], sort: CatalogueSort, searched: bool = False) 
     if "max_price_nano" in names:
         query = query.where(price <= bindparam("max_price_nano"))
     if "min_rating" in names:
-        query = query.where(
-            Channel.rating_count > 0,
-            Channel.rating_sum >= bindparam("min_rating", type_=Float) * Channel.rating_count,
-        )
+        # The rating sorts' own expression (null while unrated, which no bound passes), so the
+        # rating indexes serve the filter (a range of them) and their statistics estimate it.
+        query = query.where(RATING >= bindparam("min_rating", type_=Float))  # noqa: SIM300
     if "min_trust" in names:
         query = query.where(Channel.trust_score >= bindparam("min_trust"))
     return query.order_by(*_order(sort, price=price, cpm=cpm, tie=tie, searched=searched))

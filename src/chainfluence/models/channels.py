@@ -189,7 +189,9 @@ RATING = case(
     ),
     else_=None,
 )
-# The rating sorts, each way (unrated last both ways), on PostgreSQL; SQLite sorts without.
+# The rating sorts and the minRating filter, each way (unrated last both ways), on PostgreSQL;
+# SQLite sorts without. Migration 0015 adds statistics on the expression (PostgreSQL keeps none
+# for a partial index's expressions), so the planner knows how many channels a bound passes.
 # Declared in the text PostgreSQL 15 gives back for `RATING` (pg_get_indexdef), so that
 # autogenerate's comparison of models and migrations sees the same expression.
 _RATING_AS_STORED: ColumnElement[float] = literal_column(
