@@ -69,6 +69,8 @@ CAMPAIGN_CASES: list[tuple[str, campaigns.ListFilters]] = [
     ("campaigns q=airdrop", campaigns.ListFilters(q="airdrop")),
     *((f"campaigns q=airdrop sort {sort.value}", campaigns.ListFilters(q="airdrop", sort=sort))
       for sort in CampaignSort if sort is not CampaignSort.created_at_desc),
+    ("campaigns q=ing (in 45 % of them)", campaigns.ListFilters(q="ing")),
+    ("campaigns q=ing sort -budget", campaigns.ListFilters(q="ing", sort=CampaignSort.budget_desc)),
     ("campaigns status=paused", campaigns.ListFilters(status=CampaignStatus.paused)),
 ]  # fmt: skip
 
