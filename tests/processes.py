@@ -21,11 +21,28 @@ import httpx
 CHAINFLUENCE = str(Path(sys.executable).with_name("chainfluence"))
 
 
+# Every port handed out by free_port(), held for the life of this process.
+_RESERVED: list[socket.socket] = []
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A loopback port no other process can take while this one lives, for a server to come.
+
+    The port stays bound here with SO_REUSEADDR and never listens: a connection to it is refused
+    (an endpoint that is down) until the server it is meant for listens on it, which it may, as
+    every server the tests start binds with SO_REUSEADDR too (uvicorn, asyncio's start_server,
+    kit.serving, redis-server). A port merely found free and released could be taken before the
+    server binds it (slow start-ups, a kill and a restart, a port kept for an endpoint started
+    later), by another process's bind to port 0 or as the local port of an outgoing connection:
+    with the suite's workers and the cluster test starting servers side by side, nothing else
+    keeps it from happening.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    _RESERVED.append(sock)
+    port: int = sock.getsockname()[1]
+    return port
 
 
 def clean_env(settings: dict[str, str]) -> dict[str, str]:

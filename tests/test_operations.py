@@ -25,7 +25,7 @@ from chainfluence.kit.db import create_engine
 from chainfluence.migrations import migrate
 from tests.conftest import make_settings
 from tests.factories import TEST_BOT_TOKEN, login
-from tests.processes import CHAINFLUENCE, Process, clean_env
+from tests.processes import CHAINFLUENCE, Process, clean_env, free_port
 
 COMPLETE_PRODUCTION = {
     "CHAINFLUENCE_MODE": "production",
@@ -62,12 +62,6 @@ def _cli(
         timeout=timeout,
         check=False,
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -191,7 +185,7 @@ async def worker(tmp_path: Path, redis_url: str) -> AsyncIterator[Worker]:
         await migrate.upgrade(engine)
     finally:
         await engine.dispose()
-    port, ton_port = _free_port(), _free_port()
+    port, ton_port = free_port(), free_port()
     env = _env(
         tmp_path,
         CHAINFLUENCE_DATABASE__URL=database,
@@ -316,7 +310,7 @@ async def test_worker_on_a_taken_health_port_says_so_in_one_sentence(
 def test_the_api_with_redis_leaves_the_chain_watcher_to_the_workers(
     tmp_path: Path, redis_url: str
 ) -> None:
-    port = _free_port()
+    port = free_port()
     api = Process(
         "api",
         [CHAINFLUENCE, "api", "--port", str(port)],
@@ -327,7 +321,7 @@ def test_the_api_with_redis_leaves_the_chain_watcher_to_the_workers(
                 "CHAINFLUENCE_JOBS__QUEUE_NAME": f"ops-{uuid.uuid4().hex[:10]}",
                 "CHAINFLUENCE_TELEGRAM__BOT_TOKEN": TEST_BOT_TOKEN,
                 # Unreachable, and watched every 0.2 s if anything in this process watched it.
-                "CHAINFLUENCE_TON__API_URL": f"http://127.0.0.1:{_free_port()}/api/v2",
+                "CHAINFLUENCE_TON__API_URL": f"http://127.0.0.1:{free_port()}/api/v2",
                 "CHAINFLUENCE_TON__WATCH_INTERVAL_SECONDS": "0.2",
                 "CHAINFLUENCE_TON__WALLET_INTERVAL_SECONDS": "0.2",
             }
@@ -362,7 +356,7 @@ def _unmatched_count(metrics: str) -> int:
 async def test_api_with_two_workers_serves_from_both_and_neither_runs_the_chain_loops(
     tmp_path: Path, redis_url: str
 ) -> None:
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     api = Process(
         "api",
@@ -373,7 +367,7 @@ async def test_api_with_two_workers_serves_from_both_and_neither_runs_the_chain_
                 "CHAINFLUENCE_REDIS__URL": redis_url,
                 "CHAINFLUENCE_JOBS__QUEUE_NAME": f"ops-{uuid.uuid4().hex[:10]}",
                 "CHAINFLUENCE_TELEGRAM__BOT_TOKEN": TEST_BOT_TOKEN,
-                "CHAINFLUENCE_TON__API_URL": f"http://127.0.0.1:{_free_port()}/api/v2",
+                "CHAINFLUENCE_TON__API_URL": f"http://127.0.0.1:{free_port()}/api/v2",
                 "CHAINFLUENCE_TON__WATCH_INTERVAL_SECONDS": "0.2",
                 "CHAINFLUENCE_TON__WALLET_INTERVAL_SECONDS": "0.2",
             }
@@ -419,7 +413,7 @@ async def test_api_readiness_covers_the_ton_endpoint_and_caches_its_answer(
     db: AsyncEngine, database_url: str, tmp_path: Path
 ) -> None:
     settings = make_settings(
-        database_url, tmp_path, ton={"api_url": f"http://127.0.0.1:{_free_port()}/api/v2"}
+        database_url, tmp_path, ton={"api_url": f"http://127.0.0.1:{free_port()}/api/v2"}
     )
     app = create_app(settings, consume_jobs=False)
     async with (

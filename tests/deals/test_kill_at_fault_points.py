@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import dataclasses
 import os
-import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -31,16 +30,10 @@ from chainfluence.kit.faults import FaultPoint
 from chainfluence.ton.escrow import EscrowOp
 from chainfluence.ton.wallet import platform_wallet_for
 from tests.deals.world import ADVERTISER_ID, PUBLISHER_ID, TON, World
+from tests.processes import free_port
 
 HOLD_SECONDS = 10
 LEASE_SECONDS = 3
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _environment(settings: Settings, fault: FaultPoint | None) -> dict[str, str]:
@@ -98,7 +91,7 @@ async def service(
 ) -> AsyncIterator[Service]:
     """`chainfluence serve` over the world's database, Telegram and chain; `world.client` talks
     to it over real HTTP. Stopped with SIGTERM at the end if it is still alive."""
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / f"serve-{run}.log").open("wb")
     process = await asyncio.create_subprocess_exec(
         str(Path(sys.executable).with_name("chainfluence")),
