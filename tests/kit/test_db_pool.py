@@ -1,7 +1,9 @@
-"""The PostgreSQL pool checks only idle connections before handing them out (kit.db)."""
+"""The PostgreSQL pool (kit.db): it checks only idle connections before handing them out, and
+keeps its connections beyond `pool_size` until they sit idle, not closing them as they come back."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -68,3 +70,84 @@ async def test_a_connection_back_moments_ago_is_not_pinged(
     with pytest.raises(DBAPIError):
         await _backend_pid(engine)
     assert await _backend_pid(engine) != first  # the pool recovered with a new connection
+
+
+async def _held_together(engine: AsyncEngine, count: int) -> set[int]:
+    """The backends of `count` connections checked out at once, then all handed back."""
+    connections = [await engine.connect() for _ in range(count)]
+    try:
+        return {
+            int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+            for conn in connections
+        }
+    finally:
+        for conn in connections:
+            await conn.close()
+
+
+async def _alive(pids: set[int]) -> set[int]:
+    admin = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            rows = await conn.execute(text("SELECT pid FROM pg_stat_activity"))
+            return pids & {int(pid) for pid in rows.scalars()}
+    finally:
+        await admin.dispose()
+
+
+async def _alive_soon(pids: set[int], expected: set[int]) -> bool:
+    """Whether `pids` alive come down to `expected` within a few seconds (a backend leaves
+    pg_stat_activity as it exits, just after its client has gone)."""
+    for _ in range(50):
+        if await _alive(pids) == expected:
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+async def test_connections_beyond_pool_size_stay_open_as_they_come_back() -> None:
+    engine = create_engine(POSTGRES_ADMIN_URL, pool_size=1, max_overflow=2)
+    try:
+        first = await _held_together(engine, 3)
+        # SQLAlchemy's own pool closed two of them as they came back, and opened two new ones.
+        assert await _held_together(engine, 3) == first
+        assert engine.sync_engine.pool.checkedin() == 3
+    finally:
+        await engine.dispose()
+
+
+async def test_the_pool_still_opens_no_more_than_pool_size_plus_overflow() -> None:
+    engine = create_engine(POSTGRES_ADMIN_URL, pool_size=1, max_overflow=1)
+    try:
+        await _held_together(engine, 2)
+        held = [await engine.connect() for _ in range(2)]
+        try:
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(engine.connect(), timeout=0.5)
+        finally:
+            for conn in held:
+                await conn.close()
+        assert engine.sync_engine.pool.checkedin() == 2
+    finally:
+        await engine.dispose()
+
+
+async def test_surplus_connections_idle_a_while_are_closed_at_the_next_checkout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    engine = create_engine(POSTGRES_ADMIN_URL, pool_size=1, max_overflow=2)
+    try:
+        pids = await _held_together(engine, 3)
+        assert len(pids) == 3
+        monkeypatch.setattr(kit_db, "SURPLUS_IDLE_SECONDS", 0.0)  # all three count as idle long
+
+        kept = await _backend_pid(engine)
+
+        assert kept in pids
+        assert await _alive_soon(pids, {kept})  # the two beyond pool_size were closed
+        assert engine.sync_engine.pool.checkedin() == 1
+        monkeypatch.setattr(kit_db, "SURPLUS_IDLE_SECONDS", 3600.0)
+        # Opened again when needed, up to the limit.
+        assert len(await _held_together(engine, 3)) == 3
+    finally:
+        await engine.dispose()

@@ -11,6 +11,7 @@ registered with `after_commit` and runs only once the commit succeeded; a rollba
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -30,11 +31,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 from sqlalchemy.schema import CreateIndex
 from sqlalchemy.sql.compiler import DDLCompiler, SQLCompiler
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import memoized_property
+from sqlalchemy.util.queue import AsyncAdaptedQueue
 
 from chainfluence.kit.time import UTC
 
@@ -100,9 +103,67 @@ def create_engine(
         max_overflow=max_overflow,
         # asyncpg decodes json/jsonb with the dialect's codec (stdlib json unless told).
         json_deserializer=orjson.loads,
+        poolclass=SurplusKeepingPool,
     )
     _ping_idle_connections(engine)
     return engine
+
+
+class _IdleConnections(AsyncAdaptedQueue[ConnectionPoolEntry]):
+    """The pool's idle connections, as SQLAlchemy's asyncio queue but never full: how many
+    connections exist is bounded by the pool's overflow count, how many stay idle by
+    `SurplusKeepingPool`."""
+
+    @memoized_property
+    def _queue(self) -> asyncio.Queue[ConnectionPoolEntry]:
+        return asyncio.LifoQueue() if self.use_lifo else asyncio.Queue()
+
+
+# A connection beyond `pool_size` is closed once it has been idle this long (see below).
+SURPLUS_IDLE_SECONDS = 10.0
+_RETURNED_AT = "chainfluence.returned_at"
+
+
+class SurplusKeepingPool(AsyncAdaptedQueuePool):
+    """SQLAlchemy's asyncio pool, except that the connections beyond `pool_size` (the
+    overflow) are closed once they have sat idle for `SURPLUS_IDLE_SECONDS`, not as they
+    come back.
+
+    SQLAlchemy's pool keeps at most `pool_size` connections idle and closes any other as it
+    comes back. Under sustained load the number in use swings around `pool_size` from one turn
+    of the event loop to the next (and more than `pool_size` can come back in one turn while
+    requests wait for one), so overflow connections were opened and closed all the time: each
+    one a PostgreSQL backend started and a connection set up (our TLS attempt, its start-up
+    messages, its prepared statements again) for a handful of requests. GET /v1/users/me at 64
+    connections (pool 20 + 10) opened a new connection for one request in 15 to 25.
+
+    Here a connection that comes back always waits in the pool; a checkout that draws one
+    idle for `SURPLUS_IDLE_SECONDS` while at least `pool_size` others are idle closes it (it
+    is surplus: the pool has had more than it needed all that while) and draws again. The
+    limit is unchanged (at most `pool_size + max_overflow` connections); a pool left idle
+    keeps its surplus until its next checkouts (never more than that limit).
+    """
+
+    _queue_class = _IdleConnections
+
+    def _do_return_conn(self, record: ConnectionPoolEntry) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+        self._pool.put(record, False)
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        while True:
+            record = super()._do_get()
+            returned_at = record.info.get(_RETURNED_AT)
+            if (
+                returned_at is None
+                or self._pool.qsize() < self._pool.maxsize
+                or time.monotonic() - returned_at < SURPLUS_IDLE_SECONDS
+            ):
+                return record
+            try:
+                record.close()
+            finally:
+                self._dec_overflow()
 
 
 # A pooled connection unused for longer than this is pinged before it is handed out.
