@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, func, or_, select, union
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, Select, bindparam, delete, exists, func, or_, select, union
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from chainfluence.kit.dialect import upsert
+from chainfluence.kit.pagination import PagedRead, PageParams
 from chainfluence.models import (
     BotChat,
     Channel,
@@ -63,23 +65,33 @@ ACTING_ADMIN = (
 )
 
 
-def acting_admin_of(user_id: int) -> Select[int]:
+def acting_admin_of(user_id: int | ColumnElement[int]) -> Select[int]:
     """Ids of the channels `user_id` administers with the rights to act for them."""
     return select(ChannelAdmin.channel_id).where(ChannelAdmin.user_id == user_id, ACTING_ADMIN)
 
 
-def managed_ids(user_id: int) -> Select[tuple[int]]:
+def managed_ids(user_id: int | ColumnElement[int]) -> Select[tuple[int]]:
     """Ids of the channels `user_id` owns or may act for (see `ACTING_ADMIN`)."""
     owned = select(Channel.id).where(Channel.owner_id == user_id)
     return select(union(owned, acting_admin_of(user_id)).subquery().c[0])
 
 
-def mine(user_id: int) -> Select[Channel]:
-    return (
+async def mine_page(
+    connection: AsyncConnection, user_id: int, page: PageParams
+) -> tuple[list[tuple[Any, ...]], int]:
+    """A page of the channels `user_id` manages (`LIST_COLUMNS` and `prices_json`, for
+    `service.list_item`), active or not, newest first, and their total."""
+    return await _mine(connection.dialect.name).read(connection, page, user_id=user_id)
+
+
+@functools.cache
+def _mine(dialect: str) -> PagedRead:
+    statement = (
         select(Channel)
-        .where(Channel.deleted_at.is_(None), Channel.id.in_(managed_ids(user_id)))
+        .where(Channel.deleted_at.is_(None), Channel.id.in_(managed_ids(bindparam("user_id"))))
         .order_by(Channel.created_at.desc(), Channel.id.desc())
     )
+    return PagedRead(statement, (*LIST_COLUMNS, prices_json(dialect)))
 
 
 async def admin_row(session: AsyncSession, channel_id: int, user_id: int) -> ChannelAdmin | None:

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response, status
 
 from chainfluence import jobs
-from chainfluence.auth.dependencies import CurrentUser
+from chainfluence.auth.dependencies import CurrentReader, CurrentUser
 from chainfluence.channels import catalogue, repository, schemas, service, stats
 from chainfluence.channels.dependencies import ChannelManager, PublicChannel
 from chainfluence.channels.exceptions import StatsRefreshTooSoon
 from chainfluence.dependencies import DBSession, ServicesDep
 from chainfluence.kit.db import read_connection
-from chainfluence.kit.dialect import dialect_name
 from chainfluence.kit.errors import TooManyRequests
-from chainfluence.kit.pagination import Page, json_page, paginate_columns
+from chainfluence.kit.pagination import Page, json_page
 from chainfluence.kit.schemas import Message, TgId
 
 router = APIRouter(prefix="/channels", tags=["channels"])
@@ -36,20 +35,10 @@ async def list_channels(
 
 
 @router.get("/mine", response_model=list[schemas.Channel])
-async def my_channels(user: CurrentUser, session: DBSession, page: Page) -> Response:
+async def my_channels(reader: CurrentReader, page: Page) -> Response:
     """Channels you own or administer on Telegram, active or not."""
-    rows, total = await paginate_columns(
-        session, repository.mine(user.id), _list_columns(session), page
-    )
+    rows, total = await repository.mine_page(reader.connection, reader.user_id, page)
     return json_page([service.list_item(row) for row in rows], total)
-
-
-def _list_columns(session: DBSession) -> tuple[Any, ...]:
-    return _columns(dialect_name(session))
-
-
-def _columns(dialect: str) -> tuple[Any, ...]:
-    return (*repository.LIST_COLUMNS, repository.prices_json(dialect))
 
 
 @router.post(
