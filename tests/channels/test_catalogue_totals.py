@@ -150,3 +150,81 @@ async def test_a_statement_writing_channels_bumps_too(
             update(Channel).where(Channel.id == int(catalogue["bravo"])).values(is_active=False)
         )
     assert await _total(client) == 3
+
+
+async def test_a_format_and_price_range_total_follows_listing_and_prices(
+    client: httpx.AsyncClient,
+    control: TelegramEmulatorControl,
+    catalogue: dict[str, str],  # noqa: F811
+) -> None:
+    """A format's total counts the prices of listed channels only (catalogue.py `_price_count`):
+    exact as channels leave the catalogue (paused, deleted, unverified by a statement) and come
+    back, and as their prices change."""
+    alpha = (await client.get(f"/v1/channels/{catalogue['alpha']}")).json()
+    owner = Publisher(
+        await control.user(int(alpha["ownerId"])), await login(client, int(alpha["ownerId"]))
+    )
+
+    async def total(**params: Any) -> int:
+        # A page of one: full (its total counted) unless nothing matches.
+        response = await client.get("/v1/channels", params={"limit": 1, **params})
+        assert response.status_code == 200, response.text
+        total = int(response.headers["X-Total-Count"])
+        assert len(response.json()) == min(total, 1)
+        return total
+
+    async def totals() -> tuple[int, ...]:
+        return (
+            await total(format="1/24"),
+            await total(format="1/24", maxPrice=20),
+            await total(format="2/48"),
+            await total(format="2/48", minPrice=10, maxPrice=20),
+        )
+
+    async def patch(name: str, body: dict[str, Any]) -> None:
+        response = await client.patch(
+            f"/v1/channels/{catalogue[name]}", json=body, headers=owner.headers
+        )
+        assert response.status_code == 200, response.text
+
+    # alpha 1/24 10 and 2/48 15, bravo 1/24 40, charlie 2/48 5, delta none.
+    assert await totals() == (2, 1, 2, 1)
+    # The owner pauses alpha, then takes it back.
+    await patch("alpha", {"isActive": False})
+    assert await totals() == (1, 0, 1, 0)
+    await patch("alpha", {"isActive": True})
+    assert await totals() == (2, 1, 2, 1)
+    # Prices: bravo's 1/24 drops to 20 TON; alpha turns its 1/24 off and charges 12 for 2/48.
+    await patch("bravo", {"pricing": [{"format": "1/24", "price": 20, "enabled": True}]})
+    assert await totals() == (2, 2, 2, 1)
+    await patch(
+        "alpha",
+        {
+            "pricing": [
+                {"format": "1/24", "price": 10, "enabled": False},
+                {"format": "2/48", "price": 12, "enabled": True},
+            ]
+        },
+    )
+    assert await totals() == (1, 1, 2, 1)
+    # charlie is deleted, then listed again by its owner (its prices come back with it).
+    deleted = await client.delete(f"/v1/channels/{catalogue['charlie']}", headers=owner.headers)
+    assert deleted.status_code == 200, deleted.text
+    assert await totals() == (1, 1, 1, 1)
+    relisted = await client.post(
+        "/v1/channels", json={"username": "charlie_channel"}, headers=owner.headers
+    )
+    assert relisted.status_code == 201, relisted.text
+    assert await totals() == (1, 1, 2, 1)
+    # An UPDATE statement takes bravo's verification away (no ORM object flushed).
+    async with runtime_of(client).session() as session:
+        await session.execute(
+            update(Channel).where(Channel.id == int(catalogue["bravo"])).values(is_verified=False)
+        )
+    assert await totals() == (0, 0, 2, 1)
+    # A new channel listed with a 1/24 price.
+    echo = await channel_with_bot(control, owner.user, title="Echo", username="echo_channel")
+    owner = Publisher(owner.user, await login(client, owner.user.id))
+    catalogue["echo"] = (await list_channel(client, owner, echo))["id"]
+    await patch("echo", {"pricing": [{"format": "1/24", "price": 3, "enabled": True}]})
+    assert await totals() == (1, 1, 2, 1)

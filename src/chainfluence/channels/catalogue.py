@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 from fastapi import Query
-from sqlalchemy import Float, Select, and_, bindparam, func, or_, select
+from sqlalchemy import Float, Select, and_, bindparam, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
@@ -171,7 +171,39 @@ def _page_read(
 
 @functools.lru_cache(maxsize=512)
 def _count_read(names: frozenset[str]) -> DirectRead:
+    if "format" in names and names <= _PRICE_FILTERS:
+        return DirectRead(_price_count(names))
     return DirectRead(count_query(_shaped(names, CatalogueSort.subscribers_desc)))
+
+
+# Filters that read a format's price row alone.
+_PRICE_FILTERS = frozenset({"format", "min_price_nano", "max_price_nano"})
+
+
+def _price_count(names: frozenset[str]) -> Select[Any]:
+    """The count of a shape that filters a format's prices only: its enabled prices in range,
+    less those of channels out of the catalogue. The same number as joining the listed channels
+    (every price has its channel), but read from the price index and the small index of unlisted
+    channels instead of every listed channel's id (at 1,000,000 channels a join of 950,000)."""
+    unlisted = select(Channel.id).where(
+        Channel.id == ChannelPrice.channel_id,
+        # The predicate of the index of unlisted channels (models/channels.py UNLISTED_SQL).
+        not_(and_(Channel.is_active, Channel.is_verified)),
+    )
+    query = (
+        select(func.count())
+        .select_from(ChannelPrice)
+        .where(
+            ChannelPrice.format == bindparam("format"),
+            ChannelPrice.enabled,
+            ~unlisted.exists(),
+        )
+    )
+    if "min_price_nano" in names:
+        query = query.where(ChannelPrice.price_nano >= bindparam("min_price_nano"))
+    if "max_price_nano" in names:
+        query = query.where(ChannelPrice.price_nano <= bindparam("max_price_nano"))
+    return query
 
 
 @functools.lru_cache(maxsize=512)

@@ -30,6 +30,7 @@ from chainfluence.models.base import Base, TimestampMixin, enum_type
 
 # Shown in the public catalogue: the owner keeps it active and the bot's checks passed.
 LISTED_SQL = "is_active AND is_verified"
+UNLISTED_SQL = f"NOT ({LISTED_SQL})"
 
 
 # Sort keys of the catalogue with an index each way (name in the index -> column).
@@ -71,6 +72,15 @@ class Channel(TimestampMixin, Base):
             "id",
             postgresql_where=text(LISTED_SQL),
             sqlite_where=text(LISTED_SQL),
+        ),
+        # The channels out of the catalogue (a few of them): a count of a format's prices tells
+        # listed channels' prices from the others by these alone (catalogue.py `_price_count`),
+        # without reading every listed channel.
+        Index(
+            "ix_channels_unlisted_id",
+            "id",
+            postgresql_where=text(UNLISTED_SQL),
+            sqlite_where=text(UNLISTED_SQL),
         ),
         Index(
             "ix_channels_listed_created_at",
