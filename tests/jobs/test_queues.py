@@ -61,8 +61,9 @@ async def jobs_client(
     request: pytest.FixtureRequest, db: AsyncEngine, database_url: str, tmp_path: Path
 ) -> AsyncIterator[httpx.AsyncClient]:
     # Backoffs long enough that a loaded machine's scheduling delays (tenths of a second) cannot
-    # reorder the retry gaps the backoff test compares.
-    overrides: dict[str, object] = {"jobs": {"backoff_seconds": 0.5}}
+    # reorder the retry gaps the backoff test compares: with the in-process runner's jitter
+    # (x0.8-1.2) the gaps are 0.8-1.2 s then 1.6-2.4 s, at least 0.4 s apart (0.2 s at 0.5 s).
+    overrides: dict[str, object] = {"jobs": {"backoff_seconds": 1.0}}
     if request.param == "bullmq":
         redis_url = request.getfixturevalue("redis_url")
         overrides = {
