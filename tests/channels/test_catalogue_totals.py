@@ -8,6 +8,7 @@ never from the page itself.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 import httpx
@@ -105,7 +106,7 @@ async def test_totals_follow_every_write(
 @pytest.mark.parametrize("shared", [False, True], ids=["in-process", "redis"])
 async def test_a_kept_total_holds_only_for_its_version(shared: bool, redis_url: str) -> None:
     redis = Redis.from_url(redis_url) if shared else None
-    namespace = f"test-{id(object())}"
+    namespace = f"test-{uuid.uuid4().hex}"  # apart from every other run sharing this Redis
     totals = Totals(redis=redis, namespace=namespace)
     other = Totals(redis=redis, namespace=namespace + "-other")
     try:
