@@ -48,6 +48,21 @@ class Stream:
                     fields[name] = value.removeprefix(" ")
         raise AssertionError("the stream ended")
 
+    async def heartbeat(self, timeout: float) -> None:
+        """Until a comment line (a heartbeat) has come since the last event; an event is an
+        error. (Awaiting it, rather than looking after a fixed pause, cannot fail because a busy
+        machine ran the pause's end before the heartbeat already written was read.)"""
+        seen = len(self.comments)
+        async with asyncio.timeout(timeout):
+            async for line in self.lines:
+                if line.startswith(":"):
+                    self.comments.append(line)
+                    if len(self.comments) > seen:
+                        return
+                elif line:
+                    raise AssertionError(f"an event came instead of a heartbeat: {line}")
+        raise AssertionError("the stream ended")
+
     async def take(self, count: int, timeout: float = 20) -> list[Event]:
         return [await self.next(timeout) for _ in range(count)]
 
