@@ -7,12 +7,12 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from chainfluence.kit import db as kit_db
-from chainfluence.kit.db import create_engine
+from chainfluence.kit.db import DirectRead, create_engine, read_connection
 from tests.conftest import POSTGRES_ADMIN_URL
 
 
@@ -151,3 +151,24 @@ async def test_surplus_connections_idle_a_while_are_closed_at_the_next_checkout(
         assert len(await _held_together(engine, 3)) == 3
     finally:
         await engine.dispose()
+
+
+_TRANSACTION_ID = DirectRead(select(func.txid_current()))
+
+
+async def test_a_read_connection_runs_each_statement_on_its_own_then_hands_back_a_transactional_one(
+    engine: AsyncEngine,
+) -> None:
+    # The pool holds one connection: the session after the reads gets the same one.
+    async with read_connection(engine) as connection:
+        first = await _TRANSACTION_ID.first(connection)
+        second = await _TRANSACTION_ID.first(connection)
+        assert first is not None
+        assert second is not None
+        assert first != second  # no transaction around them
+        adapter = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
+
+    async with engine.connect() as connection:
+        assert connection.sync_connection.connection.dbapi_connection is adapter  # type: ignore[union-attr]
+        ids = [(await connection.execute(text("SELECT txid_current()"))).scalar_one() for _ in "ab"]
+        assert ids[0] == ids[1]  # both in the transaction the adapter began

@@ -323,16 +323,21 @@ async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]
         async with engine.connect() as connection:
             yield connection
         return
-    autocommit = _AUTOCOMMIT.get(engine)
-    if autocommit is None:
-        autocommit = _AUTOCOMMIT[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
-    async with autocommit.connect() as connection:
-        yield connection
-
-
-# Each engine's autocommit view (same pool): its connections are set to autocommit as they are
-# checked out, without one more awaited call on each (and reset as they go back, as before).
-_AUTOCOMMIT: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
+    async with engine.connect() as connection:
+        # asyncpg itself runs each statement on its own unless a transaction is started, and
+        # `DirectRead` starts none; the DBAPI adapter starts one before any other statement
+        # unless told it is in autocommit. Told directly, for the block only: the isolation
+        # level as an execution option did the same through the connection's events on every
+        # checkout and reset it on every return, more CPU than the read it wraps.
+        sync = connection.sync_connection
+        assert sync is not None
+        adapter = sync.connection.dbapi_connection
+        assert adapter is not None
+        adapter.autocommit = True
+        try:
+            yield connection
+        finally:
+            adapter.autocommit = False
 
 
 # PostgreSQL's timestamptz: asyncpg already returns it aware, in UTC (`UTCDateTime` adds nothing).
