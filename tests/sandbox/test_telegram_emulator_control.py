@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
+import time
+from collections.abc import Iterator
 from urllib.parse import parse_qsl
 
 import pytest
@@ -104,21 +105,36 @@ async def test_injected_failures_can_target_any_method_and_other_codes(
     assert (await bot.get_me()).is_bot
 
 
+@pytest.fixture
+def limiter_clock(emulator: RunningEmulator) -> Iterator[list[float]]:
+    """The emulator's flood limits on a clock the test moves (`clock[0] += seconds`): calls
+    land exactly where the test says, however long a loaded machine takes between them."""
+    limiter = emulator.state.rate_limiter
+    clock = [1_000.0]
+    limiter.clock = lambda: clock[0]
+    try:
+        yield clock
+    finally:
+        limiter.clock = time.monotonic
+
+
 async def test_flood_limits_allow_one_message_per_chat_per_second_when_enabled(
     bot: Bot,
     bot_account: BotAccount,
     control: TelegramEmulatorControl,
     channel: ChatOut,
     subscriber: UserOut,
+    limiter_clock: list[float],
 ) -> None:
     await control.set_rate_limits(enabled=True, per_chat_per_second=1, global_per_second=30)
     try:
         await bot.send_message(channel.id, "first")
+        limiter_clock[0] += 0.95
         with pytest.raises(TelegramRetryAfter) as raised:
             await bot.send_message(channel.id, "too soon")
         assert raised.value.retry_after == 1
         await bot.send_message(subscriber.id, "another chat is fine")
-        await asyncio.sleep(1.05)
+        limiter_clock[0] += 0.1  # a second and a little after the first
         await bot.send_message(channel.id, "second")
     finally:
         await control.set_rate_limits(enabled=False)
@@ -128,7 +144,11 @@ async def test_flood_limits_allow_one_message_per_chat_per_second_when_enabled(
 
 
 async def test_flood_limits_cap_sends_across_all_chats(
-    bot: Bot, control: TelegramEmulatorControl, channel: ChatOut, subscriber: UserOut
+    bot: Bot,
+    control: TelegramEmulatorControl,
+    channel: ChatOut,
+    subscriber: UserOut,
+    limiter_clock: list[float],
 ) -> None:
     await control.set_rate_limits(enabled=True, per_chat_per_second=5, global_per_second=2)
     try:

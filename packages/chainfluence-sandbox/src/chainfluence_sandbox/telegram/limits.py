@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +79,8 @@ class RateLimiter:
         self.enabled = False
         self.per_chat_per_second = 1
         self.global_per_second = 30
+        # Seconds on a monotonic clock; a test may put its own here to place calls exactly.
+        self.clock: Callable[[], float] = time.monotonic
         self._per_chat: dict[str, deque[float]] = {}
         self._global: deque[float] = deque()
 
@@ -93,7 +96,7 @@ class RateLimiter:
     def check(self, method: str, chat_key: str | None) -> TelegramError | None:
         if not self.enabled or method not in SENDING_METHODS:
             return None
-        now = time.monotonic()
+        now = self.clock()
         windows = [(self._global, self.global_per_second)]
         if chat_key:
             windows.append((self._per_chat.setdefault(chat_key, deque()), self.per_chat_per_second))
