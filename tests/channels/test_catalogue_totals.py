@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from chainfluence.kit import time as clock
 from chainfluence.kit.totals import Totals
@@ -229,3 +229,54 @@ async def test_a_format_and_price_range_total_follows_listing_and_prices(
     catalogue["echo"] = (await list_channel(client, owner, echo))["id"]
     await patch("echo", {"pricing": [{"format": "1/24", "price": 3, "enabled": True}]})
     assert await totals() == (1, 1, 2, 1)
+
+
+async def test_a_stats_refresh_keeps_the_totals_that_read_no_stats(
+    client: httpx.AsyncClient,
+    control: TelegramEmulatorControl,
+    catalogue: dict[str, str],  # noqa: F811
+) -> None:
+    """The unfiltered catalogue counts listed channels and a format's range its prices: a stats
+    refresh (subscribers, views, and the prices' CPM with them) changes neither, so their kept
+    totals stand (no count runs), while a subscriber filter counts again. Listing state does."""
+    counted: list[str] = []
+
+    def record(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+        if sql.lstrip().upper().startswith("SELECT COUNT(*)"):
+            counted.append(sql)
+
+    async def counts(**params: Any) -> tuple[int, int]:
+        counted.clear()
+        return await _total(client, **params), len(counted)
+
+    engine = runtime_of(client).engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert await counts() == (4, 1)
+        assert await counts(format="1/24", maxPrice=20) == (1, 1)
+        assert await counts(minSubscribers=20_000) == (2, 1)
+        assert await counts() == (4, 0)  # kept
+
+        chat = int(catalogue["charlie"])
+        await control.update_chat(chat, subscribers=29_998)  # and the creator and the bot
+        await control.post(chat, text="Post", views=9_000)
+        clock.advance(dt.timedelta(days=2))
+        queue: Any = runtime_of(client).queue
+        await queue.enqueue("channels.refresh_stats", {"channel_id": chat})
+        await queue.drain()
+        assert (await client.get(f"/v1/channels/{chat}")).json()["subscribers"] == 30_000
+
+        assert await counts() == (4, 0)
+        assert await counts(format="1/24", maxPrice=20) == (1, 0)
+        assert await counts(minSubscribers=20_000) == (3, 1)
+
+        alpha = (await client.get(f"/v1/channels/{catalogue['alpha']}")).json()
+        headers = await login(client, int(alpha["ownerId"]))
+        response = await client.patch(
+            f"/v1/channels/{catalogue['alpha']}", json={"isActive": False}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        assert await counts() == (3, 1)
+        assert await counts(format="1/24") == (1, 1)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -298,26 +298,45 @@ def _order(sort: CatalogueSort, *, price: Any, cpm: Any, tie: Any, searched: boo
 # Counting every listed channel a filter matches is the costly part of a page (~30 ms of an
 # index-only join over 100,000 channels, against ~1 ms for the page itself). A total is exact
 # without counting when the page is not full; otherwise it is kept per filter in `Totals`
-# (kit/totals.py) until a commit changes a channel or a price, which bumps the catalogue's
-# version.
+# (kit/totals.py) until a commit changes what it counts, which bumps its scope's version:
+# - the unfiltered catalogue counts listed channels: only a channel listed, unlisted, added or
+#   removed changes it (LISTED_SCOPE), not the stats and figures written all day long;
+# - a format's price range (`_price_count`) reads that and the prices' format, state and price;
+# - every other filter reads more of a channel: any write to a channel or a price.
 
 TOTALS_SCOPE = "catalogue"
+LISTED_SCOPE = "catalogue.listed"
+PRICES_SCOPE = "catalogue.prices"
+_LISTED_COLUMNS = ("is_active", "is_verified")
+_PRICE_COLUMNS = ("channel_id", "format", "enabled", "price_nano")
 
 
 async def total(connection: AsyncConnection, totals: Totals | None, f: Filters) -> int:
     """How many listed channels `f` matches (its sort aside): kept, or counted and kept."""
+    values = _values(f)
+    names = frozenset(values)
 
     async def count() -> int:
-        values = _values(f)
-        row = await _count_read(frozenset(values)).first(connection, **values)
+        row = await _count_read(names).first(connection, **values)
         assert row is not None
         return int(row[0])
 
     key = repr(replace(f, sort=CatalogueSort.subscribers_desc))
-    return await kept_total(totals, TOTALS_SCOPE, key, count)
+    return await kept_total(totals, _scope(names), key, count)
+
+
+def _scope(names: frozenset[str]) -> str:
+    if not names:
+        return LISTED_SCOPE
+    if "format" in names and names <= _PRICE_FILTERS:
+        return PRICES_SCOPE
+    return TOTALS_SCOPE
 
 
 def install() -> None:
-    """Bump the catalogue's totals on every commit that writes a channel or a price
-    (idempotent; the wiring calls it)."""
+    """Bump the catalogue's totals on every commit that writes what they count (idempotent; the
+    wiring calls it)."""
     bump_on_writes(TOTALS_SCOPE, Channel.__tablename__, ChannelPrice.__tablename__)
+    bump_on_writes(LISTED_SCOPE, Channel.__tablename__, columns=_LISTED_COLUMNS)
+    bump_on_writes(PRICES_SCOPE, Channel.__tablename__, columns=_LISTED_COLUMNS)
+    bump_on_writes(PRICES_SCOPE, ChannelPrice.__tablename__, columns=_PRICE_COLUMNS)

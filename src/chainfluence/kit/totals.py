@@ -14,7 +14,10 @@ is sent), so a stored total is used only while nothing it counts has changed sin
   seconds, bounding how long such a total can be off.
 
 A list registers its scope and the tables it counts with `bump_on_writes`; `kept_total` answers
-its full pages and `total_on_page` the pages that prove their own total.
+its full pages and `total_on_page` the pages that prove their own total. A scope whose totals
+depend on a few columns only (e.g. whether a channel is listed) registers them: then only
+inserts, deletes and updates that set one of them bump it, and the frequent writes of other
+columns (a stats refresh) leave its totals kept.
 
 With Redis (`CHAINFLUENCE_REDIS__URL`) the versions and totals are shared by every process.
 Without it everything runs in one process (the API refuses `--workers` then), and they live in
@@ -25,10 +28,11 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from chainfluence.kit.db import after_commit, on_rollback
@@ -43,6 +47,9 @@ DEFAULT_TTL = 300.0
 _CHANGED_KEY = "chainfluence.totals.changed"
 # Table name -> the scopes whose totals count its rows (`bump_on_writes`).
 _SCOPES_OF: dict[str, frozenset[str]] = {}
+# Table name -> scope -> the columns (attribute keys) its totals read, for scopes that need not
+# hear of updates to the table's other columns.
+_COLUMN_SCOPES_OF: dict[str, dict[str, frozenset[str]]] = {}
 
 
 class Totals:
@@ -121,12 +128,17 @@ async def kept_total(
     return counted
 
 
-def bump_on_writes(scope: str, *tables: str) -> None:
+def bump_on_writes(scope: str, *tables: str, columns: Collection[str] | None = None) -> None:
     """Bump `scope`'s version after every commit that writes one of `tables` (ORM objects
-    flushed, and INSERT/UPDATE/DELETE statements, upserts included). Idempotent; the wiring
+    flushed, and INSERT/UPDATE/DELETE statements, upserts included); with `columns` (attribute
+    keys, which are the column names here), only after inserts, deletes, and updates that set
+    one of them (an UPDATE statement whose columns cannot be told bumps). Idempotent; the wiring
     calls it through each list's `install`."""
     for table in tables:
-        _SCOPES_OF[table] = _SCOPES_OF.get(table, frozenset()) | {scope}
+        if columns is None:
+            _SCOPES_OF[table] = _SCOPES_OF.get(table, frozenset()) | {scope}
+        else:
+            _COLUMN_SCOPES_OF.setdefault(table, {})[scope] = frozenset(columns)
     for name, hook in (("after_flush", _after_flush), ("do_orm_execute", _do_orm_execute)):
         if not event.contains(Session, name, hook):
             event.listen(Session, name, hook)
@@ -154,10 +166,24 @@ def _changed(session: Session, scopes: frozenset[str]) -> None:
 
 
 def _after_flush(session: Session, _flush: Any) -> None:
+    # Still the state before the flush: the lists and each attribute's history (what changed).
     scopes: frozenset[str] = frozenset()
-    for objects in (session.new, session.dirty, session.deleted):
+    for objects in (session.new, session.deleted):
         for obj in objects:
-            scopes |= _SCOPES_OF.get(getattr(obj, "__tablename__", ""), frozenset())
+            table = getattr(obj, "__tablename__", "")
+            scopes |= _SCOPES_OF.get(table, frozenset())
+            scopes |= frozenset(_COLUMN_SCOPES_OF.get(table, ()))
+    for obj in session.dirty:
+        table = getattr(obj, "__tablename__", "")
+        scopes |= _SCOPES_OF.get(table, frozenset())
+        by_columns = _COLUMN_SCOPES_OF.get(table)
+        if by_columns:
+            attrs = sa_inspect(obj).attrs
+            scopes |= {
+                scope
+                for scope, columns in by_columns.items()
+                if any(attrs[key].history.has_changes() for key in columns)
+            }
     if scopes:
         _changed(session, scopes)
 
@@ -167,6 +193,35 @@ def _do_orm_execute(state: ORMExecuteState) -> None:
     if not (state.is_insert or state.is_update or state.is_delete):
         return
     table = getattr(state.statement, "table", None)
-    scopes = _SCOPES_OF.get(getattr(table, "name", None) or "", frozenset())
+    name = getattr(table, "name", None) or ""
+    scopes = _SCOPES_OF.get(name, frozenset())
+    by_columns = _COLUMN_SCOPES_OF.get(name)
+    if by_columns:
+        updated = _updated_columns(state) if state.is_update else None
+        scopes |= {
+            scope
+            for scope, columns in by_columns.items()
+            if updated is None or not updated.isdisjoint(columns)
+        }
     if scopes:
         _changed(state.session, scopes)
+
+
+def _updated_columns(state: ORMExecuteState) -> set[str] | None:
+    """The columns an UPDATE statement sets (names), or None when they cannot be told. Its
+    parameters are counted in too (those of an executemany by primary key, and any other bound
+    value: more names only bump more)."""
+    statement: Any = state.statement
+    names: set[str] = set()
+    for key in getattr(statement, "_values", None) or {}:  # `.values()`, ordered or not
+        name = key if isinstance(key, str) else getattr(key, "key", None)
+        if not isinstance(name, str):
+            return None
+        names.add(name)
+    if getattr(statement, "_multi_values", None):
+        return None
+    parameters: Any = state.parameters
+    rows = parameters if isinstance(parameters, list | tuple) else [parameters or {}]
+    for row in rows:
+        names.update(row)
+    return names or None
