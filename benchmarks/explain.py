@@ -50,6 +50,8 @@ CASES: list[tuple[str, catalogue.Filters]] = [
      catalogue.Filters(format=AdFormat.one_24, min_price_nano=5 * TON, max_price_nano=50 * TON,
                        sort=CatalogueSort.cpm)),
     *((f"sort {sort.value}", catalogue.Filters(sort=sort)) for sort in CatalogueSort),
+    ("language=en", catalogue.Filters(language="en")),
+    ("language=de sort -subscribers", catalogue.Filters(language="de")),
     ("format 1/24", catalogue.Filters(format=AdFormat.one_24)),
     ("format eternal maxPrice 10", catalogue.Filters(format=AdFormat.eternal,
                                                      max_price_nano=10 * TON)),

@@ -66,6 +66,16 @@ class Channel(TimestampMixin, Base):
             postgresql_where=text(LISTED_SQL),
             sqlite_where=text(LISTED_SQL),
         ),
+        # A language, as the category above: its pages by subscribers and its count
+        # (X-Total-Count) read this index alone.
+        Index(
+            "ix_channels_listed_language_subscribers",
+            "language",
+            "subscribers",
+            "id",
+            postgresql_where=text(LISTED_SQL),
+            sqlite_where=text(LISTED_SQL),
+        ),
         # Lets counts that join prices (X-Total-Count) read listed ids without the wide rows.
         Index(
             "ix_channels_listed_id",
