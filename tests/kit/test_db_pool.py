@@ -1,12 +1,15 @@
-"""The PostgreSQL pool (kit.db): it checks only idle connections before handing them out, and
-keeps its connections beyond `pool_size` until they sit idle, not closing them as they come back."""
+"""The PostgreSQL pool (kit.db): it checks only idle connections before handing them out, keeps
+its connections beyond `pool_size` until they sit idle, not closing them as they come back, and
+hands connections out first come, first served."""
 
 from __future__ import annotations
 
 import asyncio
+import collections
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -172,3 +175,70 @@ async def test_a_read_connection_runs_each_statement_on_its_own_then_hands_back_
         assert connection.sync_connection.connection.dbapi_connection is adapter  # type: ignore[union-attr]
         ids = [(await connection.execute(text("SELECT txid_current()"))).scalar_one() for _ in "ab"]
         assert ids[0] == ids[1]  # both in the transaction the adapter began
+
+
+async def _checkout_in_turn(engine: AsyncEngine, name: str, order: list[str]) -> None:
+    async with engine.connect():
+        order.append(name)
+
+
+async def _waiting(engine: AsyncEngine, count: int) -> None:
+    """Until `count` checkouts wait for a connection."""
+    for _ in range(200):
+        if len(engine.sync_engine.pool._pool._waiters) == count:  # type: ignore[attr-defined]
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{count} checkouts never waited")
+
+
+async def test_a_connection_coming_back_goes_to_the_longest_waiter(engine: AsyncEngine) -> None:
+    order: list[str] = []
+    held = await engine.connect()
+    waiters = [
+        asyncio.create_task(_checkout_in_turn(engine, name, order)) for name in ("first", "second")
+    ]
+    await _waiting(engine, 2)
+
+    # The holder hands its connection back and at once asks for one again, without letting
+    # the waiters run: SQLAlchemy's queue gave it the connection it had just returned.
+    await held.close()
+    await asyncio.wait_for(_checkout_in_turn(engine, "holder again", order), timeout=10)
+    await asyncio.wait_for(asyncio.gather(*waiters), timeout=10)
+
+    assert order == ["first", "second", "holder again"]
+
+
+async def test_a_waiter_that_gives_up_as_it_is_handed_a_connection_passes_it_on(
+    engine: AsyncEngine,
+) -> None:
+    order: list[str] = []
+    held = await engine.connect()
+    gives_up = asyncio.create_task(_checkout_in_turn(engine, "gives up", order))
+    await _waiting(engine, 1)
+    patient = asyncio.create_task(_checkout_in_turn(engine, "patient", order))
+    await _waiting(engine, 2)
+
+    await held.close()  # the connection is handed to the first waiter ...
+    gives_up.cancel()  # ... which is cancelled before it runs
+
+    await asyncio.wait_for(patient, timeout=10)
+    with pytest.raises(asyncio.CancelledError):
+        await gives_up
+    assert order == ["patient"]
+    assert engine.sync_engine.pool.checkedout() == 0
+    assert engine.sync_engine.pool._pool._waiters == collections.deque()  # type: ignore[attr-defined]
+
+
+async def test_a_checkout_past_the_pool_timeout_fails_and_leaves_no_waiter(
+    engine: AsyncEngine,
+) -> None:
+    engine.sync_engine.pool._timeout = 0.2  # type: ignore[attr-defined]
+    held = await engine.connect()
+    try:
+        with pytest.raises(sa_exc.TimeoutError):
+            await engine.connect()
+    finally:
+        await held.close()
+
+    assert engine.sync_engine.pool._pool._waiters == collections.deque()  # type: ignore[attr-defined]
+    assert await _backend_pid(engine) > 0  # the connection went back to the pool, not to a waiter

@@ -12,6 +12,7 @@ registered with `after_commit` and runs only once the commit succeeded; a rollba
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import datetime as dt
 import logging
@@ -36,8 +37,8 @@ from sqlalchemy.schema import CreateIndex
 from sqlalchemy.sql.compiler import DDLCompiler, SQLCompiler
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeDecorator
-from sqlalchemy.util import memoized_property
-from sqlalchemy.util.queue import AsyncAdaptedQueue
+from sqlalchemy.util.concurrency import await_
+from sqlalchemy.util.queue import AsyncAdaptedQueue, Empty
 
 from chainfluence.kit.time import UTC
 
@@ -110,13 +111,76 @@ def create_engine(
 
 
 class _IdleConnections(AsyncAdaptedQueue[ConnectionPoolEntry]):
-    """The pool's idle connections, as SQLAlchemy's asyncio queue but never full: how many
-    connections exist is bounded by the pool's overflow count, how many stay idle by
-    `SurplusKeepingPool`."""
+    """The pool's idle connections, handed out first come, first served, and never full: how
+    many connections exist is bounded by the pool's overflow count, how many stay idle by
+    `SurplusKeepingPool`.
 
-    @memoized_property
-    def _queue(self) -> asyncio.Queue[ConnectionPoolEntry]:
-        return asyncio.LifoQueue() if self.use_lifo else asyncio.Queue()
+    SQLAlchemy's asyncio queue lets a checkout barge: a connection coming back wakes the
+    longest waiter, but before that waiter runs, any request arriving in the meantime takes the
+    connection from the queue, and the waiter, finding it empty again, queues at the back.
+    Under sustained load some requests lost that race over and over: the catalogue at 64
+    connections (pool 20 + 10) waited 0.1 ms for a connection at the median and 389 ms at the
+    99th percentile. Here a connection that comes back while requests wait goes straight to
+    the longest waiter, and a checkout finds an idle connection only when nobody waits.
+    """
+
+    def __init__(self, maxsize: int = 0, use_lifo: bool = False) -> None:
+        super().__init__(maxsize, use_lifo)
+        self._idle: collections.deque[ConnectionPoolEntry] = collections.deque()
+        self._waiters: collections.deque[asyncio.Future[ConnectionPoolEntry]] = collections.deque()
+
+    def empty(self) -> bool:
+        return not self._idle
+
+    def full(self) -> bool:
+        return False
+
+    def qsize(self) -> int:
+        return len(self._idle)
+
+    def put_nowait(self, item: ConnectionPoolEntry) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(item)
+                return
+        self._idle.append(item)
+
+    def put(
+        self, item: ConnectionPoolEntry, block: bool = True, timeout: float | None = None
+    ) -> None:
+        self.put_nowait(item)
+
+    def get_nowait(self) -> ConnectionPoolEntry:
+        if not self._idle:
+            raise Empty()
+        return self._idle.pop() if self.use_lifo else self._idle.popleft()
+
+    def get(self, block: bool = True, timeout: float | None = None) -> ConnectionPoolEntry:
+        if self._idle or not block:
+            return self.get_nowait()
+        waiter: asyncio.Future[ConnectionPoolEntry] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        return await_(self._wait(waiter, timeout))
+
+    async def _wait(
+        self, waiter: asyncio.Future[ConnectionPoolEntry], timeout: float | None
+    ) -> ConnectionPoolEntry:
+        try:
+            async with asyncio.timeout(timeout):
+                # Shielded: a timeout or a cancelled request must not lose a connection
+                # handed over at the same moment; it is passed on below instead.
+                return await asyncio.shield(waiter)
+        except BaseException as error:
+            if waiter.done() and not waiter.cancelled():
+                self.put_nowait(waiter.result())
+            else:
+                waiter.cancel()
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+            if isinstance(error, TimeoutError):
+                raise Empty() from error
+            raise
 
 
 # A connection beyond `pool_size` is closed once it has been idle this long (see below).
