@@ -134,6 +134,67 @@ async def test_matching_campaigns_for_a_channel(client: httpx.AsyncClient) -> No
     assert missing.status_code == 404
 
 
+async def test_matching_campaigns_pages_and_who_may_read_them(client: httpx.AsyncClient) -> None:
+    runtime = runtime_of(client)
+    advertiser = await login(client, ADVERTISER)
+    publisher = await login(client, PUBLISHER)
+    for channel_id, category, prices, admins in [
+        (-201, "crypto", {"2/48": "15", "1/24": ("12", False)}, {5001: True, 5002: False}),
+        (-202, None, {"2/48": "5"}, None),
+        (-203, "crypto", {"2/48": ("5", False)}, None),
+        (-204, "crypto", {"2/48": "5"}, None),
+    ]:
+        await create_channel(
+            runtime,
+            owner_id=PUBLISHER,
+            channel_id=channel_id,
+            category=category,
+            prices=prices,
+            admins=admins,
+        )
+    ids = {}
+    for title, fields in [
+        ("crypto_50", {"category": "crypto", "budget": "50"}),
+        ("any_40", {"budget": "40"}),
+        ("any_30", {"budget": "30"}),
+        ("any_20", {"budget": "20"}),
+        ("one_day_only", {"preferredFormats": ["1/24"], "budget": "100"}),
+    ]:  # fmt: skip
+        created = await client.post(
+            "/v1/campaigns", json={**fields, "title": title}, headers=advertiser
+        )
+        assert created.status_code == 201, created.text
+        ids[title] = created.json()["id"]
+    deleted = await client.delete("/v1/channels/-204", headers=publisher)
+    assert deleted.status_code == 200, deleted.text
+
+    async def matching(channel_id: int, headers: dict[str, str], **params: object) -> Any:
+        response = await client.get(
+            f"/v1/channels/{channel_id}/matching-campaigns", params=params, headers=headers
+        )
+        if response.status_code != 200:
+            return response.status_code, response.json()["code"]
+        return [c["title"] for c in response.json()], response.headers["x-total-count"]
+
+    every = ["crypto_50", "any_40", "any_30", "any_20"]
+    assert await matching(-201, publisher) == (every, "4")
+    assert await matching(-201, publisher, limit=2) == (every[:2], "4")  # full page: counted
+    assert await matching(-201, publisher, limit=2, offset=3) == (every[3:], "4")
+    assert await matching(-201, publisher, offset=10) == ([], "4")  # past the end: counted
+    assert await matching(-202, publisher) == (every[1:], "3")  # no category: untargeted only
+    assert await matching(-203, publisher) == ([], "0")  # no enabled price
+    assert await matching(-204, publisher) == (404, "channel_not_found")
+    assert await matching(-201, await login(client, 5001)) == (every, "4")
+    assert await matching(-201, await login(client, 5002)) == (403, "not_channel_manager")
+    assert await matching(-201, {}) == (401, "not_authenticated")
+    # A total counted for a full page is kept until a campaign is written.
+    paused = await client.patch(
+        f"/v1/campaigns/{ids['any_30']}", json={"status": "paused"}, headers=advertiser
+    )
+    assert paused.status_code == 200, paused.text
+    assert await matching(-201, publisher, limit=2) == (["crypto_50", "any_40"], "3")
+
+
 async def test_campaign_ending_is_sent_once_on_the_last_day(client: httpx.AsyncClient) -> None:
     advertiser = await login(client, ADVERTISER)
     for title, deadline, status in [

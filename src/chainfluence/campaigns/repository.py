@@ -37,7 +37,13 @@ from chainfluence.kit.dialect import (
     json_array_is_empty,
     pattern_param,
 )
-from chainfluence.kit.pagination import PagedRead, PageParams, count_query, written_page
+from chainfluence.kit.pagination import (
+    PagedRead,
+    PageParams,
+    count_query,
+    read_page,
+    written_page,
+)
 from chainfluence.kit.totals import Totals, bump_on_writes, kept_total
 from chainfluence.models import (
     Campaign,
@@ -414,49 +420,112 @@ def target_categories(campaign: Campaign) -> list[str]:
     return [campaign.category] if campaign.category else []
 
 
-def matching_campaigns(
-    dialect: str,
-    channel: Channel,
-    prices: Sequence[ChannelPrice],
+async def matching_page(
+    connection: AsyncConnection,
+    totals: Totals | None,
+    channel: MatchedChannel,
+    page: PageParams,
     *,
     today: dt.date,
-) -> Select[Campaign]:
-    """Active campaigns a channel fits (the mirror of `matching_channels`), largest budget first."""
+) -> tuple[list[tuple[Any, ...]], int]:
+    """A page of the active campaigns `channel` fits (`LIST_COLUMNS`), largest budget first
+    (the mirror of `matching_channels`), and their total.
+
+    The total is kept between writes as the public list's is (`public_total`): counting the
+    matches reads every active campaign (~45 ms at 50,000), the page a few hundred rows of the
+    budget index (~1 ms). Only the campaigns table decides which campaigns match; the
+    channel's figures and prices and the date are all in the key (its bind values)."""
+    prices = [(fmt, price) for fmt, price, enabled in channel.prices if enabled]
+    values: dict[str, Any] = {
+        "today": today,
+        "owner_id": channel.owner_id,
+        "category": channel.category,
+        "subscribers": channel.subscribers,
+        "engagement": channel.engagement_rate,
+    }
+    for i, (fmt, price) in enumerate(prices):
+        values[f"format_{i}"] = fmt
+        values[f"price_{i}"] = price
+    # An unknown figure is a shape of its own (no bind parameter), not a NULL bound.
+    params = {name: value for name, value in values.items() if value is not None}
+    shape = MatchShape(
+        category="category" in params,
+        subscribers="subscribers" in params,
+        engagement="engagement" in params,
+        prices=len(prices),
+    )
+    read = _matching(connection.dialect.name, shape)
+    key = f"matching {sorted(params.items())!r}"
+    return await read_page(
+        connection,
+        read.page,
+        page,
+        params,
+        lambda: kept_total(totals, TOTALS_SCOPE, key, lambda: read.count(connection, **params)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MatchedChannel:
+    """What matching reads of a channel: its owner, audience and prices (format, price in
+    nanotons, enabled)."""
+
+    owner_id: int
+    category: str | None
+    subscribers: int | None
+    engagement_rate: float | None
+    prices: Sequence[tuple[str, int, bool]]
+
+
+# Matching is built once per *shape* (which of the channel's figures are known, how many prices
+# it has enabled), its values bound, as the public list is (`ListShape`).
+@dataclass(frozen=True, slots=True)
+class MatchShape:
+    category: bool
+    subscribers: bool
+    engagement: bool
+    prices: int
+
+
+@functools.lru_cache(maxsize=256)
+def _matching(dialect: str, shape: MatchShape) -> PagedRead:
     statement = select(Campaign).where(
         Campaign.deleted_at.is_(None),
         Campaign.status == CampaignStatus.active,
-        or_(Campaign.deadline.is_(None), Campaign.deadline >= today),
-        Campaign.advertiser_id != channel.owner_id,
+        or_(Campaign.deadline.is_(None), Campaign.deadline >= bindparam("today")),
+        Campaign.advertiser_id != bindparam("owner_id"),
     )
     no_preference = json_array_is_empty(dialect, Campaign.preferred_categories)
     untargeted = and_(no_preference, Campaign.category.is_(None))
-    if channel.category is None:
+    if not shape.category:
         statement = statement.where(untargeted)
     else:
+        category = bindparam("category", type_=String())
         statement = statement.where(
             or_(
                 untargeted,
-                and_(no_preference, Campaign.category == channel.category),
-                json_array_contains(dialect, Campaign.preferred_categories, channel.category),
+                and_(no_preference, Campaign.category == category),
+                json_array_contains(dialect, Campaign.preferred_categories, category),
             )
         )
     statement = statement.where(
-        _meets(Campaign.min_subscribers, channel.subscribers),
-        _meets(Campaign.min_engagement, channel.engagement_rate),
+        _meets(Campaign.min_subscribers, bindparam("subscribers") if shape.subscribers else None),
+        _meets(Campaign.min_engagement, bindparam("engagement") if shape.engagement else None),
     )
     offered = [
         and_(
-            accepts_format(dialect, price.format),
-            or_(Campaign.budget_nano == 0, Campaign.budget_nano >= price.price_nano),
+            accepts_format(dialect, bindparam(f"format_{i}", type_=String())),
+            or_(Campaign.budget_nano == 0, Campaign.budget_nano >= bindparam(f"price_{i}")),
         )
-        for price in prices
-        if price.enabled
+        for i in range(shape.prices)
     ]
     statement = statement.where(or_(*offered) if offered else false())
-    return statement.order_by(Campaign.budget_nano.desc(), Campaign.id.desc())
+    return PagedRead(
+        statement.order_by(Campaign.budget_nano.desc(), Campaign.id.desc()), LIST_COLUMNS
+    )
 
 
-def _meets(threshold: SQLColumnExpression[Any], value: float | None) -> ColumnElement[bool]:
+def _meets(threshold: SQLColumnExpression[Any], value: Any) -> ColumnElement[bool]:
     no_threshold = or_(threshold.is_(None), threshold == 0)
     return no_threshold if value is None else or_(no_threshold, threshold <= value)
 

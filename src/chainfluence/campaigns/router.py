@@ -13,17 +13,16 @@ from chainfluence.auth.dependencies import CurrentReader, CurrentUser
 from chainfluence.campaigns import repository, schemas, service
 from chainfluence.campaigns.exceptions import CampaignNotFound
 from chainfluence.categories import CategoryIn
-from chainfluence.channels.dependencies import ChannelManager
+from chainfluence.channels.repository import decode_prices
+from chainfluence.channels.verification import read_managed_channel
 from chainfluence.dependencies import DBSession, RequestServices, app_services
 from chainfluence.formats import AdFormat
 from chainfluence.kit.db import read_connection
-from chainfluence.kit.dialect import dialect_name
 from chainfluence.kit.money import TonAmount
 from chainfluence.kit.pagination import (
     Page,
     json_page,
     paginate,
-    paginate_columns,
     read_page,
     set_total,
 )
@@ -172,12 +171,26 @@ async def get_report(
 
 @router.get("/channels/{channel_id}/matching-campaigns", response_model=list[schemas.Campaign])
 async def list_matching_campaigns(
-    channel: ChannelManager, session: DBSession, page: Page
+    request: Request, channel_id: TgId, reader: CurrentReader, page: Page
 ) -> Response:
     """Active campaigns this channel fits, largest budget first. For the channel's managers."""
-    prices = (await repository.prices_of(session, [channel.id])).get(channel.id, [])
-    statement = repository.matching_campaigns(
-        dialect_name(session), channel, prices, today=utcnow().date()
+    (
+        owner_id,
+        category,
+        subscribers,
+        engagement_rate,
+        pricing,
+        _managed,
+    ) = await read_managed_channel(reader.connection, user_id=reader.user_id, channel_id=channel_id)
+    channel = repository.MatchedChannel(
+        owner_id=owner_id,
+        category=category,
+        subscribers=subscribers,
+        engagement_rate=engagement_rate,
+        prices=[(fmt, price, enabled) for fmt, price, enabled, *_ in decode_prices(pricing)],
     )
-    rows, total = await paginate_columns(session, statement, repository.LIST_COLUMNS, page)
+    services: RequestServices = app_services(request)
+    rows, total = await repository.matching_page(
+        reader.connection, services.totals, channel, page, today=utcnow().date()
+    )
     return json_page([service.list_item(row) for row in rows], total)

@@ -7,9 +7,22 @@ import functools
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, delete, exists, func, or_, select, union
+import orjson
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    bindparam,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from chainfluence.kit.db import DirectRead
 from chainfluence.kit.dialect import upsert
 from chainfluence.kit.pagination import PagedRead, PageParams
 from chainfluence.models import (
@@ -92,6 +105,34 @@ def _mine(dialect: str) -> PagedRead:
         .order_by(Channel.created_at.desc(), Channel.id.desc())
     )
     return PagedRead(statement, (*LIST_COLUMNS, prices_json(dialect)))
+
+
+async def managed_channel(
+    connection: AsyncConnection, channel_id: int, user_id: int
+) -> tuple[Any, ...] | None:
+    """The channel, unless deleted, as (owner_id, category, subscribers, engagement_rate,
+    `prices_json`, whether `user_id` may act for it: its owner or an acting administrator), in
+    one SELECT on a plain connection (`kit.db.DirectRead`)."""
+    return await _managed_channel(connection.dialect.name).first(
+        connection, channel_id=channel_id, user_id=user_id
+    )
+
+
+@functools.cache
+def _managed_channel(dialect: str) -> DirectRead:
+    user_id: BindParameter[int] = bindparam("user_id")
+    # This channel's own admin row, not `managed_ids`, which unions every channel of the user.
+    acting = exists(acting_admin_of(user_id).where(ChannelAdmin.channel_id == Channel.id))
+    return DirectRead(
+        select(
+            Channel.owner_id,
+            Channel.category,
+            Channel.subscribers,
+            Channel.engagement_rate,
+            prices_json(dialect),
+            or_(Channel.owner_id == user_id, acting).label("managed"),
+        ).where(Channel.id == bindparam("channel_id"), Channel.deleted_at.is_(None))
+    )
 
 
 async def admin_row(session: AsyncSession, channel_id: int, user_id: int) -> ChannelAdmin | None:
@@ -185,6 +226,11 @@ def prices_json(dialect: str) -> Any:
         .scalar_subquery()
         .label("pricing")
     )
+
+
+def decode_prices(value: Any) -> Sequence[Sequence[Any]]:
+    """`prices_json`'s value as rows: decoded by the driver on PostgreSQL, text on SQLite."""
+    return orjson.loads(value) if isinstance(value, str | bytes) else value or ()
 
 
 _PRICE_FIELDS = (

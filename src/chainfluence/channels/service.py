@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence import jobs
@@ -269,7 +268,7 @@ def list_item(row: Sequence[Any]) -> dict[str, Any]:
      pricing) = row  # fmt: skip
     # A JSON array of [format, price_nano, enabled, description, cpm_nano]: decoded by the
     # driver on PostgreSQL, text on SQLite.
-    prices = orjson.loads(pricing) if isinstance(pricing, str | bytes) else pricing or ()
+    prices = repository.decode_prices(pricing)
     if len(prices) > 1:
         prices = sorted(prices, key=_format_rank)
     # Response models strip their strings (kit.schemas.Schema); so does the wire shape.

@@ -9,9 +9,9 @@ step. Telegram is asked directly; nothing here trusts our own copy for those dec
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from chainfluence.channels import repository
 from chainfluence.channels.exceptions import (
@@ -158,6 +158,19 @@ async def require_channel_manager(
     person = await ask_telegram_for_manager(bot, channel, user_id)
     await _record_manager(session, channel.id, user_id, person)
     return channel
+
+
+async def read_managed_channel(
+    connection: AsyncConnection, *, user_id: int, channel_id: int
+) -> tuple[Any, ...]:
+    """`require_channel_manager(..., fresh=False)` for a handler that only reads, on a plain
+    connection: the channel's row of `repository.managed_channel`, or the same 404 and 403."""
+    row = await repository.managed_channel(connection, channel_id, user_id)
+    if row is None:
+        raise ChannelNotFound()
+    if not row[-1]:
+        raise NotChannelManager()
+    return row
 
 
 async def confirm_channel_manager(runtime: _Ports, *, user_id: int, channel_id: int) -> None:

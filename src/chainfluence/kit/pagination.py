@@ -74,25 +74,28 @@ class PagedRead:
     are not kept between writes (a caller's own: few rows, each counted on its index).
 
     Build it once per shape, `statement` filtered with `bindparam`s, and run it with their
-    values on a `kit.db.read_connection`."""
+    values on a `kit.db.read_connection`. A list whose count costs more than its page can keep
+    its totals: `read_page(connection, paged.page, ...)` with `count` in a `kept_total`."""
 
-    __slots__ = ("_count", "_page")
+    __slots__ = ("_count", "page")
 
     def __init__(self, statement: Select[Any], columns: Sequence[Any]) -> None:
-        self._page = DirectRead(written_page(statement.with_only_columns(*columns)))
+        self.page = DirectRead(written_page(statement.with_only_columns(*columns)))
         self._count = DirectRead(count_query(statement))
 
     async def read(
         self, connection: AsyncConnection, page: PageParams, **params: Any
     ) -> tuple[list[tuple[Any, ...]], int]:
         """The page's rows (tuples of the columns) and the list's total."""
+        return await read_page(
+            connection, self.page, page, params, lambda: self.count(connection, **params)
+        )
 
-        async def count() -> int:
-            row = await self._count.first(connection, **params)
-            assert row is not None
-            return int(row[0])
-
-        return await read_page(connection, self._page, page, params, count)
+    async def count(self, connection: AsyncConnection, /, **params: Any) -> int:
+        """How many rows the list holds (its order aside)."""
+        row = await self._count.first(connection, **params)
+        assert row is not None
+        return int(row[0])
 
 
 def page_query(statement: Select[Any], page: PageParams) -> Select[Any]:
