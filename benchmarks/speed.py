@@ -132,6 +132,10 @@ EXTRA_CASES = [
          user=MY_CHANNEL_USER),
     Case("mine: GET /v1/channels/{id}/matching-campaigns",
          f"/v1/channels/{MATCHED_CHANNEL}/matching-campaigns", "api", auth=True),
+    # Not moved to DirectRead (yet): measured for comparison.
+    Case("mine: GET /v1/offers/mine (publisher)", "/v1/offers/mine", "api", auth=True,
+         user=MY_CHANNEL_USER),
+    Case("mine: GET /v1/deals (publisher)", "/v1/deals", "api", auth=True, user=MY_CHANNEL_USER),
 ]  # fmt: skip
 
 
