@@ -7,7 +7,9 @@ Redis must be reachable: an unreachable service fails the run, it never skips te
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -119,6 +121,26 @@ async def db(db_engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
 def _reset_clock() -> Iterator[None]:
     yield
     clock.reset()
+
+
+MIDNIGHT_MARGIN = dt.timedelta(minutes=2)
+
+
+@pytest.fixture
+def clear_of_midnight() -> None:
+    """For tests whose dates are days (a campaign's last day, an offer's date). Each compares
+    "today" as the test read it with "today" as the app reads it a moment later, so one running
+    across midnight UTC fails ("The deadline cannot be in the past."); and one that moves the
+    clock to just past the next midnight expires the tokens it got in the first minute of a day.
+    Started within two minutes of midnight (project clock), such a test waits until two minutes
+    past it."""
+    now = clock.utcnow()
+    today = dt.datetime.combine(now.date(), dt.time(), dt.UTC)
+    tomorrow = today + dt.timedelta(days=1)
+    if tomorrow - now < MIDNIGHT_MARGIN:
+        time.sleep((tomorrow + MIDNIGHT_MARGIN - now).total_seconds())
+    elif now - today < MIDNIGHT_MARGIN:
+        time.sleep((today + MIDNIGHT_MARGIN - now).total_seconds())
 
 
 @pytest.fixture(scope="session")
