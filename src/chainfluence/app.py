@@ -31,6 +31,7 @@ from chainfluence.kit.heap import freeze_startup_objects
 from chainfluence.kit.http import (
     REQUEST_ID_HEADER,
     AccessLogMiddleware,
+    AdmissionMiddleware,
     RequestLimitsMiddleware,
     client_ip,
     error_body,
@@ -40,7 +41,7 @@ from chainfluence.kit.openapi import document_errors
 from chainfluence.kit.pagination import TOTAL_COUNT_HEADER
 from chainfluence.notifications.router import router as notifications_router
 from chainfluence.offers.router import router as offers_router
-from chainfluence.operations import add_operational_routes
+from chainfluence.operations import OPERATIONAL_PATHS, add_operational_routes
 from chainfluence.pages.router import router as pages_router
 from chainfluence.reviews.router import router as reviews_router
 from chainfluence.runtime import Runtime
@@ -167,6 +168,14 @@ def create_app(
     app.include_router(telegram_router)
     app.include_router(pages_router)
     add_key_route(app)
+    if settings.http.concurrent_requests:
+        app.add_middleware(
+            AdmissionMiddleware,
+            slots=settings.http.concurrent_requests,
+            lease=settings.http.slot_lease_seconds,
+            max_wait=settings.http.queue_wait_seconds,
+            exempt=OPERATIONAL_PATHS,
+        )
     app.add_middleware(IpRateLimitMiddleware, fastapi_app=app)
     app.add_middleware(
         RequestLimitsMiddleware,

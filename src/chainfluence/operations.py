@@ -165,6 +165,8 @@ async def refresh_gauges(runtime: Runtime) -> None:
 
 
 _HEALTHY = b'{"status":"ok"}'
+# The probes' paths: answered even when every request slot is taken (kit.http.AdmissionMiddleware).
+OPERATIONAL_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 def add_operational_routes(app: FastAPI) -> None:

@@ -3,6 +3,7 @@ answer to an unexpected exception, client addresses."""
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import re
@@ -14,7 +15,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -41,6 +42,7 @@ _STATUS_CODES = {
     422: "validation_error",
     429: "rate_limited",
     431: "headers_too_large",
+    503: "busy",
 }
 REQUEST_ID_HEADER = "X-Request-ID"
 _CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
@@ -217,6 +219,86 @@ class AccessLogMiddleware:
                     extra={"user_id": scope.get("state", {}).get("user_id")},
                 )
             structlog.contextvars.reset_contextvars(**tokens)
+
+
+QUEUED = Gauge(
+    "chainfluence_http_queued_requests", "Requests waiting for a slot (AdmissionMiddleware)"
+)
+SHED = Counter(
+    "chainfluence_http_shed_requests_total",
+    "Requests answered 503 after waiting too long for a slot (AdmissionMiddleware)",
+)
+
+
+class AdmissionMiddleware:
+    """At most `slots` requests at work at once; the others wait for a slot in the order they
+    came, and one that waits longer than `max_wait` is answered 503 with Retry-After.
+
+    One process serves many requests by switching between them at every await. With no bound,
+    every request that arrives starts at once, and under sustained load they all share the CPU
+    and the connection pool: each takes as long as all of them together, and those unlucky at
+    every turn far longer (the catalogue at 64 connections: median 64 ms, 99th percentile
+    560 ms). Admitted in turn, a request waits once and then runs among a few (median 81 ms,
+    99th percentile 139 ms, the same throughput).
+
+    A slot is a lease, not a lock: a request still at work after `lease` seconds (an upload,
+    an event stream, a call to Telegram) gives its slot to the next one and goes on without
+    it, so slow requests never hold back fast ones for longer than that. The operational
+    probes (`exempt`) never wait.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        slots: int,
+        lease: float,
+        max_wait: float,
+        exempt: frozenset[str] = frozenset(),
+    ) -> None:
+        self.app = app
+        self.lease = lease
+        self.max_wait = max_wait
+        self.exempt = exempt
+        self._slots = asyncio.Semaphore(slots)  # first come, first served
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.exempt:
+            await self.app(scope, receive, send)
+            return
+        slots = self._slots
+        if slots.locked():
+            QUEUED.inc()
+            try:
+                async with asyncio.timeout(self.max_wait):
+                    await slots.acquire()
+            except TimeoutError:
+                SHED.inc()
+                response = JSONResponse(
+                    error_body("The service is busy; try again in a moment.", "busy"),
+                    status_code=503,
+                    headers={"Retry-After": "1"},
+                )
+                await response(scope, receive, send)
+                return
+            finally:
+                QUEUED.dec()
+        else:
+            await slots.acquire()  # free: returns at once
+        held = True
+
+        def give_back() -> None:
+            nonlocal held
+            if held:
+                held = False
+                slots.release()
+
+        lease = asyncio.get_running_loop().call_later(self.lease, give_back)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            lease.cancel()
+            give_back()
 
 
 class _BodyTooLarge(Exception):
