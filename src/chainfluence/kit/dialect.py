@@ -87,15 +87,20 @@ def upsert_statement(
 def json_array_contains(
     dialect: str, column: SQLColumnExpression[Any], value: Any
 ) -> ColumnElement[bool]:
-    """`value` is an element of the JSON array in `column` (`value` may be a column too).
+    """`value`, a string, is an element of the JSON array of strings in `column` (`value` may
+    be a column or a bind parameter too).
 
-    PostgreSQL uses JSONB containment (`@>`, GIN-indexable); SQLite scans `json_each`.
+    PostgreSQL uses JSONB containment (`@>`) of a constant, and `?` (a string element of the
+    array) otherwise, both GIN-indexable (jsonb_ops); SQLite scans `json_each`.
     """
     if dialect == "postgresql":
         if isinstance(value, str):
             # A constant array, so a GIN index on the column can serve the test.
             return column.op("@>")(literal([str(value)], postgresql.JSONB))
-        return column.op("@>")(func.jsonb_build_array(value))
+        # Not `@> jsonb_build_array(value)`: that function is stable, not immutable, so it was
+        # built again for every row (campaigns format=2/48 minBudget=50 count at 50,000
+        # campaigns, fastest of 10: 15.8-17.4 -> 10.8-11.8 ms).
+        return column.op("?", is_comparison=True)(value)
     elements = func.json_each(column).table_valued("value")
     return exists(select(literal(1)).select_from(elements).where(elements.c.value == value))
 
