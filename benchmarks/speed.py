@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime
 import json
 import os
 import re
@@ -39,7 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-from sqlalchemy import make_url
+from sqlalchemy import insert, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from benchmarks import bench_campaigns, bench_catalogue
 from benchmarks.bench_auth import _init_data
@@ -50,6 +52,7 @@ from benchmarks.harness import (
     postgres_database,
 )
 from chainfluence.kit.db import create_engine
+from chainfluence.models import Notification, NotificationType, PushStatus, RelatedType
 
 REDIS_URL = os.environ.get("CHAINFLUENCE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 LOGIN_USERS = 200
@@ -123,6 +126,7 @@ CASES = [
 MY_CAMPAIGNS_USER = 5_000_001
 MY_CHANNEL_USER = 5_000_000 + bench_campaigns.ADVERTISERS
 MATCHED_CHANNEL = -1_001_000_000_000
+INBOX = 60  # the channel owner's notifications (a full first page)
 EXTRA_CASES = [
     Case("mine: GET /v1/campaigns/mine (27)", "/v1/campaigns/mine", "api", auth=True,
          user=MY_CAMPAIGNS_USER),
@@ -136,6 +140,8 @@ EXTRA_CASES = [
     Case("mine: GET /v1/offers/mine (publisher)", "/v1/offers/mine", "api", auth=True,
          user=MY_CHANNEL_USER),
     Case("mine: GET /v1/deals (publisher)", "/v1/deals", "api", auth=True, user=MY_CHANNEL_USER),
+    Case("mine: GET /v1/notifications (60)", "/v1/notifications", "api", auth=True,
+         user=MY_CHANNEL_USER),
 ]  # fmt: skip
 
 
@@ -333,9 +339,25 @@ async def seed(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
         await bench_campaigns.seed(engine)
+        await seed_notifications(engine)
     finally:
         await engine.dispose()
     print(f"seeded 100,000 channels and 50,000 campaigns in {time.perf_counter() - started:.0f} s")
+
+
+async def seed_notifications(engine: AsyncEngine) -> None:
+    """`INBOX` notifications for the channel owner of the --only mine: cases, a third read."""
+    now = datetime.datetime.now(datetime.UTC)
+    rows = [
+        {"user_id": MY_CHANNEL_USER, "type": NotificationType.booking_request,
+         "title": f"New offer {i}", "body": f"An advertiser offers {i} TON for a 2/48 post.",
+         "related_type": RelatedType.offer, "related_id": i,
+         "read_at": now if i % 3 == 0 else None, "push_status": PushStatus.sent,
+         "push_attempts": 1, "created_at": now}
+        for i in range(INBOX)
+    ]  # fmt: skip
+    async with engine.begin() as conn:
+        await conn.execute(insert(Notification), rows)
 
 
 def measure(

@@ -3,19 +3,42 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Select, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import String, bindparam, func, select, type_coerce, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from chainfluence.kit.pagination import PagedRead, PageParams
 from chainfluence.models import Notification, PushStatus
 
+# What the inbox reads (and answers), the enums as their text (the wire wants the text).
+LIST_COLUMNS: tuple[Any, ...] = (
+    Notification.id,
+    type_coerce(Notification.type, String()).label("type"),
+    Notification.title,
+    Notification.body,
+    Notification.related_id,
+    type_coerce(Notification.related_type, String()).label("related_type"),
+    Notification.read_at,
+    Notification.created_at,
+)
 
-def inbox(user_id: int, *, unread_only: bool) -> Select[Notification]:
-    statement = select(Notification).where(Notification.user_id == user_id)
+
+async def inbox_page(
+    connection: AsyncConnection, user_id: int, *, unread_only: bool, page: PageParams
+) -> tuple[list[tuple[Any, ...]], int]:
+    """A page of the user's notifications (`LIST_COLUMNS`), newest first, and their total."""
+    return await _inbox(unread_only).read(connection, page, user_id=user_id)
+
+
+@functools.cache
+def _inbox(unread_only: bool) -> PagedRead:
+    statement = select(Notification).where(Notification.user_id == bindparam("user_id"))
     if unread_only:
         statement = statement.where(Notification.read_at.is_(None))
-    return statement.order_by(Notification.id.desc())
+    return PagedRead(statement.order_by(Notification.id.desc()), LIST_COLUMNS)
 
 
 async def get_owned(

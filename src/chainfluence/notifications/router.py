@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from chainfluence.auth.dependencies import CurrentUser
+from chainfluence.auth.dependencies import CurrentReader, CurrentUser
 from chainfluence.dependencies import DBSession
-from chainfluence.kit.pagination import Page, paginate, set_total
+from chainfluence.kit.pagination import Page, json_page
 from chainfluence.kit.schemas import IntId, QueryBool
 from chainfluence.notifications import repository, schemas, service
 
@@ -17,15 +17,14 @@ router = APIRouter(prefix="/notifications", tags=["notifications"])
 
 @router.get("", response_model=list[schemas.Notification])
 async def list_notifications(
-    user: CurrentUser,
-    session: DBSession,
+    reader: CurrentReader,
     page: Page,
-    response: Response,
     unread: Annotated[QueryBool, Query(description="Only unread ones")] = False,
-) -> list[schemas.Notification]:
-    rows, total = await paginate(session, repository.inbox(user.id, unread_only=unread), page)
-    set_total(response, total)
-    return [service.to_schema(n) for n in rows]
+) -> Response:
+    rows, total = await repository.inbox_page(
+        reader.connection, reader.user_id, unread_only=unread, page=page
+    )
+    return json_page([service.list_item(row) for row in rows], total)
 
 
 @router.get("/unread-count", response_model=schemas.Count)

@@ -6,6 +6,8 @@ that transaction commits, so a push never blocks, and never announces, something
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence import jobs
@@ -46,6 +48,28 @@ async def notify(
         dedup_key=f"notifications.push:{notification.id}",
     )
     return notification
+
+
+def list_item(row: tuple[Any, ...]) -> dict[str, Any]:
+    """A notification as `schemas.Notification` puts it on the wire, from a row of
+    `repository.LIST_COLUMNS` (the inbox builds these directly; tested equal to the model's
+    rendering). Its times stay aware UTC datetimes, which `kit.pagination.json_page` writes as
+    the model does."""
+    id_, type_, title, body, related_id, related_type, read_at, created_at = row
+    if related_type == RelatedType.channel.value and related_id is not None:
+        related_id = str(related_id)
+    # Response models strip their strings (kit.schemas.Schema); so does the wire shape.
+    return {
+        "id": id_,
+        "type": type_,
+        "title": title.strip(),
+        "body": body.strip(),
+        "relatedId": related_id,
+        "relatedType": related_type,
+        "read": read_at is not None,
+        "readAt": read_at,
+        "createdAt": created_at,
+    }
 
 
 def to_schema(notification: Notification) -> schemas.Notification:
