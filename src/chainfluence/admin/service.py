@@ -13,7 +13,9 @@ from chainfluence.models import Deal, DealStatus, EscrowAction, EscrowActionStat
 
 
 def disputes() -> Select[Deal]:
-    return select(Deal).where(Deal.status == DealStatus.disputed).order_by(Deal.updated_at)
+    # The id breaks ties: pages by offset need one defined order, and disputes opened by one
+    # sweep can share a timestamp.
+    return select(Deal).where(Deal.status == DealStatus.disputed).order_by(Deal.updated_at, Deal.id)
 
 
 def deals(
