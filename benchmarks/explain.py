@@ -5,9 +5,10 @@ prices each, 5 % inactive, then VACUUM ANALYZE), or takes `--database-url`, and 
 catalogue case of `make bench`, every sort and a few more filters (minRating) runs the API's own
 page read (`catalogue.page`, 50 rows) and its count (the query behind X-Total-Count on a cache
 miss); with campaigns in the database (a `benchmarks.speed --seed-only` one) the campaign list's
-cases too (`campaigns.public_page` and `public_total`). The SQL and arguments
-are taken as the API sends them (a `before_cursor_execute` listener), then sent again under
-`EXPLAIN (ANALYZE, BUFFERS)`. It prints, per query, the execution time and the plan.
+cases too (`campaigns.public_page` and `public_total`), and GET /v1/offers/mine's (its page with
+the total riding along, as `kit.pagination.paginate` sends it, and the count alone). The SQL
+and arguments are taken as the API sends them (a `before_cursor_execute` listener), then sent
+again under `EXPLAIN (ANALYZE, BUFFERS)`. It prints, per query, the execution time and the plan.
 
     python -m benchmarks.explain --channels 1000000 [--database-url URL] [--brief] [--only TEXT]
         [--repeat N]
@@ -19,6 +20,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import inspect
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -35,8 +37,9 @@ from chainfluence.channels import catalogue
 from chainfluence.channels.schemas import CatalogueSort
 from chainfluence.formats import AdFormat
 from chainfluence.kit.db import create_engine, read_connection
-from chainfluence.kit.pagination import PageParams
-from chainfluence.models import CampaignStatus
+from chainfluence.kit.pagination import PageParams, count_query, page_query
+from chainfluence.models import CampaignStatus, OfferStatus
+from chainfluence.offers import repository as offers
 
 TON = 10**9
 FIRST = PageParams(50, 0)
@@ -78,6 +81,25 @@ CAMPAIGN_CASES: list[tuple[str, campaigns.ListFilters]] = [
     ("campaigns q=ing sort -budget", campaigns.ListFilters(q="ing", sort=CampaignSort.budget_desc)),
     ("campaigns status=paused", campaigns.ListFilters(status=CampaignStatus.paused)),
 ]  # fmt: skip
+# GET /v1/offers/mine as benchmarks.speed seeds it: a publisher with one channel and 92 offers
+# (owner, publisher and author of them all), an advertiser with 28.
+OFFERS_PUBLISHER = 5_002_000
+OFFERS_ADVERTISER = 5_000_001
+OFFER_CASES: list[tuple[str, int, dict[str, Any]]] = [
+    ("offers/mine publisher", OFFERS_PUBLISHER, {}),
+    ("offers/mine publisher role=publisher", OFFERS_PUBLISHER, {"role": "publisher"}),
+    ("offers/mine publisher status=declined", OFFERS_PUBLISHER, {"status": OfferStatus.declined}),
+    ("offers/mine advertiser", OFFERS_ADVERTISER, {}),
+    ("offers/mine advertiser role=advertiser", OFFERS_ADVERTISER, {"role": "advertiser"}),
+]
+
+
+def _offers_mine(user_id: int, filters: dict[str, Any]) -> Any:
+    """The statement GET /v1/offers/mine pages (`offers.repository.involving`), also as it was
+    before it took the dialect (for a before/after run against an older checkout)."""
+    if "dialect" in inspect.signature(offers.involving).parameters:
+        return offers.involving(user_id, "postgresql", **filters)
+    return offers.involving(user_id, **filters)  # type: ignore[call-arg]
 
 
 def _runs(connection: AsyncConnection, with_campaigns: bool) -> list[tuple[str, Run]]:
@@ -99,6 +121,16 @@ def _runs(connection: AsyncConnection, with_campaigns: bool) -> list[tuple[str, 
             return await campaigns.public_total(connection, None, "postgresql", lf, today=today)
 
         runs += [(f"{name} — page", page), (f"{name} — count", count)]
+    for name, user_id, filters in OFFER_CASES:
+        statement = _offers_mine(user_id, filters)
+
+        async def offers_page(statement: Any = statement) -> Any:
+            return (await connection.execute(page_query(statement, FIRST))).all()
+
+        async def offers_count(statement: Any = statement) -> Any:
+            return (await connection.execute(count_query(statement))).scalar_one()
+
+        runs += [(f"{name} — page and count", offers_page), (f"{name} — count", offers_count)]
     return runs
 
 

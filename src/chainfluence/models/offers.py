@@ -36,6 +36,7 @@ class Offer(TimestampMixin, Base):
         CheckConstraint("version >= 1", name="version_positive"),
         Index("ix_offers_publisher_status", "publisher_id", "status"),
         Index("ix_offers_advertiser_status", "advertiser_id", "status"),
+        Index("ix_offers_author_status", "author_id", "status"),
         Index("ix_offers_status_expires", "status", "expires_at"),
         # One open negotiation per channel and campaign: a second application (or a booking under
         # the campaign) for the same channel waits until the first is decided.

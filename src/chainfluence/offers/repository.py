@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import BigInteger, Select, and_, any_, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from chainfluence.formats import AdFormat
 from chainfluence.models import (
@@ -54,6 +56,7 @@ def of_campaign(campaign_id: int, *, status: OfferStatus | None = None) -> Selec
 
 def involving(
     user_id: int,
+    dialect: str,
     *,
     role: str | None = None,
     status: OfferStatus | None = None,
@@ -61,13 +64,23 @@ def involving(
     campaign_id: int | None = None,
     channel_id: int | None = None,
 ) -> Select[Offer]:
-    """Offers the user is a party to: as advertiser, or for a channel they own or manage."""
-    as_advertiser = Offer.advertiser_id == user_id
-    as_publisher = or_(
-        Offer.publisher_id == user_id,
-        Offer.author_id == user_id,
-        Offer.channel_id.in_(managed_channel_ids(user_id)),
+    """Offers the user is a party to: as advertiser, or for a channel they own or manage.
+
+    Each side has an index of its own (advertiser, publisher, author, channel), which PostgreSQL
+    reads as one bitmap OR: the managed channels go in as an array, since an IN subquery inside
+    an OR is no index condition (it scanned the table). The page is then sorted from the caller's
+    rows (the subquery is fenced with OFFSET 0): ordered over the table itself, PostgreSQL
+    guessed the caller has a thousand offers and walked the primary key until it found a page,
+    24,244 rows for a publisher of 92 (benchmarks/results/offers_mine_explain_*.txt).
+    """
+    managed = managed_channel_ids(user_id)
+    on_managed = (
+        Offer.channel_id == any_(func.array(managed.scalar_subquery(), type_=ARRAY(BigInteger)))
+        if dialect == "postgresql"
+        else Offer.channel_id.in_(managed)
     )
+    as_advertiser = Offer.advertiser_id == user_id
+    as_publisher = or_(Offer.publisher_id == user_id, Offer.author_id == user_id, on_managed)
     if role == "advertiser":
         statement = select(Offer).where(as_advertiser)
     elif role == "publisher":
@@ -82,7 +95,8 @@ def involving(
         statement = statement.where(Offer.campaign_id == campaign_id)
     if channel_id is not None:
         statement = statement.where(Offer.channel_id == channel_id)
-    return statement.order_by(Offer.id.desc())
+    mine = aliased(Offer, statement.offset(0).subquery("mine"))
+    return select(mine).order_by(mine.id.desc())
 
 
 async def counter_ids(session: AsyncSession, offer_ids: Collection[int]) -> dict[int, int]:

@@ -10,6 +10,7 @@ from chainfluence.auth.dependencies import CurrentUser
 from chainfluence.campaigns import repository as campaigns
 from chainfluence.campaigns.exceptions import CampaignNotFound
 from chainfluence.dependencies import DBSession, SettingsDep
+from chainfluence.kit.dialect import dialect_name
 from chainfluence.kit.pagination import Page, paginate, set_total
 from chainfluence.kit.schemas import IntId, TgId
 from chainfluence.models import Channel, OfferDirection, OfferStatus
@@ -84,6 +85,7 @@ async def list_my_offers(
     """Offers the caller is a party to, on either side, newest first."""
     statement = repository.involving(
         user.id,
+        dialect_name(session),
         role=role,
         status=status,
         direction=direction,
