@@ -171,13 +171,16 @@ def pending(deal: Deal, events: Sequence[DealEvent]) -> dict[str, Any] | None:
     if deal.status is not DealStatus.edit_pending:
         return None
     detected = next((e for e in reversed(events) if e.event == DETECTED), None)
-    if detected is None:
-        return None
+    return None if detected is None else pending_from(detected.details)
+
+
+def pending_from(details: dict[str, Any]) -> dict[str, Any]:
+    """The pending edit shown from the details of its `edit_detected` timeline entry."""
     return {
-        "detected_at": dt.datetime.fromisoformat(detected.details["checked_at"]),
-        "respond_by": dt.datetime.fromisoformat(detected.details["respond_by"]),
-        "old_text": detected.details.get("old_text", ""),
-        "new_text": detected.details.get("new_text", ""),
-        "old_hash": detected.details.get("old_hash"),
-        "new_hash": detected.details.get("new_hash"),
+        "detected_at": dt.datetime.fromisoformat(details["checked_at"]),
+        "respond_by": dt.datetime.fromisoformat(details["respond_by"]),
+        "old_text": details.get("old_text", ""),
+        "new_text": details.get("new_text", ""),
+        "old_hash": details.get("old_hash"),
+        "new_hash": details.get("new_hash"),
     }

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
+from typing import Any
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    String,
+    bindparam,
+    func,
+    select,
+    type_coerce,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from chainfluence.channels import repository as channels
+from chainfluence.kit.pagination import PagedRead, PageParams
 from chainfluence.models import Creative, Deal, DealStatus
 from chainfluence.models.deals import FINAL_DEAL_STATUSES
 
@@ -40,7 +52,10 @@ async def of_campaign(session: AsyncSession, campaign_id: int) -> Sequence[Deal]
 
 
 def of_party(
-    user_id: int, *, role: str | None = None, statuses: Collection[DealStatus] = ()
+    user_id: int | ColumnElement[int],
+    *,
+    role: str | None = None,
+    statuses: Collection[DealStatus] | Sequence[ColumnElement[Any]] = (),
 ) -> Select[Deal]:
     """A user's deals as advertiser, publisher (`role`) or either, newest first.
 
@@ -58,6 +73,81 @@ def of_party(
     if statuses:
         statement = statement.where(Deal.status.in_(list(statuses)))
     return statement.order_by(Deal.id.desc())
+
+
+def _shown_creative(column: Any) -> Any:
+    """A column of the creative a deal shows: the approved version once there is one, else the
+    latest draft (null without any), read for each row of the deal list. (Two lookups: SQLite
+    takes no outer column in a subquery's ORDER BY.) The column must be NOT NULL."""
+    of_deal = select(column).where(Creative.deal_id == Deal.id).correlate(Deal)
+    approved = of_deal.where(Creative.version == Deal.creative_version).scalar_subquery()
+    latest = of_deal.order_by(Creative.version.desc()).limit(1).scalar_subquery()
+    return func.coalesce(approved, latest, type_=column.type)
+
+
+# What the deal list reads of each deal (and answers, with its timeline): `service.list_item`'s
+# row. Enums as their text (the wire wants the text).
+LIST_COLUMNS: tuple[Any, ...] = (
+    Deal.id,
+    Deal.campaign_id,
+    Deal.offer_id,
+    Deal.channel_id,
+    Deal.publisher_id,
+    Deal.advertiser_id,
+    type_coerce(Deal.format, String()).label("format"),
+    type_coerce(Deal.status, String()).label("status"),
+    Deal.price_nano,
+    Deal.platform_fee_nano,
+    Deal.deposited_nano,
+    Deal.escrow_address,
+    Deal.advertiser_wallet,
+    Deal.publisher_wallet,
+    Deal.scheduled_at,
+    Deal.deposit_deadline_at,
+    Deal.creative_deadline_at,
+    Deal.posting_deadline_at,
+    Deal.hold_until,
+    Deal.top_until,
+    Deal.refund_after,
+    Deal.post_message_id,
+    Deal.posted_at,
+    Deal.content_hash,
+    Deal.creative_version,
+    _shown_creative(Creative.text).label("creative_text"),
+    _shown_creative(Creative.images).label("creative_images"),
+    Deal.deposit_tx_hash,
+    Deal.payout_tx_hash,
+    Deal.released_at,
+    Deal.refunded_at,
+    Deal.cancelled_at,
+    Deal.dispute_reason,
+    Deal.disputed_by,
+    Deal.dispute_outcome,
+    Deal.close_reason,
+    Deal.created_at,
+    Deal.updated_at,
+)
+
+
+async def party_page(
+    connection: AsyncConnection,
+    user_id: int,
+    *,
+    role: str | None,
+    statuses: Collection[DealStatus],
+    page: PageParams,
+) -> tuple[list[tuple[Any, ...]], int]:
+    """A page of `of_party`'s deals (`LIST_COLUMNS`), newest first, and their total."""
+    wanted = sorted(set(statuses))
+    params = {f"status_{i}": status for i, status in enumerate(wanted)}
+    return await _party(role, len(wanted)).read(connection, page, user_id=user_id, **params)
+
+
+@functools.cache
+def _party(role: str | None, statuses: int) -> PagedRead:
+    """`of_party` as one shape per side and number of statuses, its values bound."""
+    wanted: list[BindParameter[Any]] = [bindparam(f"status_{i}") for i in range(statuses)]
+    return PagedRead(of_party(bindparam("user_id"), role=role, statuses=wanted), LIST_COLUMNS)
 
 
 async def count_open(session: AsyncSession, *, campaign_id: int) -> int:

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chainfluence.auth.dependencies import CurrentUser
+from chainfluence.auth.dependencies import CurrentReader, CurrentUser
 from chainfluence.channels.verification import require_channel_manager
 from chainfluence.deals import (
     actions,
@@ -31,7 +31,7 @@ from chainfluence.dependencies import (
     SettingsDep,
     runs_own_units,
 )
-from chainfluence.kit.pagination import Page, paginate, set_total
+from chainfluence.kit.pagination import Page, json_page
 from chainfluence.kit.schemas import Count
 from chainfluence.models import Channel, Deal, DealStatus
 
@@ -40,20 +40,23 @@ router = APIRouter(prefix="/deals", tags=["deals"])
 
 @router.get("", response_model=list[schemas.Deal])
 async def list_deals(
-    user: CurrentUser,
-    session: DBSession,
+    reader: CurrentReader,
     page: Page,
-    response: Response,
     settings: SettingsDep,
     status: Annotated[list[DealStatus] | None, Query(description="One or more statuses")] = None,
     role: Annotated[
         Literal["advertiser", "publisher"] | None, Query(description="Only deals on this side")
     ] = None,
-) -> list[schemas.Deal]:
-    statement = repository.of_party(user.id, role=role, statuses=status or ())
-    deals, total = await paginate(session, statement, page)
-    set_total(response, total)
-    return await service.render(session, deals, testnet=settings.ton.testnet)
+) -> Response:
+    connection = reader.connection
+    rows, total = await repository.party_page(
+        connection, reader.user_id, role=role, statuses=status or (), page=page
+    )
+    events = await timeline.rows_of(connection, [row[0] for row in rows])
+    testnet = settings.ton.testnet
+    return json_page(
+        [service.list_item(row, events.get(row[0], []), testnet=testnet) for row in rows], total
+    )
 
 
 @router.get("/{deal_id}", response_model=schemas.Deal)

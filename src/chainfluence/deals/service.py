@@ -14,12 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainfluence.config import DealSettings
 from chainfluence.deals import edits, repository, schedule, schemas, timeline
 from chainfluence.deals.notices import edit_notice
-from chainfluence.formats import format_spec
+from chainfluence.formats import AdFormat, format_spec
+from chainfluence.kit.schemas import iso_utc
 from chainfluence.kit.time import utcnow
 from chainfluence.kit.ton_address import friendly_or_none
 from chainfluence.models import (
@@ -280,8 +282,136 @@ def _to_schema(
     )
 
 
+# The statuses whose deal shows the publisher what editing the post does (`Deal.edit_notice`).
+_EDIT_NOTICE_STATUSES = frozenset({DealStatus.in_escrow, DealStatus.live, DealStatus.edit_pending})
+
+
 def _edit_notice(deal: Deal, events: list[DealEvent]) -> str | None:
-    if deal.status not in (DealStatus.in_escrow, DealStatus.live, DealStatus.edit_pending):
+    if deal.status not in _EDIT_NOTICE_STATUSES:
         return None
     publish = next((e for e in reversed(events) if e.event == "publish"), None)
     return edit_notice((publish.details if publish else {}).get("edit_window_hours"))
+
+
+def list_item(
+    row: tuple[Any, ...], events: list[tuple[Any, ...]], *, testnet: bool
+) -> dict[str, Any]:
+    """A deal as `schemas.Deal` puts it on the wire (what `render` answers), from a row of
+    `repository.LIST_COLUMNS` and its timeline's `timeline.ROW_COLUMNS` rows, for the deal list
+    (tested equal to `render`'s for deals in every status). Its times stay aware UTC datetimes,
+    which `kit.pagination.json_page` writes as the model does; strings are stripped as the
+    response models strip theirs (`kit.schemas.Schema`)."""
+    (
+        id_, campaign_id, offer_id, channel_id, publisher_id, advertiser_id, format_, status,
+        price_nano, platform_fee_nano, deposited_nano, escrow_address, advertiser_wallet,
+        publisher_wallet, scheduled_at, deposit_deadline_at, creative_deadline_at,
+        posting_deadline_at, hold_until, top_until, refund_after, post_message_id, posted_at,
+        content_hash, creative_version, creative_text, creative_images, deposit_tx_hash,
+        payout_tx_hash, released_at, refunded_at, cancelled_at, dispute_reason, disputed_by,
+        dispute_outcome, close_reason, created_at, updated_at,
+    ) = row  # fmt: skip
+    if isinstance(creative_images, str):  # a scalar subquery's JSON, on SQLite
+        creative_images = orjson.loads(creative_images)
+    if hold_until and posted_at:
+        duration = int((hold_until - posted_at).total_seconds())
+    else:
+        duration = int(format_spec(AdFormat(format_)).hold.total_seconds())
+    pending_edit = None
+    notice = None
+    if status in _EDIT_NOTICE_STATUSES:
+        if status == DealStatus.edit_pending:
+            detected = next((e for e in reversed(events) if e[2] == edits.DETECTED), None)
+            if detected is not None:
+                pending_edit = _pending_edit_item(edits.pending_from(detected[7]))
+        publish = next((e for e in reversed(events) if e[2] == "publish"), None)
+        notice = edit_notice((publish[7] if publish else {}).get("edit_window_hours")).strip()
+    amount = str(price_nano)
+    return {
+        "id": id_,
+        "dealId": id_,
+        "campaignId": campaign_id,
+        "offerId": offer_id,
+        "channelId": str(channel_id),
+        "publisherId": str(publisher_id),
+        "advertiserId": str(advertiser_id),
+        "format": format_,
+        "status": status,
+        "amount": amount,
+        "amountNano": amount,
+        "platformFeeNano": str(platform_fee_nano),
+        "depositedNano": str(deposited_nano),
+        "missingNano": str(max(0, price_nano - deposited_nano))
+        if status == DealStatus.pending
+        else "0",
+        "escrowAddress": _stripped(escrow_address),
+        "escrowAddressFriendly": friendly_or_none(escrow_address, bounceable=True, testnet=testnet),
+        "advertiserWallet": _stripped(advertiser_wallet),
+        "advertiserWalletFriendly": friendly_or_none(
+            advertiser_wallet, bounceable=False, testnet=testnet
+        ),
+        "publisherWallet": _stripped(publisher_wallet),
+        "publisherWalletFriendly": friendly_or_none(
+            publisher_wallet, bounceable=False, testnet=testnet
+        ),
+        "scheduledAt": scheduled_at,
+        "depositDeadlineAt": deposit_deadline_at,
+        "creativeDeadlineAt": creative_deadline_at,
+        "postingDeadlineAt": posting_deadline_at,
+        "holdUntil": hold_until,
+        "topUntil": top_until,
+        "refundAfter": refund_after,
+        "postId": post_message_id,
+        "postedAt": int(posted_at.timestamp()) if posted_at else None,
+        "duration": duration,
+        "contentHash": _stripped(content_hash),
+        "creativeVersion": creative_version,
+        "creativeText": _stripped(creative_text),
+        "creativeImages": [image.strip() for image in creative_images or ()],
+        "depositTxHash": _stripped(deposit_tx_hash),
+        "txHash": _stripped(payout_tx_hash),
+        "releasedAt": released_at,
+        "refundedAt": refunded_at,
+        "cancelledAt": cancelled_at,
+        "disputeReason": _stripped(dispute_reason),
+        "disputedBy": None if disputed_by is None else str(disputed_by),
+        "disputeOutcome": dispute_outcome,
+        "closeReason": _stripped(close_reason),
+        "pendingEdit": pending_edit,
+        "editNotice": notice,
+        "timeline": [_timeline_item(event) for event in events],
+        "createdAt": created_at,
+        "updatedAt": updated_at,
+    }
+
+
+def _stripped(text: str | None) -> str | None:
+    return None if text is None else text.strip()
+
+
+def _pending_edit_item(edit: dict[str, Any]) -> dict[str, Any]:
+    """`schemas.PendingEdit` on the wire: its times in any offset, written in UTC as the model
+    writes them."""
+    return {
+        "detectedAt": iso_utc(edit["detected_at"]),
+        "respondBy": iso_utc(edit["respond_by"]),
+        "oldText": edit["old_text"].strip(),
+        "newText": edit["new_text"].strip(),
+        "oldHash": _stripped(edit["old_hash"]),
+        "newHash": _stripped(edit["new_hash"]),
+    }
+
+
+def _timeline_item(row: tuple[Any, ...]) -> dict[str, Any]:
+    """`schemas.TimelineEvent` on the wire, from a `timeline.ROW_COLUMNS` row."""
+    _deal_id, id_, event, actor_type, actor_id, from_status, to_status, details, tx_hash, at = row
+    return {
+        "id": id_,
+        "event": event.strip(),
+        "actorType": actor_type,
+        "actorId": None if actor_id is None else str(actor_id),
+        "fromStatus": from_status,
+        "toStatus": to_status,
+        "details": details,
+        "txHash": _stripped(tx_hash),
+        "createdAt": at,
+    }
