@@ -127,6 +127,7 @@ MY_CAMPAIGNS_USER = 5_000_001
 MY_CHANNEL_USER = 5_000_000 + bench_campaigns.ADVERTISERS
 MATCHED_CHANNEL = -1_001_000_000_000
 INBOX = 60  # the channel owner's notifications (a full first page)
+MY_NEWEST_DEAL = 4805  # the channel owner's newest deal (live) as bench_campaigns seeds them
 EXTRA_CASES = [
     Case("mine: GET /v1/campaigns/mine (27)", "/v1/campaigns/mine", "api", auth=True,
          user=MY_CAMPAIGNS_USER),
@@ -140,6 +141,8 @@ EXTRA_CASES = [
     Case("mine: GET /v1/offers/mine (publisher)", "/v1/offers/mine", "api", auth=True,
          user=MY_CHANNEL_USER),
     Case("mine: GET /v1/deals (publisher)", "/v1/deals", "api", auth=True, user=MY_CHANNEL_USER),
+    Case("mine: GET /v1/deals/{id} (publisher)", f"/v1/deals/{MY_NEWEST_DEAL}", "api", auth=True,
+         user=MY_CHANNEL_USER),
     Case("mine: GET /v1/notifications (60)", "/v1/notifications", "api", auth=True,
          user=MY_CHANNEL_USER),
 ]  # fmt: skip

@@ -1,7 +1,7 @@
-"""The deal list builds its JSON from plain rows: each item equals the deal as GET /v1/deals/{id}
-renders it through the response model, for deals in every status and with every part a deal
-shows (escrow and wallets, creatives, the post, a pending edit, a dispute and its outcome, the
-timeline)."""
+"""The deal list and GET /v1/deals/{id} build their JSON from plain rows: each deal equals what
+the operator's list (GET /v1/admin/deals) renders through the response model, for deals in every
+status and with every part a deal shows (escrow and wallets, creatives, the post, a pending edit,
+a dispute and its outcome, the timeline)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from tests.factories import create_deal, login
 from tests.offers.world import list_channel
 
 OWNER, MANAGER, ADVERTISER, OTHER = 7201, 7202, 7203, 7204
+OPERATOR = 900001  # tests.conftest.make_settings
 CHANNEL = -1007200000001
 ADVERTISER_WALLET = "0:" + "cd" * 32
 PUBLISHER_WALLET = "0:" + "ef" * 32
@@ -172,6 +173,17 @@ async def test_list_items_equal_the_deal_as_its_own_route_renders_it(
         assert single.status_code == 200, single.text
         singles[deal_id] = single.json()
     newest_first = [singles[deal_id] for deal_id in reversed(ids)]
+    rendered = await client.get(
+        "/v1/admin/deals",
+        params={"channelId": str(CHANNEL), "limit": 200},
+        headers=await login(client, OPERATOR),
+    )
+    as_operator = [
+        (await client.get(f"/v1/deals/{deal_id}", headers=await login(client, OPERATOR))).json()
+        for deal_id in reversed(ids)
+    ]
+    missing = await client.get(f"/v1/deals/{ids[-1] + 1000}", headers=owner)
+    hidden = await client.get(f"/v1/deals/{ids[0]}", headers=await login(client, OTHER))
     manager = await login(client, MANAGER)
     as_publisher = await client.get("/v1/deals", params={"role": "publisher"}, headers=manager)
     page = await client.get("/v1/deals", params={"limit": 5, "offset": 3}, headers=owner)
@@ -181,6 +193,10 @@ async def test_list_items_equal_the_deal_as_its_own_route_renders_it(
         "/v1/deals", params={"role": "advertiser", "limit": 200}, headers=advertiser
     )
 
+    assert rendered.json() == newest_first
+    assert as_operator == newest_first
+    assert (missing.status_code, hidden.status_code) == (404, 404)
+    assert missing.json() == hidden.json()
     assert as_publisher.headers["content-type"] == "application/json"
     assert as_publisher.json() == newest_first
     assert as_publisher.headers["x-total-count"] == str(len(ids))

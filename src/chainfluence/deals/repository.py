@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from chainfluence.channels import repository as channels
+from chainfluence.kit.db import DirectRead
 from chainfluence.kit.pagination import PagedRead, PageParams
 from chainfluence.models import Creative, Deal, DealStatus
 from chainfluence.models.deals import FINAL_DEAL_STATUSES
@@ -178,3 +179,26 @@ async def creatives_of(session: AsyncSession, deal_ids: Collection[int]) -> Sequ
         .order_by(Creative.deal_id, Creative.version)
     )
     return (await session.execute(statement)).scalars().all()
+
+
+async def party_row(
+    connection: AsyncConnection, deal_id: int, user_id: int
+) -> tuple[tuple[Any, ...], bool] | None:
+    """The deal's `LIST_COLUMNS` row and whether `user_id` is one of its parties (`of_party`'s
+    sides), or None when there is no such deal."""
+    row = await _PARTY_ROW.first(connection, deal_id=deal_id, user_id=user_id)
+    return None if row is None else (row[:-1], bool(row[-1]))
+
+
+def _party_row() -> DirectRead:
+    user_id: BindParameter[int] = bindparam("user_id")
+    party = (
+        (Deal.advertiser_id == user_id)
+        | (Deal.publisher_id == user_id)
+        | Deal.channel_id.in_(channels.acting_admin_of(user_id))
+    )
+    statement = select(*LIST_COLUMNS, party.label("party")).where(Deal.id == bindparam("deal_id"))
+    return DirectRead(statement)
+
+
+_PARTY_ROW = _party_row()

@@ -22,7 +22,7 @@ from chainfluence.deals import (
     timeline,
 )
 from chainfluence.deals.dependencies import PartyDeal
-from chainfluence.deals.exceptions import NotADealParty
+from chainfluence.deals.exceptions import DealNotFound, NotADealParty
 from chainfluence.deals.state_machine import Actor, Role, TransitionForbidden
 from chainfluence.dependencies import (
     DBSession,
@@ -31,8 +31,8 @@ from chainfluence.dependencies import (
     SettingsDep,
     runs_own_units,
 )
-from chainfluence.kit.pagination import Page, json_page
-from chainfluence.kit.schemas import Count
+from chainfluence.kit.pagination import Page, json_item, json_page
+from chainfluence.kit.schemas import Count, IntId
 from chainfluence.models import Channel, Deal, DealStatus
 
 router = APIRouter(prefix="/deals", tags=["deals"])
@@ -60,9 +60,16 @@ async def list_deals(
 
 
 @router.get("/{deal_id}", response_model=schemas.Deal)
-async def get_deal(deal: PartyDeal, session: DBSession, settings: SettingsDep) -> schemas.Deal:
-    (rendered,) = await service.render(session, [deal], testnet=settings.ton.testnet)
-    return rendered
+async def get_deal(deal_id: IntId, reader: CurrentReader, settings: SettingsDep) -> Response:
+    # PartyDeal's rule (its parties, a manager of its channel, an operator; 404 for anyone
+    # else), read with the deal's row as the list reads it.
+    connection = reader.connection
+    found = await repository.party_row(connection, deal_id, reader.user_id)
+    if found is None or not (found[1] or settings.is_operator(reader.user_id)):
+        raise DealNotFound()
+    row = found[0]
+    events = (await timeline.rows_of(connection, [deal_id])).get(deal_id, [])
+    return json_item(service.list_item(row, events, testnet=settings.ton.testnet))
 
 
 @router.get("/{deal_id}/timeline", response_model=list[schemas.TimelineEvent])

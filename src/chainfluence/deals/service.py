@@ -297,10 +297,10 @@ def list_item(
     row: tuple[Any, ...], events: list[tuple[Any, ...]], *, testnet: bool
 ) -> dict[str, Any]:
     """A deal as `schemas.Deal` puts it on the wire (what `render` answers), from a row of
-    `repository.LIST_COLUMNS` and its timeline's `timeline.ROW_COLUMNS` rows, for the deal list
-    (tested equal to `render`'s for deals in every status). Its times stay aware UTC datetimes,
-    which `kit.pagination.json_page` writes as the model does; strings are stripped as the
-    response models strip theirs (`kit.schemas.Schema`)."""
+    `repository.LIST_COLUMNS` and its timeline's `timeline.ROW_COLUMNS` rows, for the deal
+    list and GET /v1/deals/{id} (tested equal to `render`'s for deals in every status). Its
+    times stay aware UTC datetimes, which `kit.pagination.json_page` writes as the model does;
+    strings are stripped as the response models strip theirs (`kit.schemas.Schema`)."""
     (
         id_, campaign_id, offer_id, channel_id, publisher_id, advertiser_id, format_, status,
         price_nano, platform_fee_nano, deposited_nano, escrow_address, advertiser_wallet,

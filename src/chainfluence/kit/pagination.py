@@ -157,5 +157,10 @@ def json_page(items: list[dict[str, Any]], total: int) -> Response:
     )
 
 
+def json_item(item: dict[str, Any]) -> Response:
+    """One item answered as already-shaped JSON, written as `json_page` writes a list's."""
+    return Response(orjson.dumps(item, option=orjson.OPT_UTC_Z), media_type="application/json")
+
+
 def set_total(response: Response, total: int) -> None:
     response.headers[TOTAL_COUNT_HEADER] = str(total)
