@@ -5,10 +5,10 @@ prices each, 5 % inactive, then VACUUM ANALYZE), or takes `--database-url`, and 
 catalogue case of `make bench`, every sort and a few more filters (minRating) runs the API's own
 page read (`catalogue.page`, 50 rows) and its count (the query behind X-Total-Count on a cache
 miss); with campaigns in the database (a `benchmarks.speed --seed-only` one) the campaign list's
-cases too (`campaigns.public_page` and `public_total`), and GET /v1/offers/mine's (its page with
-the total riding along, as `kit.pagination.paginate` sends it, and the count alone). The SQL
-and arguments are taken as the API sends them (a `before_cursor_execute` listener), then sent
-again under `EXPLAIN (ANALYZE, BUFFERS)`. It prints, per query, the execution time and the plan.
+cases too (`campaigns.public_page` and `public_total`), and GET /v1/offers/mine's page and
+count (`offers.involving_read`). The SQL and arguments are taken as the API sends them
+(a `before_cursor_execute` listener), then sent again under `EXPLAIN (ANALYZE, BUFFERS)`. It
+prints, per query, the execution time and the plan.
 
     python -m benchmarks.explain --channels 1000000 [--database-url URL] [--brief] [--only TEXT]
         [--repeat N]
@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
-import inspect
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -37,7 +36,7 @@ from chainfluence.channels import catalogue
 from chainfluence.channels.schemas import CatalogueSort
 from chainfluence.formats import AdFormat
 from chainfluence.kit.db import create_engine, read_connection
-from chainfluence.kit.pagination import PageParams, count_query, page_query
+from chainfluence.kit.pagination import PagedRead, PageParams
 from chainfluence.models import CampaignStatus, OfferStatus
 from chainfluence.offers import repository as offers
 
@@ -94,14 +93,6 @@ OFFER_CASES: list[tuple[str, int, dict[str, Any]]] = [
 ]
 
 
-def _offers_mine(user_id: int, filters: dict[str, Any]) -> Any:
-    """The statement GET /v1/offers/mine pages (`offers.repository.involving`), also as it was
-    before it took the dialect (for a before/after run against an older checkout)."""
-    if "dialect" in inspect.signature(offers.involving).parameters:
-        return offers.involving(user_id, "postgresql", **filters)
-    return offers.involving(user_id, **filters)  # type: ignore[call-arg]
-
-
 def _runs(connection: AsyncConnection, with_campaigns: bool) -> list[tuple[str, Run]]:
     runs: list[tuple[str, Run]] = []
     for name, filters in CASES:
@@ -122,15 +113,16 @@ def _runs(connection: AsyncConnection, with_campaigns: bool) -> list[tuple[str, 
 
         runs += [(f"{name} — page", page), (f"{name} — count", count)]
     for name, user_id, filters in OFFER_CASES:
-        statement = _offers_mine(user_id, filters)
+        read, params = offers.involving_read("postgresql", offers.MineFilters(**filters))
+        params["user_id"] = user_id
 
-        async def offers_page(statement: Any = statement) -> Any:
-            return (await connection.execute(page_query(statement, FIRST))).all()
+        async def offers_page(read: PagedRead = read, params: dict[str, Any] = params) -> Any:
+            return await read.page.all(connection, **params, limit=50, offset=0)
 
-        async def offers_count(statement: Any = statement) -> Any:
-            return (await connection.execute(count_query(statement))).scalar_one()
+        async def offers_count(read: PagedRead = read, params: dict[str, Any] = params) -> Any:
+            return await read.count(connection, **params)
 
-        runs += [(f"{name} — page and count", offers_page), (f"{name} — count", offers_count)]
+        runs += [(f"{name} — page", offers_page), (f"{name} — count", offers_count)]
     return runs
 
 

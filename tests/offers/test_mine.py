@@ -3,10 +3,13 @@ pages and their totals, and GET /v1/campaigns/{id}/offers' filter and pages."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import httpx
 
+from chainfluence.kit import time as clock
 from tests.factories import login
-from tests.offers.world import PUBLISHER, list_channel, make_world
+from tests.offers.world import PUBLISHER, in_days, list_channel, make_world, today_plus
 
 MINE = "/v1/offers/mine"
 MANAGER = 3002  # acts for the second channel (post, edit, delete rights)
@@ -145,3 +148,43 @@ async def test_campaign_offers_filter_and_pages(client: httpx.AsyncClient) -> No
     assert (ids(page), page.headers["X-Total-Count"]) == ([first["id"]], "2")
     assert (ids(pending), pending.headers["X-Total-Count"]) == ([second["id"]], "1")
     assert (stranger.status_code, stranger.json()["code"]) == (403, "not_campaign_owner")
+
+
+async def test_each_listed_offer_is_what_its_own_route_answers(
+    client: httpx.AsyncClient,
+) -> None:
+    """Lists and GET /v1/offers/{id} give the same offer: counters and the versions they
+    counter, a deal, a campaign or none, a message (stripped), a lapsed pending offer shown as
+    expired before the sweep, and one lapsing with its campaign's last day."""
+    world = await make_world(client)
+    countered = (await world.apply(message="  first terms  ")).json()
+    counter = await client.post(
+        f"/v1/offers/{countered['id']}/counter", json={"amount": "9"}, headers=world.advertiser
+    )
+    assert counter.status_code == 201, counter.text
+    accepted = await client.post(
+        f"/v1/offers/{counter.json()['id']}/accept", headers=world.publisher
+    )
+    assert accepted.status_code == 200, accepted.text
+    (await world.book(message="a booking, no campaign")).json()
+    lapsing = (await world.book(proposedDate=in_days(1 / 24), amount="3")).json()
+    clock.advance(dt.timedelta(hours=2))
+
+    for headers in (world.advertiser, world.publisher):
+        listed = (await client.get(MINE, headers=headers)).json()
+        assert len(listed) == 4
+        for item in listed:
+            assert item == await world.offer(item["id"], as_="advertiser")
+    by_id = {o["id"]: o for o in (await client.get(MINE, headers=world.advertiser)).json()}
+    assert by_id[countered["id"]]["counterOfferId"] == counter.json()["id"]
+    assert by_id[countered["id"]]["message"] == "first terms"
+    assert by_id[counter.json()["id"]]["dealId"] is not None
+    assert by_id[lapsing["id"]]["status"] == "expired"
+    on_campaign = (
+        await client.get(f"/v1/campaigns/{world.campaign_id}/offers", headers=world.advertiser)
+    ).json()
+    assert [o["id"] for o in on_campaign] == [counter.json()["id"], countered["id"]]
+    for item in on_campaign:
+        assert item == await world.offer(item["id"])
+        assert item["campaign"]["title"] == "Launch week"
+        assert item["expiresAt"].startswith(today_plus(31))

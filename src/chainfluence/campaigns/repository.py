@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Select,
     SQLColumnExpression,
@@ -56,6 +57,18 @@ from chainfluence.models import (
     OfferStatus,
     Upload,
 )
+
+_ADVERTISER_OF = DirectRead(
+    select(Campaign.advertiser_id).where(
+        Campaign.id == bindparam("campaign_id", type_=BigInteger()), Campaign.deleted_at.is_(None)
+    )
+)
+
+
+async def advertiser_of(connection: AsyncConnection, campaign_id: int) -> int | None:
+    """Whose campaign it is, for a campaign that is not deleted (`get`, as a `DirectRead`)."""
+    row = await _ADVERTISER_OF.first(connection, campaign_id=campaign_id)
+    return int(row[0]) if row is not None else None
 
 
 async def get(session: AsyncSession, campaign_id: int) -> Campaign | None:

@@ -6,13 +6,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from chainfluence.auth.dependencies import CurrentUser
+from chainfluence.auth.dependencies import CurrentReader, CurrentUser
 from chainfluence.campaigns import repository as campaigns
 from chainfluence.campaigns.exceptions import CampaignNotFound
 from chainfluence.dependencies import DBSession, SettingsDep
-from chainfluence.kit.dialect import dialect_name
-from chainfluence.kit.pagination import Page, paginate, set_total
+from chainfluence.kit.pagination import Page, json_page
 from chainfluence.kit.schemas import IntId, TgId
+from chainfluence.kit.time import utcnow
 from chainfluence.models import Channel, OfferDirection, OfferStatus
 from chainfluence.offers import repository, schemas, service, views
 from chainfluence.offers.exceptions import NotCampaignOwner, OfferNotFound
@@ -23,23 +23,19 @@ router = APIRouter(tags=["offers"])
 @router.get("/campaigns/{campaign_id}/offers", response_model=list[schemas.Offer])
 async def list_campaign_offers(
     campaign_id: IntId,
-    user: CurrentUser,
-    session: DBSession,
+    reader: CurrentReader,
     page: Page,
-    response: Response,
     status: Annotated[OfferStatus | None, Query()] = None,
-) -> list[schemas.Offer]:
+) -> Response:
     """Every offer on the campaign, newest first: for the campaign's advertiser only."""
-    campaign = await campaigns.get(session, campaign_id)
-    if campaign is None:
+    advertiser_id = await campaigns.advertiser_of(reader.connection, campaign_id)
+    if advertiser_id is None:
         raise CampaignNotFound()
-    if campaign.advertiser_id != user.id:
+    if advertiser_id != reader.user_id:
         raise NotCampaignOwner()
-    offers, total = await paginate(
-        session, repository.of_campaign(campaign.id, status=status), page
-    )
-    set_total(response, total)
-    return await views.render(session, offers)
+    rows, total = await repository.of_campaign_page(reader.connection, campaign_id, status, page)
+    now = utcnow()
+    return json_page([views.list_item(row, now) for row in rows], total)
 
 
 @router.post(
@@ -72,29 +68,19 @@ async def book_channel(
 
 @router.get("/offers/mine", response_model=list[schemas.Offer])
 async def list_my_offers(
-    user: CurrentUser,
-    session: DBSession,
+    reader: CurrentReader,
     page: Page,
-    response: Response,
     role: Annotated[Literal["advertiser", "publisher"] | None, Query()] = None,
     status: Annotated[OfferStatus | None, Query()] = None,
     direction: Annotated[OfferDirection | None, Query()] = None,
     campaign_id: Annotated[IntId | None, Query(alias="campaignId")] = None,
     channel_id: Annotated[TgId | None, Query(alias="channelId")] = None,
-) -> list[schemas.Offer]:
+) -> Response:
     """Offers the caller is a party to, on either side, newest first."""
-    statement = repository.involving(
-        user.id,
-        dialect_name(session),
-        role=role,
-        status=status,
-        direction=direction,
-        campaign_id=campaign_id,
-        channel_id=channel_id,
-    )
-    offers, total = await paginate(session, statement, page)
-    set_total(response, total)
-    return await views.render(session, offers)
+    filters = repository.MineFilters(role, status, direction, campaign_id, channel_id)
+    rows, total = await repository.involving_page(reader.connection, reader.user_id, filters, page)
+    now = utcnow()
+    return json_page([views.list_item(row, now) for row in rows], total)
 
 
 @router.get("/offers/{offer_id}", response_model=schemas.Offer)

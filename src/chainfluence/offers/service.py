@@ -74,9 +74,14 @@ class Side(StrEnum):
 
 def campaign_closes_at(campaign: Campaign) -> dt.datetime | None:
     """The deadline is the campaign's last day (UTC): it takes offers until that day ends."""
-    if campaign.deadline is None:
+    return closes_at(campaign.deadline)
+
+
+def closes_at(deadline: dt.date | None) -> dt.datetime | None:
+    """When a campaign whose last day is `deadline` stops taking offers (see above)."""
+    if deadline is None:
         return None
-    return dt.datetime.combine(campaign.deadline + dt.timedelta(days=1), dt.time(), UTC)
+    return dt.datetime.combine(deadline + dt.timedelta(days=1), dt.time(), UTC)
 
 
 def expires_at(offer: Offer, campaign: Campaign | None) -> dt.datetime | None:
