@@ -17,7 +17,6 @@ from sqlalchemy.dialects import postgresql
 from chainfluence.campaigns import repository as campaigns
 from chainfluence.categories import Category
 from chainfluence.channels import catalogue
-from chainfluence.channels.router import _columns
 from chainfluence.channels.schemas import CatalogueSort
 
 
@@ -46,7 +45,9 @@ def test_the_catalogue_page_baseline_runs_the_apis_sql() -> None:
     filters = catalogue.Filters(
         category=Category.crypto, min_subscribers=20000, sort=CatalogueSort("-subscribers")
     )
-    statement = catalogue.statement(filters).with_only_columns(*_columns("postgresql"))
+    statement = catalogue.statement(filters).with_only_columns(
+        *catalogue.page_columns("postgresql")
+    )
     ours = _api_sql(statement.limit(50).offset(0))
     assert _normal(_baseline_sql(baseline._CHANNELS, "'crypto'", "20000")) == _normal(ours)
 
@@ -63,7 +64,9 @@ def test_the_campaigns_page_baseline_runs_the_apis_sql() -> None:
 def test_the_comparison_notices_a_different_statement() -> None:
     """The normalisation is not so loose that a missing column or filter passes."""
     filters = catalogue.Filters(category=Category.crypto, min_subscribers=20000)
-    statement = catalogue.statement(filters).with_only_columns(*_columns("postgresql"))
+    statement = catalogue.statement(filters).with_only_columns(
+        *catalogue.page_columns("postgresql")
+    )
     ours = _normal(_api_sql(statement.limit(50).offset(0)))
     rows_only = _normal(_baseline_sql(baseline._CHANNEL_ROWS, "'crypto'", "20000"))
     assert rows_only != ours

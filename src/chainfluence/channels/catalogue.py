@@ -165,8 +165,13 @@ def page_read(f: Filters, dialect: str) -> tuple[DirectRead, dict[str, Any]]:
 def _page_read(
     names: frozenset[str], sort: CatalogueSort, dialect: str, searched: bool
 ) -> DirectRead:
-    columns = (*repository.LIST_COLUMNS, repository.prices_json(dialect))
+    columns = page_columns(dialect)
     return DirectRead(written_page(_shaped(names, sort, searched).with_only_columns(*columns)))
+
+
+def page_columns(dialect: str) -> tuple[Any, ...]:
+    """What a catalogue page selects: the list's columns and the channel's prices as JSON."""
+    return (*repository.LIST_COLUMNS, repository.prices_json(dialect))
 
 
 @functools.lru_cache(maxsize=512)

@@ -12,7 +12,6 @@ from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from chainfluence.kit.db import DirectRead
-from chainfluence.kit.totals import total_on_page
 
 TOTAL_COUNT_HEADER = "X-Total-Count"
 T = TypeVar("T")
@@ -22,6 +21,13 @@ T = TypeVar("T")
 class PageParams:
     limit: int
     offset: int
+
+
+def total_on_page(rows: int, page: PageParams) -> int | None:
+    """The total a page proves by itself: a short page that is not past the end."""
+    if rows < page.limit and (rows or page.offset == 0):
+        return page.offset + rows
+    return None
 
 
 async def _page_params(

@@ -14,14 +14,12 @@ is sent), so a stored total is used only while nothing it counts has changed sin
   seconds, bounding how long such a total can be off.
 
 A list registers its scope and the tables it counts with `bump_on_writes`; `kept_total` answers
-its full pages and `total_on_page` the pages that prove their own total. A scope whose totals
-depend on a few columns only (e.g. whether a channel is listed) registers them: then only
-inserts, deletes and updates that set one of them bump it, and the frequent writes of other
-columns (a stats refresh) leave its totals kept.
-
-With Redis (`CHAINFLUENCE_REDIS__URL`) the versions and totals are shared by every process.
-Without it everything runs in one process (the API refuses `--workers` then), and they live in
-its memory.
+its full pages and `kit.pagination.total_on_page` the pages that prove their own total. A scope
+whose totals depend on a few columns only (e.g. whether a channel is listed) registers them:
+then only inserts, deletes and updates that set one of them bump it, and the frequent writes of
+other columns (a stats refresh) leave its totals kept. With Redis (`CHAINFLUENCE_REDIS__URL`)
+the versions and totals are shared by every process. Without it everything runs in one process
+(the API refuses `--workers` then), and they live in its memory.
 """
 
 from __future__ import annotations
@@ -39,8 +37,6 @@ from chainfluence.kit.db import after_commit, on_rollback
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
-
-    from chainfluence.kit.pagination import PageParams
 
 TOTALS_INFO_KEY = "chainfluence.totals"
 DEFAULT_TTL = 300.0
@@ -103,13 +99,6 @@ class Totals:
         now = time.monotonic()
         for key in [key for key, entry in self._entries.items() if entry[2] < now]:
             del self._entries[key]
-
-
-def total_on_page(rows: int, page: PageParams) -> int | None:
-    """The total a page proves by itself: a short page that is not past the end."""
-    if rows < page.limit and (rows or page.offset == 0):
-        return page.offset + rows
-    return None
 
 
 async def kept_total(
