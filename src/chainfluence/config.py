@@ -241,7 +241,7 @@ class HttpSettings(BaseModel):
     # Requests at work at once per process (0: no bound); the others wait their turn, and after
     # `queue_wait_seconds` get 503 with Retry-After. A request still at work after
     # `slot_lease_seconds` (an upload, an event stream, a call out) frees its slot for the next.
-    concurrent_requests: int = Field(default=8, ge=0)
+    concurrent_requests: int = Field(default=16, ge=0)
     slot_lease_seconds: float = Field(default=0.5, gt=0)
     queue_wait_seconds: float = Field(default=10.0, gt=0)
 
