@@ -210,11 +210,10 @@ async def test_bad_parameters_are_422(client: httpx.AsyncClient, params: dict[st
     assert (await client.get("/v1/channels", params=params)).status_code == 422
 
 
-async def test_rating_sorts_put_unrated_channels_last_both_ways(
-    client: httpx.AsyncClient, catalogue: dict[str, str], db: AsyncEngine
+async def _rate(
+    db: AsyncEngine, catalogue: dict[str, str], ratings: dict[str, tuple[int, int]]
 ) -> None:
-    # Average ratings alpha 4.5, bravo 4.0, charlie 5.0; delta has none.
-    ratings = {"alpha": (9, 2), "bravo": (4, 1), "charlie": (10, 2)}
+    """Give the named channels these (sum of stars, number of ratings)."""
     async with db.begin() as connection:
         for name, (total, count) in ratings.items():
             await connection.execute(
@@ -222,6 +221,14 @@ async def test_rating_sorts_put_unrated_channels_last_both_ways(
                 .where(Channel.id == int(catalogue[name]))
                 .values(rating_sum=total, rating_count=count)
             )
+
+
+async def test_rating_sorts_put_unrated_channels_last_both_ways(
+    client: httpx.AsyncClient, catalogue: dict[str, str], db: AsyncEngine
+) -> None:
+    # Average ratings alpha 4.5, bravo 4.0, charlie 5.0; delta has none.
+    ratings = {"alpha": (9, 2), "bravo": (4, 1), "charlie": (10, 2)}
+    await _rate(db, catalogue, ratings)
 
     assert await _names(client, catalogue, sort="rating") == ["bravo", "alpha", "charlie", "delta"]
     assert await _names(client, catalogue, sort="-rating") == [
@@ -238,13 +245,7 @@ async def test_min_rating_takes_an_average_equal_to_it(
     # 4.4 as a double is a hair above 4.4, and 4.4 × 25 rounds to 110.00000000000001: compared
     # as sum >= minRating × count, alpha's 4.4 would fall short of minRating=4.4.
     ratings = {"alpha": (110, 25), "bravo": (111, 25), "charlie": (4, 1)}
-    async with db.begin() as connection:
-        for name, (total, count) in ratings.items():
-            await connection.execute(
-                update(Channel)
-                .where(Channel.id == int(catalogue[name]))
-                .values(rating_sum=total, rating_count=count)
-            )
+    await _rate(db, catalogue, ratings)
     assert (await client.get(f"/v1/channels/{catalogue['alpha']}")).json()["rating"] == 4.4
 
     assert await _names(client, catalogue, minRating=4.4, sort="rating") == ["alpha", "bravo"]
